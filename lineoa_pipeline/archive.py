@@ -1,0 +1,90 @@
+"""The archive: every input kept byte for byte under its SHA-256, with the paths it arrived under."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from pathlib import Path
+
+CHUNK = 1 << 20
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write `data` to `target` so that a reader (or a crash) sees the old file or the new one, never half."""
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+    with open(tmp, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, target)
+    fsync_dir(target.parent)
+
+
+class Archive:
+    """`archive/<sha256>` holds the bytes; `archive/<sha256>.paths` the inbox paths, one a line."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path_of(self, sha256: str) -> Path:
+        return self.folder / sha256
+
+    def put(self, source: Path) -> tuple[str, int]:
+        """Copy `source` in (hashing as it streams); return its SHA-256 and size. Already there: no copy."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f".incoming.{uuid.uuid4().hex}.tmp"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with open(source, "rb") as src, open(tmp, "wb") as out:
+                while chunk := src.read(CHUNK):
+                    digest.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            target = self.path_of(sha)
+            if target.exists() and target.stat().st_size == size:
+                tmp.unlink()
+            else:  # absent, or a leftover of unknown provenance: the verified copy replaces it
+                os.replace(tmp, target)
+                fsync_dir(self.folder)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return sha, size
+
+    def record_path(self, sha256: str, inbox_path: str) -> None:
+        sidecar = self.folder / f"{sha256}.paths"
+        known = self.paths(sha256)
+        if inbox_path not in known:
+            write_atomically(sidecar, "".join(p + "\n" for p in [*known, inbox_path]).encode("utf-8"))
+
+    def paths(self, sha256: str) -> list[str]:
+        sidecar = self.folder / f"{sha256}.paths"
+        return sidecar.read_text(encoding="utf-8").splitlines() if sidecar.exists() else []
+
+    def entries(self) -> list[str]:
+        """Every archived SHA-256 whose bytes verify (a half-written or altered file is never trusted)."""
+        out = []
+        for path in sorted(self.folder.iterdir()):
+            if len(path.name) == 64 and "." not in path.name and sha256_of(path) == path.name:
+                out.append(path.name)
+        return out
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as src:
+        while chunk := src.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()

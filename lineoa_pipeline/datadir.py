@@ -1,0 +1,68 @@
+"""The data directory's layout (`LINEOA_DATA_DIR`, default `data/` in the project root)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class DataDir:
+    """Where one deployment keeps its inputs, archive and warehouse."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, explicit: str | os.PathLike[str] | None = None) -> DataDir:
+        """`explicit` (a `--data-dir`) wins over `LINEOA_DATA_DIR`, which wins over `data/`."""
+        chosen = explicit or os.environ.get("LINEOA_DATA_DIR") or PROJECT_ROOT / "data"
+        return cls(Path(chosen).expanduser().resolve())
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def media(self) -> Path:
+        return self.root / "media"
+
+    @property
+    def tags(self) -> Path:
+        return self.root / "tags"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "archive"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def snapshot(self) -> Path:
+        """The read-only copy of the warehouse that readers open, replaced whole after each run."""
+        return self.root / "warehouse.snapshot.duckdb"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.root / "lineoa.toml"
+
+    @property
+    def alerts(self) -> Path:
+        return self.root / "alerts.jsonl"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.root / ".lineoa.lock"
+
+    @property
+    def work(self) -> Path:
+        """Scratch space for one run (extracted zip members, transcoded files); emptied at each start."""
+        return self.root / ".work"
+
+    def create(self) -> None:
+        for folder in (self.inbox, self.media, self.tags, self.archive):
+            folder.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,317 @@
+"""Taking exports in: inbox -> archive (bytes first) -> staged messages, each file parsed once, in batches.
+
+Pure domain code: a DuckDB connection in, counts out. Dagster assets and `lineoa rebuild` call it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from lineoa_pipeline.archive import Archive
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.exports.decode import HEAD_BYTES, NotAnExport, read_head
+from lineoa_pipeline.exports.discover import CorruptZip, extract_members, is_zip, walk_inbox
+from lineoa_pipeline.exports.names import chat_name_from_path
+from lineoa_pipeline.sqlfiles import load_sql, run_script
+
+Log = Callable[[str], None]
+BATCH_FILES = 5_000
+BATCH_BYTES = 256 << 20
+FILE_COLUMNS = (
+    "read_path",
+    "source_file",
+    "sha256",
+    "bytes",
+    "account_name",
+    "utc_offset_minutes",
+    "downloaded_at",
+    "is_bulk",
+    "chat_name",
+    "file_rank",
+)
+
+
+@dataclass
+class ArchiveReport:
+    """What one look at the inbox found."""
+
+    new_inputs: int = 0
+    unchanged: int = 0
+    archived_bytes: int = 0
+
+
+@dataclass
+class StageReport:
+    """What staging did; `months` are the partitions of `messages` it made stale."""
+
+    files_loaded: int = 0
+    files_seen: int = 0
+    files_quarantined: int = 0
+    rows_read: int = 0
+    messages_new: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    months: list[date] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One CSV to stage: where DuckDB reads it (UTF-8) and what the warehouse calls it."""
+
+    read_path: Path
+    source_file: str
+    sha256: str
+    bytes: int
+    is_bulk: bool
+
+
+def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log = print) -> ArchiveReport:
+    """Copy every new inbox file into `archive/` (atomically, fsynced) before anything reads it."""
+    archive = Archive(data_dir.archive)
+    report = ArchiveReport()
+    known = {
+        row[0]: (row[1], row[2], row[3])
+        for row in conn.execute("SELECT file_path, bytes, mtime_ns, sha256 FROM _inbox_files").fetchall()
+    }
+    files = walk_inbox(data_dir.inbox) if data_dir.inbox.exists() else []
+    for index, found in enumerate(files, 1):
+        seen = known.get(found.relative)
+        if seen and seen[:2] == (found.bytes, found.mtime_ns) and archive.path_of(seen[2]).exists():
+            report.unchanged += 1
+            continue
+        sha, size = archive.put(found.path)
+        archive.record_path(sha, found.relative)
+        conn.execute(
+            "INSERT OR REPLACE INTO _inbox_files VALUES (?, ?, ?, ?)",
+            [found.relative, found.bytes, found.mtime_ns, sha],
+        )
+        inserted = conn.execute(
+            "INSERT OR IGNORE INTO _inputs VALUES (?, ?, ?, ?, now(), NULL) RETURNING sha256",
+            [sha, found.relative, size, is_zip(archive.path_of(sha))],
+        ).fetchall()
+        if inserted:
+            report.new_inputs += 1
+            report.archived_bytes += size
+        if index % 1000 == 0:
+            log(f"archived {index:,} of {len(files):,} inbox files")
+    return report
+
+
+def register_archive(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> int:
+    """Make every verified archive entry an input to stage again (for a rebuild from `archive/` alone)."""
+    archive = Archive(data_dir.archive)
+    entries = archive.entries()
+    for sha in entries:
+        paths = archive.paths(sha) or [sha]
+        path = archive.path_of(sha)
+        conn.execute(
+            "INSERT OR IGNORE INTO _inputs VALUES (?, ?, ?, ?, now(), NULL)",
+            [sha, paths[0], path.stat().st_size, is_zip(path)],
+        )
+    return len(entries)
+
+
+def stage_pending(
+    conn: duckdb.DuckDBPyConnection,
+    data_dir: DataDir,
+    log: Log = print,
+    batch_files: int = BATCH_FILES,
+    batch_bytes: int = BATCH_BYTES,
+) -> StageReport:
+    """Parse every archived input not yet staged, in download order, one transaction per batch of files."""
+    report = StageReport()
+    pending = conn.execute(
+        "SELECT sha256, file_path, is_zip FROM _inputs WHERE staged_at IS NULL ORDER BY file_path"
+    ).fetchall()
+    if not pending:
+        return report
+    work = data_dir.work
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    try:
+        seen = {
+            r[0]
+            for r in conn.execute(
+                "SELECT sha256 FROM source_files UNION SELECT sha256 FROM quarantined_files"
+            ).fetchall()
+        }
+        candidates, quarantined = _candidates(pending, Archive(data_dir.archive), work, seen, report)
+        heads, more = _read_heads(candidates, work)
+        quarantined += more
+        if quarantined:
+            conn.executemany("INSERT INTO quarantined_files VALUES (?, ?, ?, now())", quarantined)
+            report.files_quarantined += len(quarantined)
+            for path, _, reason in quarantined:
+                log(f"quarantined {path}: {reason}")
+        heads.sort(key=lambda h: (h["downloaded_at"], h["source_file"]))
+        for rank, head in enumerate(heads):
+            head["file_rank"] = rank
+        done = 0
+        for batch in _batches(heads, batch_files, batch_bytes):
+            _stage_batch(conn, batch, report, log)
+            done += len(batch)
+            log(
+                f"staged {done:,} of {len(heads):,} files: "
+                f"{report.rows_read:,} rows, {report.messages_new:,} new"
+            )
+        conn.execute(
+            "UPDATE _inputs SET staged_at = now() WHERE sha256 IN (SELECT unnest(?))",
+            [[p[0] for p in pending]],
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    report.months = [
+        r[0] for r in conn.execute("SELECT DISTINCT month FROM _pending_months ORDER BY 1").fetchall()
+    ]
+    return report
+
+
+def _candidates(
+    pending: Iterable[tuple[str, str, bool]],
+    archive: Archive,
+    work: Path,
+    seen: set[str],
+    report: StageReport,
+) -> tuple[list[Candidate], list[tuple[str, str, str]]]:
+    candidates: list[Candidate] = []
+    quarantined: list[tuple[str, str, str]] = []
+
+    def take(candidate: Candidate) -> None:
+        if candidate.sha256 in seen:
+            report.files_seen += 1
+        else:
+            seen.add(candidate.sha256)
+            candidates.append(candidate)
+
+    for sha, label, zipped in pending:
+        path = archive.path_of(sha)
+        if not zipped:
+            take(Candidate(path, label, sha, path.stat().st_size, False))
+            continue
+        scratch = work / sha
+        scratch.mkdir()
+        try:
+            for member in extract_members(path, scratch):
+                source = f"{label}!{member.name}"
+                if member.problem:
+                    quarantined.append((source, member.sha256 or sha, member.problem))
+                else:
+                    assert member.path and member.sha256
+                    take(Candidate(member.path, source, member.sha256, member.bytes, True))
+        except CorruptZip as exc:
+            if sha not in seen:
+                candidates[:] = [c for c in candidates if not c.source_file.startswith(label + "!")]
+                quarantined.append((label, sha, str(exc)))
+                seen.add(sha)
+    return candidates, quarantined
+
+
+def _read_heads(candidates: list[Candidate], work: Path) -> tuple[list[dict], list[tuple[str, str, str]]]:
+    """Recognise each candidate's metadata; transcode a legacy code page to UTF-8 with Python's codecs."""
+    heads: list[dict] = []
+    quarantined: list[tuple[str, str, str]] = []
+    for index, c in enumerate(candidates):
+        try:
+            data = c.read_path.read_bytes()
+            head = read_head(data[:HEAD_BYTES])
+            read_path = c.read_path
+            if head.needs_transcoding:
+                read_path = work / f"transcoded-{index}.csv"
+                read_path.write_text(_decode(data, head.encoding), encoding="utf-8", newline="")
+            if data.count(b'"') % 2:
+                # DuckDB does not always report a quote left open at the end of one file of many.
+                raise NotAnExport(
+                    "a quoted field is never closed: the file is cut off (an interrupted download?)"
+                )
+        except NotAnExport as exc:
+            quarantined.append((c.source_file, c.sha256, str(exc)))
+            continue
+        heads.append(
+            {
+                "read_path": str(read_path),
+                "source_file": c.source_file,
+                "sha256": c.sha256,
+                "bytes": c.bytes,
+                "account_name": head.account_name,
+                "utc_offset_minutes": head.utc_offset_minutes,
+                "downloaded_at": head.downloaded_at,
+                "is_bulk": c.is_bulk,
+                "chat_name": chat_name_from_path(c.source_file.rsplit("!", 1)[-1]),
+            }
+        )
+    return heads, quarantined
+
+
+def _decode(data: bytes, encoding: str) -> str:
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise NotAnExport(f"undecodable bytes at byte {exc.start} in {encoding}") from exc
+
+
+def _batches(heads: list[dict], max_files: int, max_bytes: int) -> Iterable[list[dict]]:
+    batch: list[dict] = []
+    size = 0
+    for head in heads:
+        if batch and (len(batch) >= max_files or size + head["bytes"] > max_bytes):
+            yield batch
+            batch, size = [], 0
+        batch.append(head)
+        size += head["bytes"]
+    if batch:
+        yield batch
+
+
+def _stage_batch(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: StageReport, log: Log) -> None:
+    try:
+        _stage_in_transaction(conn, batch, report)
+    except duckdb.Error as exc:
+        if len(batch) == 1:  # the scan itself failed on this file: quarantine it with DuckDB's words
+            head = batch[0]
+            conn.execute(
+                "INSERT INTO quarantined_files VALUES (?, ?, ?, now())",
+                [head["source_file"], head["sha256"], f"unreadable CSV: {exc}"],
+            )
+            report.files_quarantined += 1
+            log(f"quarantined {head['source_file']}: {exc}")
+            return
+        log(f"a batch of {len(batch):,} files failed to read ({exc}); retrying file by file")
+        for head in batch:
+            _stage_batch(conn, [head], report, log)
+
+
+def _stage_in_transaction(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: StageReport) -> None:
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        conn.execute(
+            f"CREATE OR REPLACE TEMP TABLE batch_files AS SELECT {', '.join(f'unnest(?) AS {c}' for c in FILE_COLUMNS)}",
+            [[h[c] for h in batch] for c in FILE_COLUMNS],
+        )
+        conn.execute("DROP TABLE IF EXISTS batch_rejects")
+        conn.execute("DROP TABLE IF EXISTS batch_scans")
+        conn.execute(load_sql("read_batch"), [[h["read_path"] for h in batch]])
+        run_script(conn, "stage_batch")
+        counts = conn.execute(
+            """SELECT (SELECT count(*) FROM batch_bad_files), coalesce(sum(rows_read), 0),
+                      coalesce(sum(messages_new), 0), coalesce(sum(duplicates), 0), coalesce(sum(rejected), 0)
+               FROM source_files WHERE file_path IN (SELECT source_file FROM batch_files)
+                 AND sha256 IN (SELECT sha256 FROM batch_files)"""
+        ).fetchone()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    assert counts is not None
+    bad, rows, new, dups, rejected = counts
+    report.files_quarantined += bad
+    report.files_loaded += len(batch) - bad
+    report.rows_read += rows
+    report.messages_new += new
+    report.duplicates += dups
+    report.rejected += rejected

@@ -1,0 +1,101 @@
+-- The warehouse's tables. Public: messages, source_files, quarantined_files, rejected_rows, chat_tags,
+-- media_files (and the views in views/*.sql). Internal bookkeeping tables start with an underscore.
+
+CREATE TABLE IF NOT EXISTS messages (
+    message_id   VARCHAR NOT NULL,   -- md5 of (account, chat, sender type as written, sent_at, content, n)
+    account_name VARCHAR NOT NULL,
+    chat_name    VARCHAR NOT NULL,
+    chat_type    VARCHAR NOT NULL,   -- one_to_one | group
+    sender_type  VARCHAR NOT NULL,   -- user | staff | auto_reply | api
+    sender_name  VARCHAR NOT NULL,
+    sent_at      TIMESTAMPTZ NOT NULL,
+    month        DATE NOT NULL,      -- first day of the local month of sent_at (the partition)
+    kind         VARCHAR NOT NULL,   -- text | photo | video | sticker | voice | file | location | unsent
+    content      VARCHAR NOT NULL,
+    source_file  VARCHAR NOT NULL,   -- the export that first stored this message
+    export_seq   BIGINT NOT NULL     -- export order: ties in sent_at are ordered by it
+);
+
+CREATE TABLE IF NOT EXISTS source_files (
+    file_path     VARCHAR NOT NULL,  -- inbox path; a CSV inside a zip is `backup.zip!inner.csv`
+    sha256        VARCHAR NOT NULL,
+    bytes         BIGINT NOT NULL,
+    account_name  VARCHAR NOT NULL,
+    downloaded_at TIMESTAMPTZ NOT NULL,
+    is_bulk       BOOLEAN NOT NULL,
+    rows_read     BIGINT NOT NULL,   -- = messages_new + duplicates + rejected
+    messages_new  BIGINT NOT NULL,
+    duplicates    BIGINT NOT NULL,
+    rejected      BIGINT NOT NULL,
+    ingested_at   TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS quarantined_files (
+    file_path      VARCHAR NOT NULL,
+    sha256         VARCHAR NOT NULL,
+    reason         VARCHAR NOT NULL,
+    quarantined_at TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    source_file VARCHAR NOT NULL,
+    line        BIGINT,              -- physical line in the file (1 = the account-name row)
+    raw         VARCHAR,
+    reason      VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS chat_tags (
+    account_name VARCHAR NOT NULL,
+    chat_name    VARCHAR NOT NULL,
+    tag          VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS media_files (
+    account_name VARCHAR NOT NULL,
+    chat_name    VARCHAR NOT NULL,
+    sent_at      TIMESTAMPTZ NOT NULL,
+    kind         VARCHAR NOT NULL,
+    file         VARCHAR NOT NULL,
+    sha256       VARCHAR,
+    bytes        BIGINT,
+    verification VARCHAR NOT NULL,   -- ok | missing_file | checksum_mismatch
+    message_id   VARCHAR
+);
+
+-- Every distinct message as first read, before the settings-dependent columns (sender_type, kind,
+-- chat_type) are derived: `messages` partitions are rebuilt from here.
+CREATE TABLE IF NOT EXISTS _staged_messages (
+    message_id      VARCHAR NOT NULL,
+    account_name    VARCHAR NOT NULL,
+    chat_name       VARCHAR NOT NULL,
+    sender_type_raw VARCHAR NOT NULL,  -- User | Account, as written
+    sender_name     VARCHAR NOT NULL,
+    sent_at         TIMESTAMPTZ NOT NULL,
+    month           DATE NOT NULL,
+    content         VARCHAR NOT NULL,
+    source_file     VARCHAR NOT NULL,
+    export_seq      BIGINT NOT NULL
+);
+
+-- Inputs taken into archive/: one row per distinct SHA-256; staged_at is set once all of it is staged.
+CREATE TABLE IF NOT EXISTS _inputs (
+    sha256      VARCHAR PRIMARY KEY,
+    file_path   VARCHAR NOT NULL,     -- the inbox path it first arrived under
+    bytes       BIGINT NOT NULL,
+    is_zip      BOOLEAN NOT NULL,
+    archived_at TIMESTAMPTZ NOT NULL,
+    staged_at   TIMESTAMPTZ
+);
+
+-- What the inbox held at the last look, so that unchanged files are not hashed again.
+CREATE TABLE IF NOT EXISTS _inbox_files (
+    file_path VARCHAR PRIMARY KEY,
+    bytes     BIGINT NOT NULL,
+    mtime_ns  BIGINT NOT NULL,
+    sha256    VARCHAR NOT NULL
+);
+
+-- Months whose staged messages changed since their partition of `messages` was last written.
+CREATE TABLE IF NOT EXISTS _pending_months (
+    month DATE NOT NULL
+);

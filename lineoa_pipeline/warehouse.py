@@ -1,0 +1,112 @@
+"""The warehouse: one writer at a time (a lock file), and readers on a snapshot they can never block.
+
+DuckDB lets one process write a file, and a reader in another process holds a lock that stops the writer.
+So writers take `.lineoa.lock` in the data directory (waiting their turn), and at the end of each
+successful run the warehouse is copied whole to `warehouse.snapshot.duckdb` and renamed into place.
+`connect()` opens that snapshot read-only: a notebook never touches the writer's file, a run never breaks
+an open reader (the rename leaves the reader on the copy it opened), and a reader always sees a whole run.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from lineoa_pipeline.archive import fsync_dir
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.sqlfiles import run_script
+
+_held = threading.local()
+_process_lock = threading.RLock()
+
+
+class NoWarehouseYet(FileNotFoundError):
+    """No run has published a warehouse in this data directory yet."""
+
+
+@contextmanager
+def writer_lock(data_dir: DataDir, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+    """Hold the data directory's writer lock (re-entrant within a process); say so once if we must wait."""
+    with _process_lock:
+        depth = getattr(_held, "depth", {})
+        _held.depth = depth
+        key = str(data_dir.root)
+        if depth.get(key):
+            depth[key] += 1
+            try:
+                yield
+            finally:
+                depth[key] -= 1
+            return
+        data_dir.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(data_dir.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if on_wait:
+                    on_wait(f"waiting for another run that holds the warehouse ({data_dir.lock_file})")
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            depth[key] = 1
+            try:
+                yield
+            finally:
+                depth[key] = 0
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
+
+@contextmanager
+def write_connection(
+    data_dir: DataDir, on_wait: Callable[[str], None] | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the writer's file, under the writer lock, with the schema in place; closed after."""
+    with writer_lock(data_dir, on_wait):
+        conn = duckdb.connect(data_dir.warehouse)
+        try:
+            conn.execute("SET TimeZone = 'UTC'")
+            run_script(conn, "schema")
+            yield conn
+            conn.execute("CHECKPOINT")
+        finally:
+            conn.close()
+
+
+def publish_snapshot(data_dir: DataDir, on_wait: Callable[[str], None] | None = None) -> Path:
+    """Copy the warehouse whole beside it and rename the copy into place for readers."""
+    with writer_lock(data_dir, on_wait):
+        if not data_dir.warehouse.exists():
+            with write_connection(data_dir):
+                pass
+        tmp = data_dir.root / f".snapshot.{uuid.uuid4().hex}.tmp"
+        try:
+            shutil.copyfile(data_dir.warehouse, tmp)
+            with open(tmp, "rb+") as copy:
+                os.fsync(copy.fileno())
+            os.replace(tmp, data_dir.snapshot)
+            fsync_dir(data_dir.root)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return data_dir.snapshot
+
+
+def connect(data_dir: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the latest published warehouse, for notebooks and `lineoa status`.
+
+    It never blocks a run and a run never breaks it; open a new one to see newer runs.
+    """
+    resolved = DataDir.resolve(data_dir)
+    if not resolved.snapshot.exists():
+        raise NoWarehouseYet(f"no warehouse in {resolved.root} yet: run `lineoa run` first")
+    conn = duckdb.connect(resolved.snapshot, read_only=True)
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
