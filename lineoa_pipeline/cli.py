@@ -1,2 +1,64 @@
-def main():
-    pass
+"""`lineoa run | status | demo | rebuild`: parse arguments, then run the Dagster jobs in-process."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.settings import SettingsError, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lineoa", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, text in (
+        ("run", "ingest the inbox and refresh every month it touches"),
+        ("demo", "write a realistic sample data directory and run the pipeline on it"),
+        ("rebuild", "recreate the warehouse from archive/ alone"),
+        ("status", "coverage, alerts and when to back up next"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
+        if name == "status":
+            sub.add_argument("--as-of", type=_instant, help="ISO-8601 instant (default: now)")
+            sub.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    args = parser.parse_args(argv)
+    data_dir = DataDir.resolve(args.data_dir)
+    os.environ["LINEOA_DATA_DIR"] = str(data_dir.root)  # the definitions read their settings from here
+    try:
+        load_settings(data_dir.settings_file)
+    except SettingsError as exc:
+        print(f"lineoa: bad setting in {data_dir.settings_file}: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "status":
+        from lineoa_pipeline.status_cmd import run_status
+
+        print(run_status(data_dir, args.as_of, args.json))
+        return 0
+    if args.command == "demo":
+        from lineoa_pipeline.demo import write_demo_data
+
+        write_demo_data(data_dir.root)
+        print(f"demo data written to {data_dir.root}")
+    from lineoa_pipeline.pipeline import rebuild_warehouse, run_pipeline
+
+    started = time.monotonic()
+    summary = rebuild_warehouse(data_dir) if args.command == "rebuild" else run_pipeline(data_dir)
+    print(f"{summary} in {time.monotonic() - started:.1f} s")
+    return 0 if summary.ok else 1
+
+
+def _instant(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-03-01T09:00:00+09:00")
+    return moment
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -18,7 +18,7 @@ from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.decode import HEAD_BYTES, NotAnExport, read_head
 from lineoa_pipeline.exports.discover import CorruptZip, extract_members, is_zip, walk_inbox
 from lineoa_pipeline.exports.names import chat_name_from_path
-from lineoa_pipeline.sqlfiles import load_sql, run_script
+from lineoa_pipeline.sqlfiles import insert_rows, load_sql, run_script
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
@@ -156,19 +156,14 @@ def stage_pending(
         for batch in _batches(heads, batch_files, batch_bytes):
             _stage_batch(conn, batch, report, log)
             done += len(batch)
-            log(
-                f"staged {done:,} of {len(heads):,} files: "
-                f"{report.rows_read:,} rows, {report.messages_new:,} new"
-            )
+            log(f"staged {done:,} of {len(heads):,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
         conn.execute(
             "UPDATE _inputs SET staged_at = now() WHERE sha256 IN (SELECT unnest(?))",
             [[p[0] for p in pending]],
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report.months = [
-        r[0] for r in conn.execute("SELECT DISTINCT month FROM _pending_months ORDER BY 1").fetchall()
-    ]
+    report.months = [r[0] for r in conn.execute("SELECT DISTINCT month FROM _pending_months ORDER BY 1").fetchall()]
     return report
 
 
@@ -226,9 +221,7 @@ def _read_heads(candidates: list[Candidate], work: Path) -> tuple[list[dict], li
                 read_path.write_text(_decode(data, head.encoding), encoding="utf-8", newline="")
             if data.count(b'"') % 2:
                 # DuckDB does not always report a quote left open at the end of one file of many.
-                raise NotAnExport(
-                    "a quoted field is never closed: the file is cut off (an interrupted download?)"
-                )
+                raise NotAnExport("a quoted field is never closed: the file is cut off (an interrupted download?)")
         except NotAnExport as exc:
             quarantined.append((c.source_file, c.sha256, str(exc)))
             continue
@@ -289,10 +282,8 @@ def _stage_batch(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: Sta
 def _stage_in_transaction(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: StageReport) -> None:
     conn.execute("BEGIN TRANSACTION")
     try:
-        conn.execute(
-            f"CREATE OR REPLACE TEMP TABLE batch_files AS SELECT {', '.join(f'unnest(?) AS {c}' for c in FILE_COLUMNS)}",
-            [[h[c] for h in batch] for c in FILE_COLUMNS],
-        )
+        run_script(conn, "batch_files")
+        insert_rows(conn, "batch_files", [tuple(h[c] for c in FILE_COLUMNS) for h in batch])
         conn.execute("DROP TABLE IF EXISTS batch_rejects")
         conn.execute("DROP TABLE IF EXISTS batch_scans")
         conn.execute(load_sql("read_batch"), [[h["read_path"] for h in batch]])

@@ -29,3 +29,11 @@ def run_script(conn: duckdb.DuckDBPyConnection, name: str) -> None:
 
 def _has_code(chunk: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in chunk.splitlines())
+
+
+def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
+    """Insert many rows in one statement: one list parameter per column, unnested together."""
+    if not rows:
+        return
+    columns = list(zip(*rows, strict=True))
+    conn.execute(f"INSERT INTO {table} SELECT {', '.join('unnest(?)' for _ in columns)}", [list(c) for c in columns])

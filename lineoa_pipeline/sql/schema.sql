@@ -99,3 +99,21 @@ CREATE TABLE IF NOT EXISTS _inbox_files (
 CREATE TABLE IF NOT EXISTS _pending_months (
     month DATE NOT NULL
 );
+
+-- Each export's UTC offset (its time-zone row): an account's zone is that of its latest export.
+CREATE TABLE IF NOT EXISTS _file_offsets (
+    file_path          VARCHAR NOT NULL,
+    utc_offset_minutes INTEGER NOT NULL
+);
+
+-- Chat names as matched by tags, manifests and chat-type overrides: NFKC, no white space or brackets.
+CREATE TABLE IF NOT EXISTS _chat_keys (
+    account_name VARCHAR NOT NULL,
+    chat_name    VARCHAR NOT NULL,
+    name_key     VARCHAR NOT NULL
+);
+
+CREATE OR REPLACE VIEW _account_zones AS
+SELECT s.account_name, arg_max(o.utc_offset_minutes, s.downloaded_at) AS utc_offset_minutes
+FROM source_files s JOIN _file_offsets o USING (file_path)
+GROUP BY s.account_name;

@@ -116,6 +116,10 @@ LEFT JOIN new_counts n USING (read_path)
 LEFT JOIN column_counts k USING (read_path)
 WHERE f.read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
+INSERT INTO _file_offsets
+SELECT source_file, utc_offset_minutes FROM batch_files
+WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
+
 -- Months to (re)write: those with new messages, and every month of a chat that has just become a group.
 INSERT INTO _pending_months
 SELECT DISTINCT month FROM batch_new

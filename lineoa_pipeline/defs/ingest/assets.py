@@ -1,0 +1,119 @@
+"""Exports in: inbox -> archive -> staged messages (each file parsed once) -> monthly `messages`."""
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import timedelta
+
+import dagster as dg
+
+from lineoa_pipeline.defs.metadata import relation_metadata
+from lineoa_pipeline.defs.partitions import monthly_partitions
+from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
+from lineoa_pipeline.ingest import archive_inbox, stage_pending
+from lineoa_pipeline.normalise import sync_settings, write_months
+
+GROUP = "ingest"
+
+
+@dg.asset(group_name=GROUP, kinds={"python", "file"}, pool=WRITE_POOL)
+def archived_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every `.zip` and `.csv` in `inbox/` (any depth) copied byte for byte into `archive/<sha256>`, with
+    the paths it arrived under beside it, before anything reads it. Unchanged files are not hashed again."""
+    with warehouse.write(context.log) as conn:
+        report = archive_inbox(conn, warehouse.location, context.log.info)
+        total = conn.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM _inputs").fetchone() or (0, 0)
+    context.log.info(f"inbox: {report.new_inputs} new inputs, {report.unchanged} unchanged")
+    return dg.MaterializeResult(
+        metadata={
+            "new_inputs": report.new_inputs,
+            "unchanged_inputs": report.unchanged,
+            "archived_bytes_new": report.archived_bytes,
+            "archived_inputs_total": total[0],
+            "archived_bytes_total": total[1],
+        }
+    )
+
+
+@dg.asset(deps=[archived_inputs], group_name=GROUP, kinds={"duckdb"}, pool=WRITE_POOL)
+def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Each archived export parsed once (DuckDB, a batch of files per scan, one transaction per batch):
+    distinct messages staged, duplicates counted, bad rows rejected, unreadable files quarantined.
+    Its metadata lists the months of `messages` that are now stale."""
+    with warehouse.write(context.log) as conn:
+        report = stage_pending(conn, warehouse.location, context.log.info)
+        meta = relation_metadata(
+            conn,
+            "source_files",
+            (conn.execute("SELECT count(*) FROM source_files").fetchone() or (0,))[0],
+            "SELECT file_path, rows_read, messages_new, duplicates, rejected FROM source_files "
+            "ORDER BY ingested_at DESC, file_path LIMIT 10",
+        )
+    summary = asdict(report)
+    months = [m.isoformat() for m in summary.pop("months")]
+    return dg.MaterializeResult(
+        metadata={**meta, **summary, "stale_months": dg.MetadataValue.json(months)},
+    )
+
+
+@dg.asset(
+    deps=[staged_files],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    pool=WRITE_POOL,
+    output_required=False,
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(days=30), warn_window=timedelta(days=8)),
+)
+def bulk_backups(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> Iterator[dg.MaterializeResult]:
+    """The accounts' bulk backups (zips), the only exports that count towards a month's coverage.
+    Materialised only when a new one arrives, so its freshness shows a lapsed weekly backup habit
+    (warn after 8 days, fail after 30) before any month is at risk."""
+    last = context.instance.get_latest_materialization_event(context.asset_key)
+    since = last.timestamp if last else 0.0
+    with warehouse.write(context.log) as conn:
+        rows = conn.execute(
+            """SELECT account_name, max(downloaded_at), count(DISTINCT downloaded_at), max(epoch(ingested_at))
+               FROM source_files WHERE is_bulk GROUP BY account_name ORDER BY account_name"""
+        ).fetchall()
+    if not any(row[3] > since for row in rows):
+        context.log.info("no new bulk backup in this run")
+        return
+    table = ["| account | last bulk backup | backups |", "|---|---|---|"]
+    table += [f"| {a} | {d.isoformat()} | {n} |" for a, d, n, _ in rows]
+    yield dg.MaterializeResult(
+        metadata={
+            "accounts": len(rows),
+            "last_bulk_backup_at": dg.MetadataValue.json({a: d.isoformat() for a, d, _, _ in rows}),
+            "preview": dg.MetadataValue.md("\n".join(table)),
+        }
+    )
+
+
+@dg.asset(
+    deps=[staged_files],
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    group_name=GROUP,
+    kinds={"duckdb"},
+    pool=WRITE_POOL,
+)
+def messages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """One row per distinct message, partitioned by the local month of `sent_at`. A run over a range of
+    months replaces those partitions from the staged rows in one transaction, deriving `sender_type`,
+    `kind` and `chat_type` from the current settings: re-materialising never doubles a month."""
+    window = context.partition_time_window
+    first, last = window.start.date(), (window.end - timedelta(days=1)).date().replace(day=1)
+    with warehouse.write(context.log) as conn:
+        sync_settings(conn, warehouse.settings())
+        written = write_months(conn, first, last)
+        context.log.info(f"messages: wrote {written:,} rows for {first:%Y-%m} to {last:%Y-%m}")
+        meta = relation_metadata(
+            conn,
+            "messages",
+            written,
+            """SELECT strftime(month, '%Y-%m') AS month, account_name, count(*) AS messages,
+                      count(DISTINCT chat_name) AS chats
+               FROM messages WHERE month BETWEEN ? AND ? GROUP BY ALL ORDER BY 1 DESC, 2 LIMIT 24""",
+            [first, last],
+        )
+    return dg.MaterializeResult(metadata={**meta, "months": json.dumps([first.isoformat(), last.isoformat()])})

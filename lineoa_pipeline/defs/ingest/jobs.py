@@ -1,0 +1,18 @@
+"""The two jobs a run of the pipeline is made of: take the inbox in, then rewrite the stale months."""
+
+import dagster as dg
+
+# Unpartitioned: inbox -> archive -> staged rows (each file parsed once), plus bulk backups and tags.
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=dg.AssetSelection.assets("archived_inputs", "staged_files", "bulk_backups")
+    | dg.AssetSelection.groups("tags"),
+    description="Archive new inbox files and stage every new export once.",
+)
+
+# Partitioned over months (one run for a range, BackfillPolicy.single_run) and everything downstream.
+months_job = dg.define_asset_job(
+    "months_job",
+    selection=dg.AssetSelection.assets("messages").downstream(),
+    description="Rewrite a range of `messages` months, then the analytics and the readers' snapshot.",
+)

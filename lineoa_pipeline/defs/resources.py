@@ -1,0 +1,42 @@
+"""The one resource every asset, check and sensor shares: the data directory and its warehouse."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import dagster as dg
+import duckdb
+
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.settings import Settings, load_settings
+from lineoa_pipeline.warehouse import publish_snapshot, write_connection
+
+WRITE_POOL = "duckdb_write"
+
+
+class WarehouseResource(dg.ConfigurableResource):
+    """The data directory (`LINEOA_DATA_DIR`, default `data/`) and its DuckDB warehouse.
+
+    Every write goes through `write()`: the data directory's writer lock, then one short connection.
+    """
+
+    data_dir: str = ""
+
+    @property
+    def location(self) -> DataDir:
+        return DataDir.resolve(self.data_dir or None)
+
+    def settings(self) -> Settings:
+        return load_settings(self.location.settings_file)
+
+    @contextmanager
+    def write(self, log: dg.DagsterLogManager) -> Iterator[duckdb.DuckDBPyConnection]:
+        with write_connection(self.location, on_wait=log.info) as conn:
+            yield conn
+
+    def publish(self, log: dg.DagsterLogManager) -> None:
+        publish_snapshot(self.location, on_wait=log.info)
+
+
+@dg.definitions
+def resources() -> dg.Definitions:
+    return dg.Definitions(resources={"warehouse": WarehouseResource()})

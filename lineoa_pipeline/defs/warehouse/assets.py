@@ -1,0 +1,24 @@
+"""The read-only snapshot that notebooks and `lineoa status` open."""
+
+import dagster as dg
+
+from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
+
+# Everything a reader queries; the snapshot follows whenever any of it changes.
+PUBLISHED = ["messages", "bulk_backups"]
+
+
+@dg.asset(
+    deps=PUBLISHED,
+    group_name="warehouse",
+    kinds={"duckdb"},
+    pool=WRITE_POOL,
+    automation_condition=dg.AutomationCondition.eager(),
+)
+def warehouse_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """`warehouse.snapshot.duckdb`: a whole copy of the warehouse, renamed into place after the tables
+    it depends on are written, so a reader never blocks a run, a run never breaks a reader, and a reader
+    always sees whole runs. `lineoa_pipeline.warehouse.connect()` opens it read-only."""
+    warehouse.publish(context.log)
+    size = warehouse.location.snapshot.stat().st_size
+    return dg.MaterializeResult(metadata={"bytes": dg.MetadataValue.int(size)})

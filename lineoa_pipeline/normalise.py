@@ -1,0 +1,61 @@
+"""From staged rows to `messages`: the settings-dependent columns, one range of month partitions at a time."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+
+from lineoa_pipeline.exports.names import name_key
+from lineoa_pipeline.settings import Settings
+from lineoa_pipeline.sqlfiles import insert_rows, run_script, statements
+
+
+def sync_settings(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Write the settings the SQL reads (`_cfg_*`), resolved for every account the warehouse knows."""
+    _sync_chat_keys(conn)
+    run_script(conn, "settings_tables")
+    accounts = [r[0] for r in conn.execute("SELECT DISTINCT account_name FROM source_files").fetchall()]
+    accounts = sorted(set(accounts) | set(settings.accounts))
+    rows: dict[str, list[tuple]] = {
+        "_cfg_sender_roles": [],
+        "_cfg_placeholders": [],
+        "_cfg_chat_types": [],
+        "_cfg_accounts": [],
+        "_cfg_business_hours": [],
+        "_cfg_holidays": [],
+    }
+    for account in accounts:
+        s = settings.for_account(account)
+        rows["_cfg_sender_roles"] += [(account, n, "auto_reply") for n in s.auto_reply_names]
+        rows["_cfg_sender_roles"] += [(account, n, "api") for n in s.api_sender_names if n not in s.auto_reply_names]
+        rows["_cfg_placeholders"] += [(account, text, kind) for text, kind in s.placeholders.items()]
+        rows["_cfg_chat_types"] += [(account, name_key(chat), kind) for chat, kind in s.chat_types.items()]
+        rows["_cfg_accounts"] += [(account, s.sla_minutes, s.business_hours is not None)]
+        for weekday, ranges in (s.business_hours or {}).items():
+            rows["_cfg_business_hours"] += [(account, weekday + 1, start, end) for start, end in ranges]
+        rows["_cfg_holidays"] += [(account, day) for day in s.holidays]
+    for table, values in rows.items():
+        insert_rows(conn, table, values)
+
+
+def write_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> int:
+    """Replace the `messages` partitions from `first` to `last` (month starts) in one transaction."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        for statement in statements("write_months"):
+            conn.execute(statement, {"first": first, "last": last})
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    row = conn.execute("SELECT count(*) FROM messages WHERE month BETWEEN ? AND ?", [first, last]).fetchone()
+    return row[0] if row else 0
+
+
+def _sync_chat_keys(conn: duckdb.DuckDBPyConnection) -> None:
+    new = conn.execute(
+        """SELECT DISTINCT account_name, chat_name FROM _staged_messages
+           ANTI JOIN _chat_keys USING (account_name, chat_name)"""
+    ).fetchall()
+    insert_rows(conn, "_chat_keys", [(a, c, name_key(c)) for a, c in new])
