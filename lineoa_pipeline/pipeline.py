@@ -12,12 +12,10 @@ from typing import Any
 import dagster as dg
 
 from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.defs.partitions import monthly_partitions
+from lineoa_pipeline.defs.partitions import month_keys_between, monthly_partitions, range_tags
 from lineoa_pipeline.ingest import register_archive
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
@@ -72,11 +70,12 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
             "rejected",
         ):
             setattr(summary, name, int(staged.get(name, 0)))
-        keys = _stale_keys(data_dir)
+        keys = month_keys_between(staged.get("stale_months", []))
         months = definitions.resolve_job_def("months_job")
         if keys:
-            tags = {RANGE_START: keys[0], RANGE_END: keys[-1]}
-            result = months.execute_in_process(instance=inst, run_config=QUIET, tags=tags, raise_on_error=False)
+            result = months.execute_in_process(
+                instance=inst, run_config=QUIET, tags=range_tags(keys), raise_on_error=False
+            )
             summary.months_written = [
                 k[:7] for k in monthly_partitions.get_partition_keys() if keys[0] <= k <= keys[-1]
             ]
@@ -98,20 +97,6 @@ def rebuild_warehouse(data_dir: DataDir, instance: dg.DagsterInstance | None = N
         with write_connection(data_dir) as conn:
             register_archive(conn, data_dir)
         return run_pipeline(data_dir, instance)
-
-
-def _stale_keys(data_dir: DataDir) -> list[str]:
-    with write_connection(data_dir) as conn:
-        months = [r[0] for r in conn.execute("SELECT DISTINCT month FROM _pending_months ORDER BY 1").fetchall()]
-    keys = set(monthly_partitions.get_partition_keys())
-    wanted = [m.strftime("%Y-%m-01") for m in months]
-    outside = [k for k in wanted if k not in keys]
-    if outside:
-        print(
-            f"warning: {len(outside)} months with messages are outside the partitions ({outside[0]} ..): "
-            "set first_month in lineoa.toml earlier"
-        )
-    return [k for k in wanted if k in keys]
 
 
 def _metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:

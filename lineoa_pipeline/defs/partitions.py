@@ -1,7 +1,5 @@
 """The month grain every partitioned asset shares; first month and time zone come from lineoa.toml."""
 
-from datetime import date
-
 import dagster as dg
 
 from lineoa_pipeline.datadir import DataDir
@@ -16,7 +14,12 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(
 )
 
 
-def month_keys(months: list[date]) -> list[str]:
-    """The partition keys (`YYYY-MM-01`) of these months that the partitions definition holds."""
+def month_keys_between(months: list[str]) -> list[str]:
+    """The partition keys (`YYYY-MM-01`) of the given ISO dates that this partitions definition holds, sorted."""
     keys = set(monthly_partitions.get_partition_keys())
-    return [k for k in (m.strftime("%Y-%m-01") for m in months) if k in keys]
+    return sorted(k for k in {m[:7] + "-01" for m in months} if k in keys)
+
+
+def range_tags(keys: list[str]) -> dict[str, str]:
+    """Run tags that make one run cover the partitions from the first key to the last."""
+    return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}

@@ -6,11 +6,13 @@ import re
 import unicodedata
 from pathlib import PurePosixPath
 
+from lineoa_pipeline.exports.formats import NAME_BRACKETS
+
 _INDEX = re.compile(r"^\d+_")
 _RANGE = re.compile(r"^\d{8}_\d{8}_")
 _REPEAT = re.compile(r" \(\d+\)$")
 # White space and the brackets LINE strips from names in file names, after NFKC.
-_STRIPPED = re.compile(r"[\s()\[\]{}<>「」『』【】〔〕〈〉《》]+")
+_STRIPPED = re.compile(r"[\s" + re.escape(NAME_BRACKETS) + "]+")
 
 
 def chat_name_from_path(path: str) -> str:

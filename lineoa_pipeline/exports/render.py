@@ -1,4 +1,4 @@
-"""Writes chat exports byte for byte as LINE Official Account Manager does, for the demo, tests and benchmarks.
+"""Writes chat exports byte for byte as LINE Official Account Manager does, for demo, tests and benchmarks.
 
 `render_export` writes one chat's CSV, `write_bulk_zip` a bulk backup, `simulate_chat` makes up a plausible
 conversation and `write_scale_inbox` writes millions of messages quickly. Pure Python: no Dagster.
@@ -10,7 +10,6 @@ import random
 import re
 import zipfile
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -371,13 +370,14 @@ def simulate_chat(
 ) -> list[ChatMessage]:
     """A plausible chat of `users` with the account, in order, every message in [start, end].
 
-    `exchanges` exchanges of random kinds start at random times in [start, end]; each `extra` (time, kind) adds
-    one of that kind (a key of EPISODE_KINDS). Times are whole seconds and never decrease.
+    `exchanges` exchanges of random kinds start at random times spread over [start, end]; each `extra`
+    (time, kind) adds one of that kind (a key of EPISODE_KINDS). Times are whole seconds, never decreasing.
     """
     book = PHRASES[lang]
     span = int((end - start).total_seconds())
     kinds = rng.choices(list(EPISODE_KINDS), weights=list(EPISODE_KINDS.values()), k=exchanges)
-    starts = [(start + timedelta(seconds=rng.randrange(span)), kind) for kind in kinds]
+    slot = span / max(exchanges, 1)  # one exchange at a random time in each equal slot: no long silences
+    starts = [(start + timedelta(seconds=(k + rng.random()) * slot), kind) for k, kind in enumerate(kinds)]
     messages: list[ChatMessage] = []
     last = start
     for began, kind in sorted([*starts, *extra]):
@@ -393,20 +393,62 @@ def simulate_chat(
 
 # --- scale ------------------------------------------------------------------------------------------------
 
-SCALE_ACCOUNT = "さくら整体院 渋谷店"
+SCALE_ACCOUNT = "さくら歯科クリニック 渋谷院"
 SCALE_START = datetime(2025, 1, 1)
 SCALE_SPAN_DAYS = 425  # about 14 months
 
-_FAMILY = "佐藤 鈴木 高橋 田中 伊藤 渡辺 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本 井上 木村 林 清水 斉藤".split()
-_GIVEN = "美咲 陽菜 結衣 さくら 花子 愛 恵 由美 美穂 彩 翔太 拓海 健太 大輔 剛 蓮 悠真 湊 陽翔 誠".split()
-_GROUPS = ("ヨガ教室火曜クラス", "歯みがき教室 保護者会", "姿勢改善サークル")
+_FAMILY = (
+    "佐藤",
+    "鈴木",
+    "高橋",
+    "田中",
+    "伊藤",
+    "渡辺",
+    "山本",
+    "中村",
+    "小林",
+    "加藤",
+    "吉田",
+    "山田",
+    "佐々木",
+    "山口",
+    "松本",
+    "井上",
+    "木村",
+    "林",
+    "清水",
+    "斉藤",
+)
+_GIVEN = (
+    "美咲",
+    "陽菜",
+    "結衣",
+    "さくら",
+    "花子",
+    "愛",
+    "恵",
+    "由美",
+    "美穂",
+    "彩",
+    "翔太",
+    "拓海",
+    "健太",
+    "大輔",
+    "剛",
+    "蓮",
+    "悠真",
+    "湊",
+    "陽翔",
+    "誠",
+)
+_GROUPS = ("歯みがき教室 保護者会", "矯正治療 相談会", "ホワイトニング体験会")
 _POOL_PER_HOUR = 32
 _USER_SLOTS = ("\x00", "\x01")  # stand-ins for the chat's own User names in the pre-rendered pool
 
 
 def _person(i: int) -> str:
     """The i-th display name: unique for every i, some decorated as people write them."""
-    family, given, cycle = _FAMILY[i % 20], _GIVEN[i // 20 % 20], i // 400
+    family, given, cycle = _FAMILY[i % 20], _GIVEN[(i // 20 + i) % 20], i // 400
     name = f"{family} {given}{cycle or ''}"
     return f"★{name}" if i % 11 == 5 else f"{name}(紹介)" if i % 7 == 3 else name
 
@@ -483,7 +525,8 @@ def write_scale_inbox(
         while began <= end_s:
             began += int(rng.expovariate(1 / mean_gap))
             for offset, head, tail in pool[began // 3600 % 24][int(rng.random() * _POOL_PER_HOUR)]:
-                t = max(t, began + offset)
+                if began + offset > t:
+                    t = began + offset
                 if t > end_s:
                     break
                 if t >= lo_s:
@@ -501,21 +544,12 @@ def write_scale_inbox(
 
     inbox.mkdir(parents=True, exist_ok=True)
     if as_zip:
-        # Rendering holds the GIL; zlib does not, so a writer thread compresses the previous chat meanwhile.
-        with (
-            zipfile.ZipFile(inbox / f"bulk_backup_{stamp}.zip", "w") as archive,
-            ThreadPoolExecutor(1) as writer,
-        ):
-            pending = None
+        with zipfile.ZipFile(inbox / f"bulk_backup_{stamp}.zip", "w") as archive:
             for i in range(chats):
                 name, data, count = chat_file(i)
                 totals["messages"] += count
                 totals["bytes"] += len(data)
-                if pending:
-                    pending.result()
-                pending = writer.submit(archive.writestr, _zip_member(name, end), data, compresslevel=1)
-            if pending:
-                pending.result()
+                archive.writestr(_zip_member(name, end), data, compresslevel=1)  # speed over size
     else:
         folder = inbox / f"chats_{stamp}"
         folder.mkdir(exist_ok=True)

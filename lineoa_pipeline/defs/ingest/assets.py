@@ -51,6 +51,12 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         )
     summary = asdict(report)
     months = [m.isoformat() for m in summary.pop("months")]
+    outside = sorted(set(m[:7] + "-01" for m in months) - set(monthly_partitions.get_partition_keys()))
+    if outside:
+        context.log.warning(
+            f"{len(outside)} months with messages lie outside the monthly partitions (first {outside[0]}): "
+            "set first_month in lineoa.toml earlier, or they never reach `messages`"
+        )
     return dg.MaterializeResult(
         metadata={**meta, **summary, "stale_months": dg.MetadataValue.json(months)},
     )

@@ -1,0 +1,273 @@
+"""A realistic sample data directory for `lineoa demo`, dated relative to now so that it always looks current.
+
+Four accounts in four UI languages; overlapping bulk backups and single-chat exports (one re-saved by Excel);
+a broken download and a file with one bad row; tags; media with a manifest; settings with business hours.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+from lineoa_pipeline.exports.render import (
+    PHRASES,
+    ChatMessage,
+    export_file_name,
+    render_export,
+    simulate_chat,
+    write_bulk_zip,
+)
+
+DENTAL = "みどり歯科クリニック"
+YOGA = "Bayside Yoga"
+CAFE_TW = "晴天咖啡 台中"
+CAFE_TH = "ร้านกาแฟริมน้ำ"
+_OFFSETS = {DENTAL: "+09:00", YOGA: "+09:00", CAFE_TW: "+08:00", CAFE_TH: "+07:00"}
+_LANGS = {DENTAL: "ja", YOGA: "en", CAFE_TW: "zh-TW", CAFE_TH: "th"}
+_YEAR = timedelta(days=365)
+_GROUP = "歯みがき教室 保護者"
+
+
+@dataclass(frozen=True)
+class _Chat:
+    name: str
+    users: tuple[str, ...]
+    exchanges: int
+    days: int  # how far back before now its history starts
+
+
+_DENTAL_CHATS = (
+    _Chat("青木 美穂", ("青木 美穂",), 16, 480),
+    _Chat("★前田 彩", ("★前田 彩",), 10, 420),
+    _Chat("藤田　剛(紹介)", ("藤田　剛(紹介)",), 8, 390),
+    _Chat(_GROUP, ("保護者 佐藤", "保護者 鈴木", "保護者 高橋"), 10, 200),
+    _Chat("山本 翔太", ("山本 翔太",), 6, 360),
+    _Chat("中村 由美", ("中村 由美",), 6, 280),
+    _Chat("小林 健太", ("小林 健太",), 5, 240),
+    _Chat("加藤 さくら", ("加藤 さくら",), 4, 120),
+    _Chat("吉田 拓海", ("吉田 拓海",), 3, 60),
+    _Chat("井上 愛", (), 0, 0),  # a friend who never wrote: a header-only file
+)
+# Group-chat media by days and hours before now: photos fall out of LINE after 14 days, files after 7.
+_GROUP_EXTRAS = ((40, 2, "photo"), (12, 5, "photo"), (4, 1, "photo"), (9, 3, "file"), (6, 2, "file"))
+
+
+def write_demo_data(data_dir: Path, now: datetime | None = None) -> None:
+    """Write inbox/, tags/, media/ and lineoa.toml into `data_dir` (deterministic given `now`, default: now).
+
+    A naive `now` is taken as UTC. Existing files of the same names are replaced.
+    """
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
+    now = now if now.tzinfo else now.replace(tzinfo=UTC)
+    inbox = data_dir / "inbox"
+    dental = _write_dental(inbox / DENTAL, _local(now, DENTAL))
+    others = _write_single_chats(inbox, now)
+    _write_tags(data_dir / "tags" / "tags.csv")
+    _write_media(data_dir / "media", {**dental, **others})
+    _write_settings(data_dir / "lineoa.toml", _local(now, DENTAL))
+
+
+def _local(now: datetime, account: str) -> datetime:
+    """`now` as naive local time of an account."""
+    sign, hours = _OFFSETS[account][0], int(_OFFSETS[account][1:3])
+    offset = timedelta(hours=hours if sign == "+" else -hours)
+    return now.astimezone(timezone(offset)).replace(tzinfo=None)
+
+
+def _window(messages: Sequence[ChatMessage], downloaded_at: datetime) -> list[ChatMessage]:
+    """What an export downloaded then holds: the last year of the chat."""
+    return [m for m in messages if downloaded_at - _YEAR <= m.sent_at <= downloaded_at]
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+def _single(
+    folder: Path, account: str, chat: str, messages: list[ChatMessage], at: datetime, excel: bool = False
+) -> Path:
+    """One single-chat export downloaded at `at` (local time), maybe re-saved by Excel; returns its path."""
+    shown = _window(messages, at)
+    days = (shown[0].sent_at.date(), shown[-1].sent_at.date()) if shown else (None, None)
+    path = folder / export_file_name(chat, *days)
+    lang, offset = _LANGS[account], _OFFSETS[account]
+    _write(path, render_export(account, shown, lang=lang, tz_offset=offset, downloaded_at=at, excel=excel))
+    return path
+
+
+_Chats = dict[tuple[str, str], list[ChatMessage]]  # (account, chat name) -> messages, in order
+
+
+def _write_dental(folder: Path, now: datetime) -> _Chats:
+    """Two overlapping bulk backups three weeks apart, an old export re-saved by Excel, a broken download."""
+    newest = (now - timedelta(days=1)).replace(hour=18, minute=5)
+    older = (newest - timedelta(days=21)).replace(hour=17, minute=40)
+    extra = {
+        _GROUP: [(now - timedelta(days=d, hours=h), kind) for d, h, kind in _GROUP_EXTRAS],
+        "青木 美穂": [(now - timedelta(days=d), "photo") for d in (300, 150, 45)],
+    }
+    chats: _Chats = {
+        (DENTAL, c.name): simulate_chat(
+            random.Random(c.name),
+            c.users,
+            lang="ja",
+            start=now - timedelta(days=c.days),
+            end=newest,
+            exchanges=c.exchanges,
+            extra=extra.get(c.name, ()),
+        )
+        if c.users
+        else []
+        for c in _DENTAL_CHATS
+    }
+    for at in (older, newest):
+        backup = {chat: _window(messages, at) for (_, chat), messages in chats.items()}
+        write_bulk_zip(
+            folder / "backups" / f"bulk_backup_{at:%Y%m%d_%H%M}.zip", DENTAL, backup, downloaded_at=at
+        )
+    aoki = chats[DENTAL, "青木 美穂"]
+    _single(
+        folder / "受付PC" / "Excelで開いたもの",
+        DENTAL,
+        "青木 美穂",
+        aoki,
+        now - timedelta(days=120, hours=3),
+        excel=True,
+    )
+    _write_broken(folder.parent / "downloads", chats[DENTAL, "小林 健太"], now - timedelta(days=30))
+    return chats
+
+
+def _write_broken(folder: Path, messages: list[ChatMessage], at: datetime) -> None:
+    """A download cut off inside a quoted multi-line field."""
+    last = ChatMessage("User", "小林 健太", at - timedelta(minutes=3), PHRASES["ja"].multiline[1])
+    shown = [*_window(messages, at), last]
+    data = render_export(DENTAL, shown, downloaded_at=at)
+    cut = data.index(b"\r\n", data.rindex(b',"')) + 2
+    _write(folder / export_file_name("小林 健太", shown[0].sent_at.date(), last.sent_at.date()), data[:cut])
+
+
+def _write_single_chats(inbox: Path, now: datetime) -> _Chats:
+    """Single-chat exports of the en, zh-TW and th accounts, a repeated download, a file with a bad date."""
+    specs = (
+        (YOGA, "Emma Brown", 240, 12, 9, ()),
+        (YOGA, "Liam Carter", 150, 6, 30, ()),
+        (CAFE_TW, "林小華", 210, 10, 5, (20,)),
+        (CAFE_TH, "นภา สุขใจ", 180, 9, 5, ()),
+    )
+    chats: _Chats = {}
+    for account, chat, days, exchanges, age, photo_days in specs:
+        local = _local(now, account)
+        at = local - timedelta(days=age)
+        chats[account, chat] = messages = simulate_chat(
+            random.Random(chat),
+            (chat,),
+            lang=_LANGS[account],
+            start=local - timedelta(days=days),
+            end=at,
+            exchanges=exchanges,
+            extra=[(local - timedelta(days=d), "photo") for d in photo_days],
+        )
+        path = _single(inbox / account, account, chat, messages, at.replace(minute=at.minute // 5 * 5))
+        if chat == "Emma Brown":  # downloaded twice: the browser numbers the copy
+            _write(path.with_name(f"{path.stem} (1).csv"), path.read_bytes())
+        if chat == "Liam Carter":  # one row with a date that does not exist
+            bad = _window(messages, at)[2].sent_at
+            path.write_bytes(
+                path.read_bytes().replace(f",{bad:%Y/%m/%d},".encode(), f",{bad.year}/02/30,".encode(), 1)
+            )
+    return chats
+
+
+def _write_tags(path: Path) -> None:
+    """Tags naming chats both by file-name form and by display name."""
+    rows = [
+        (DENTAL, "青木美穂", "矯正"),
+        (DENTAL, "藤田　剛(紹介)", "紹介"),
+        (DENTAL, "藤田剛紹介", "新患"),
+        (DENTAL, "★前田 彩", "新患"),
+        (DENTAL, _GROUP, "教室"),
+        (DENTAL, "中村由美", "矯正"),
+        (YOGA, "EmmaBrown", "member"),
+        (YOGA, "Liam Carter", "trial"),
+        (CAFE_TW, "林小華", "常客"),
+        (CAFE_TH, "นภา สุขใจ", "VIP"),
+    ]
+    _write_csv(path, ("account_name", "chat_name", "tag"), rows)
+
+
+def _write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _write_media(folder: Path, chats: _Chats) -> None:
+    """Saved photos and files with a manifest: verified rows, one missing file, one checksum mismatch."""
+    group = chats[DENTAL, _GROUP]
+    group_photos = _placeholders(group, "ja", "photo")
+    group_files = _placeholders(group, "ja", "file")
+    aoki_photos = _placeholders(chats[DENTAL, "青木 美穂"], "ja", "photo")
+    tw_photos = _placeholders(chats[CAFE_TW, "林小華"], "zh-TW", "photo")
+    first_group = [m for m in group_photos if m.sent_at == group_photos[0].sent_at]
+    saved = [
+        *((DENTAL, _GROUP, m, "photo", "ok") for m in first_group),  # both photos of one second
+        (DENTAL, "青木美穂", aoki_photos[-2], "photo", "ok"),
+        (DENTAL, "歯みがき教室保護者", group_files[0], "file", "ok"),
+        (CAFE_TW, "林小華", tw_photos[-1], "photo", "ok"),
+        (DENTAL, _GROUP, group_photos[-2], "photo", "missing_file"),
+        (DENTAL, "青木 美穂", aoki_photos[-1], "photo", "checksum_mismatch"),
+    ]
+    rows = []
+    for n, (account, chat, message, kind, state) in enumerate(saved, start=1):
+        suffix = ".pdf" if kind == "file" else ".jpg"
+        name = (
+            f"{account}/{export_file_name(chat, None, None)[:-4]}/{message.sent_at:%Y%m%d_%H%M%S}_{n}{suffix}"
+        )
+        content = _fake_file(name, kind)
+        if state != "missing_file":
+            _write(folder / name, content if state == "ok" else content[: len(content) // 2])
+        sent_at = message.sent_at.isoformat() + _OFFSETS[account]
+        rows.append((account, chat, sent_at, kind, name, hashlib.sha256(content).hexdigest(), len(content)))
+    _write_csv(
+        folder / "manifest.csv",
+        ("account_name", "chat_name", "sent_at", "kind", "file", "sha256", "bytes"),
+        rows,
+    )
+
+
+def _placeholders(messages: Sequence[ChatMessage], lang: str, kind: str) -> list[ChatMessage]:
+    return [m for m in messages if m.content == PHRASES[lang].media[kind]]
+
+
+def _fake_file(name: str, kind: str) -> bytes:
+    """Small deterministic stand-ins for a JPEG or a PDF."""
+    filler = hashlib.sha256(name.encode()).digest() * 64
+    if kind == "file":
+        return b"%PDF-1.4\n% demo\n" + filler.hex().encode() + b"\n%%EOF\n"
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + filler + b"\xff\xd9"
+
+
+def _write_settings(path: Path, now: datetime) -> None:
+    """Business hours (weekdays 9-18, Saturday 9-12), this year's New Year holidays and a 60-minute SLA."""
+    holidays = ", ".join(f'"{now.year}-01-0{d}"' for d in (1, 2, 3))
+    weekdays = "\n".join(f'{day} = ["09:00-18:00"]' for day in ("mon", "tue", "wed", "thu", "fri"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "# Settings of the demo data directory (every key is optional; see the README).\n"
+        'timezone = "Asia/Tokyo"\n'
+        "sla_minutes = 60\n\n"
+        "[business_hours]  # local time of each account; a weekday not listed is closed\n"
+        f"{weekdays}\n"
+        'sat = ["09:00-12:00"]\n'
+        f"holidays = [{holidays}]\n",
+        encoding="utf-8",
+    )
