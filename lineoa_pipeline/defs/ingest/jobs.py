@@ -2,11 +2,10 @@
 
 import dagster as dg
 
-# Unpartitioned: inbox -> archive -> staged rows (each file parsed once), plus bulk backups and tags.
+# Unpartitioned: inbox -> archive -> staged rows (each file parsed once) -> bulk backups.
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.assets("archived_inputs", "staged_files", "bulk_backups")
-    | dg.AssetSelection.groups("tags"),
+    selection=dg.AssetSelection.assets("archived_inputs", "staged_files", "bulk_backups"),
     description="Archive new inbox files and stage every new export once.",
 )
 

@@ -11,7 +11,12 @@ from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.exports.discover import walk_inbox
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=30, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=ingest_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Starts `ingest_job` when a file in the inbox is added, replaced or touched.",
+)
 def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
     """Starts `ingest_job` when the inbox changes: a file added, replaced or touched (path, size, mtime)."""
     inbox = warehouse.location.inbox
@@ -25,14 +30,19 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     )
 
 
-@dg.asset_sensor(asset_key=dg.AssetKey("staged_files"), job=months_job, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.asset_sensor(
+    asset_key=dg.AssetKey("staged_files"),
+    job=months_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="After each staging, one `months_job` run over the range of months it made stale.",
+)
 def stale_months_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.RunRequest:
     """After staging, one `months_job` run over the range of months it made stale (or, with none stale,
     a refresh of the analytics and the readers' snapshot)."""
     materialization = asset_event.asset_materialization
     stale = materialization.metadata["stale_months"].value if materialization else []
     keys = month_keys_between(stale)  # type: ignore[arg-type]
-    run_key = f"staged-{asset_event.storage_id}"
+    run_key = f"staged-{asset_event.run_id}"  # one staged_files materialisation a run
     if not keys:
         return dg.RunRequest(run_key=run_key, asset_selection=[dg.AssetKey("warehouse_snapshot")])
     return dg.RunRequest(run_key=run_key, tags=range_tags(keys))

@@ -1,0 +1,19 @@
+-- Per account, month and tag: tagged chats with a message that month, the inquiries asked in them that
+-- month, and the median wait of those answered. The months each chat has messages in are materialised
+-- with response_times (rebuilt by views.create_views), so that reading this view skips `messages`.
+CREATE OR REPLACE TABLE _chat_months AS
+SELECT DISTINCT account_name, chat_name, month FROM messages ORDER BY ALL;
+
+CREATE OR REPLACE VIEW tag_counts AS
+WITH tagged AS (
+    SELECT t.account_name, t.chat_name, t.tag, m.month
+    FROM (SELECT DISTINCT account_name, chat_name, tag FROM chat_tags) t
+    JOIN _chat_months m USING (account_name, chat_name)
+)
+SELECT t.account_name, t.month, t.tag,
+       count(DISTINCT t.chat_name) AS chats,
+       count(r.asked_at) AS inquiries,
+       quantile_cont(r.response_seconds, 0.5) AS median_response_seconds
+FROM tagged t
+LEFT JOIN response_times r USING (account_name, chat_name, month)
+GROUP BY t.account_name, t.month, t.tag;

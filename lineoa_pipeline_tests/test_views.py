@@ -1,0 +1,305 @@
+"""The analytics views on a real warehouse, against numbers worked out by hand."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.exports.render import ChatMessage, render_export
+from lineoa_pipeline.sqlfiles import run_script
+from lineoa_pipeline.views import create_views
+from lineoa_pipeline.warehouse import write_connection
+from lineoa_pipeline_tests.conftest import BuildWarehouse
+
+CLINIC = "さくら整体院"  # +09:00, open mon-fri 09:00-18:00, closed on Monday 2026-03-16
+STUDIO = "Yoga Studio"  # +07:00, no business hours
+SASAKI, NAKAJIMA = "受付 佐々木", "受付 中島"
+AUTO, API = "応答メッセージ", "Unknown"
+MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
+
+SETTINGS = {
+    "accounts": {
+        CLINIC: {
+            "business_hours": {day: ["09:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+            | {"holidays": ["2026-03-16"]},
+        }
+    }
+}
+
+
+def _chat(*rows: tuple[str, str, str]) -> list[ChatMessage]:
+    """Rows of (sender name, local time, text); staff, auto-reply and API names are sent by the Account."""
+    return [
+        ChatMessage(
+            "Account" if name in (SASAKI, NAKAJIMA, AUTO, API, "Front desk") else "User",
+            name,
+            datetime.fromisoformat(when),
+            text,
+        )
+        for name, when, text in rows
+    ]
+
+
+CLINIC_CHATS = {
+    # Friday 17:00 -> Monday 10:00: 1 h on Friday + 1 h on Monday in business hours.
+    "山田花子": _chat(
+        ("山田 花子", "2026-03-06 17:00:00", "予約したいです"),
+        (SASAKI, "2026-03-09 10:00:00", "はい、可能です。"),
+    ),
+    # Friday 17:00 -> Tuesday 10:00 over the Monday holiday: again 2 h.
+    "鈴木一郎": _chat(
+        ("鈴木 一郎", "2026-03-13 17:00:00", "駐車場はありますか"),
+        (NAKAJIMA, "2026-03-17 10:00:00", "3台ございます。"),
+    ),
+    # Asked at 23:59:58 on 31 March (an auto reply in the same second does not answer), answered in April.
+    "佐藤": _chat(
+        ("佐藤", "2026-03-31 23:59:58", "明日空いてますか"),
+        (AUTO, "2026-03-31 23:59:58", "メッセージありがとうございます。"),
+        (SASAKI, "2026-04-01 00:10:03", "はい、可能です。"),
+        ("佐藤", "2026-04-01 17:59:58", "何時ですか"),
+        (NAKAJIMA, "2026-04-02 09:00:05", "10時です。"),
+    ),
+    # A staff reply in the question's second answers it; one listed before the question does not.
+    "高橋": _chat(
+        ("高橋", "2026-03-04 10:00:00", "料金はいくらですか?"),
+        (AUTO, "2026-03-04 10:00:00", "メッセージありがとうございます。"),
+        (NAKAJIMA, "2026-03-04 10:00:00", "5,000円です。"),
+        (SASAKI, "2026-03-04 11:00:00", "ほかにご質問は?"),
+        ("高橋", "2026-03-04 11:00:00", "キャンセルできますか"),
+        (SASAKI, "2026-03-04 11:05:00", "できます。"),
+    ),
+    # Two questions and an API broadcast before one answer: one inquiry, from the first question.
+    "田中": _chat(
+        ("田中", "2026-03-05 10:00:00", "予約したいです"),
+        ("田中", "2026-03-05 10:02:00", "明日の10時は?"),
+        (API, "2026-03-05 10:10:00", "【お知らせ】今月のキャンペーン"),
+        (NAKAJIMA, "2026-03-05 10:30:00", "空いています。"),
+        (NAKAJIMA, "2026-03-05 10:31:00", "お待ちしております。"),
+    ),
+    "伊藤": _chat(  # never answered
+        ("伊藤", "2026-03-05 11:00:00", "住所を教えてください"),
+        (AUTO, "2026-03-05 11:00:01", "メッセージありがとうございます。"),
+    ),
+    "渡辺": _chat(  # answered by two staff
+        ("渡辺", "2026-03-10 10:00:00", "予約したいです"),
+        (SASAKI, "2026-03-10 10:20:00", "はい。"),
+        ("渡辺", "2026-03-10 11:00:00", "変更できますか"),
+        (NAKAJIMA, "2026-03-10 11:40:00", "できます。"),
+        ("渡辺", "2026-03-10 12:00:00", "ありがとう"),
+        (SASAKI, "2026-03-10 12:10:00", "どういたしまして。"),
+    ),
+    "小林": _chat((API, "2026-03-20 12:00:00", "【休診のお知らせ】")),  # no inquiry
+}
+
+STUDIO_CHATS = {
+    # 03:00 on 1 February at +07:00 is still January in UTC: the month is the local one.
+    "Mia": _chat(
+        ("Mia", "2026-01-31 23:59:58", "Is there parking?"),
+        ("Front desk", "2026-02-01 00:00:08", "Yes."),
+        ("Mia", "2026-02-01 03:00:00", "Thanks! And mats?"),
+        ("Front desk", "2026-02-01 03:01:00", "We rent them."),
+    ),
+}
+
+
+@pytest.fixture
+def warehouse(build_warehouse: BuildWarehouse) -> DataDir:
+    downloaded = datetime(2026, 4, 10, 10, 0)
+    inbox = {
+        f"clinic/{chat}.csv": render_export(CLINIC, messages, downloaded_at=downloaded)
+        for chat, messages in CLINIC_CHATS.items()
+    } | {
+        f"studio/{chat}.csv": render_export(STUDIO, messages, lang="en", tz_offset="+07:00", downloaded_at=downloaded)
+        for chat, messages in STUDIO_CHATS.items()
+    }
+    data_dir = build_warehouse(inbox, SETTINGS)
+    with write_connection(data_dir) as conn:
+        conn.executemany(
+            "INSERT INTO chat_tags VALUES (?, ?, ?)",
+            [
+                (CLINIC, "山田花子", "vip"),
+                (CLINIC, "渡辺", "vip"),
+                (CLINIC, "渡辺", "vip"),  # a tag given twice counts once
+                (CLINIC, "佐藤", "new"),
+                (CLINIC, "伊藤", "quiet"),
+                (CLINIC, "小林", "quiet"),
+                (CLINIC, "nobody", "quiet"),  # a chat the warehouse does not know
+            ],
+        )
+        create_views(conn)
+    return data_dir
+
+
+def _rows(data_dir: DataDir, sql: str) -> list[tuple]:
+    with write_connection(data_dir) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+def test_response_times_one_row_per_inquiry(warehouse: DataDir) -> None:
+    rows = _rows(
+        warehouse,
+        """SELECT chat_name, month, asked_at, replied_at, response_seconds, business_seconds, replied_by
+           FROM response_times WHERE account_name = 'さくら整体院' ORDER BY asked_at""",
+    )
+    got = [(c, m, a.astimezone(UTC), r and r.astimezone(UTC), s, b, by) for c, m, a, r, s, b, by in rows]
+    assert got == [
+        ("高橋", MARCH, _at("2026-03-04T10:00:00+09:00"), _at("2026-03-04T10:00:00+09:00"), 0, 0, NAKAJIMA),
+        ("高橋", MARCH, _at("2026-03-04T11:00:00+09:00"), _at("2026-03-04T11:05:00+09:00"), 300, 300, SASAKI),
+        ("田中", MARCH, _at("2026-03-05T10:00:00+09:00"), _at("2026-03-05T10:30:00+09:00"), 1800, 1800, NAKAJIMA),
+        ("伊藤", MARCH, _at("2026-03-05T11:00:00+09:00"), None, None, None, None),
+        ("山田花子", MARCH, _at("2026-03-06T17:00:00+09:00"), _at("2026-03-09T10:00:00+09:00"), 234000, 7200, SASAKI),
+        ("渡辺", MARCH, _at("2026-03-10T10:00:00+09:00"), _at("2026-03-10T10:20:00+09:00"), 1200, 1200, SASAKI),
+        ("渡辺", MARCH, _at("2026-03-10T11:00:00+09:00"), _at("2026-03-10T11:40:00+09:00"), 2400, 2400, NAKAJIMA),
+        ("渡辺", MARCH, _at("2026-03-10T12:00:00+09:00"), _at("2026-03-10T12:10:00+09:00"), 600, 600, SASAKI),
+        ("鈴木一郎", MARCH, _at("2026-03-13T17:00:00+09:00"), _at("2026-03-17T10:00:00+09:00"), 320400, 7200, NAKAJIMA),
+        ("佐藤", MARCH, _at("2026-03-31T23:59:58+09:00"), _at("2026-04-01T00:10:03+09:00"), 605, 0, SASAKI),
+        # 2 s before closing on Wednesday, 5 s after opening on Thursday
+        ("佐藤", APRIL, _at("2026-04-01T17:59:58+09:00"), _at("2026-04-02T09:00:05+09:00"), 54007, 7, NAKAJIMA),
+    ]
+
+
+def test_without_business_hours_every_second_counts(warehouse: DataDir) -> None:
+    rows = _rows(
+        warehouse,
+        """SELECT month, response_seconds, business_seconds FROM response_times
+           WHERE account_name = 'Yoga Studio' ORDER BY asked_at""",
+    )
+    assert rows == [(date(2026, 1, 1), 10, 10), (date(2026, 2, 1), 60, 60)]
+
+
+def test_monthly_response_stats(warehouse: DataDir) -> None:
+    rows = _rows(
+        warehouse,
+        """SELECT * REPLACE (round(p90_response_seconds, 6) AS p90_response_seconds)
+           FROM monthly_response_stats WHERE account_name = 'さくら整体院' ORDER BY month""",
+    )
+    # March, answered waits sorted: 0 300 600 605 1200 1800 2400 234000 320400 -> median 1200;
+    # p90 at position 0.9 * 8 = 7.2: 234000 + 0.2 * (320400 - 234000) = 251280.
+    # Business: 0 0 300 600 1200 1800 2400 7200 7200 -> median 1200; 7 of 10 inquiries within 3600 s.
+    assert rows == [
+        (CLINIC, MARCH, 10, 9, 1, 1200.0, 251280.0, 1200.0, 0.7),
+        (CLINIC, APRIL, 1, 1, 0, 54007.0, 54007.0, 7.0, 1.0),
+    ]
+
+
+def test_within_sla_follows_the_account_setting(build_warehouse: BuildWarehouse) -> None:
+    chat = _chat(
+        ("A", "2026-03-04 10:00:00", "?"),
+        (SASAKI, "2026-03-04 10:20:00", "!"),
+        ("A", "2026-03-04 11:00:00", "?"),
+        (SASAKI, "2026-03-04 11:40:00", "!"),
+    )
+    data_dir = build_warehouse(
+        {"a.csv": render_export(CLINIC, chat, downloaded_at=datetime(2026, 4, 1))},
+        {"accounts": {CLINIC: {"sla_minutes": 30}}},
+    )
+    with write_connection(data_dir) as conn:
+        create_views(conn)
+        assert conn.execute("SELECT within_sla FROM monthly_response_stats").fetchall() == [(0.5,)]
+
+
+def test_staff_response_stats(warehouse: DataDir) -> None:
+    rows = _rows(
+        warehouse,
+        "SELECT * FROM staff_response_stats WHERE account_name = 'さくら整体院' ORDER BY month, replied_by",
+    )
+    assert rows == [
+        (CLINIC, MARCH, NAKAJIMA, 4, 2100.0),  # 0 1800 2400 320400
+        (CLINIC, MARCH, SASAKI, 5, 605.0),  # 300 600 605 1200 234000
+        (CLINIC, APRIL, NAKAJIMA, 1, 54007.0),
+    ]
+
+
+def test_tag_counts(warehouse: DataDir) -> None:
+    rows = _rows(warehouse, "SELECT * FROM tag_counts ORDER BY month, tag")
+    assert rows == [
+        (CLINIC, MARCH, "new", 1, 1, 605.0),
+        (CLINIC, MARCH, "quiet", 2, 1, None),  # 伊藤's inquiry is unanswered, 小林 has none
+        (CLINIC, MARCH, "vip", 2, 4, 1800.0),  # 234000 1200 2400 600
+        (CLINIC, APRIL, "new", 1, 1, 54007.0),
+    ]
+
+
+def test_views_on_a_warehouse_without_settings(tmp_path: Path) -> None:
+    with duckdb.connect(tmp_path / "bare.duckdb") as conn:
+        run_script(conn, "schema")
+        create_views(conn)
+        assert conn.execute("SELECT count(*) FROM monthly_response_stats").fetchone() == (0,)
+
+
+def _reference_business_seconds(
+    asked: datetime, replied: datetime, hours: dict[int, list[tuple[int, int]]], holidays: set[date]
+) -> int:
+    """Day by day: the overlap of the wait (naive local times) with each open range of each day."""
+    total, day = 0, asked.date()
+    while day <= replied.date():
+        midnight = datetime.combine(day, datetime.min.time())
+        for start, end in [] if day in holidays else hours.get(day.isoweekday(), []):
+            opens, closes = midnight + timedelta(seconds=start), midnight + timedelta(seconds=end)
+            total += max(0, int((min(closes, replied) - max(opens, asked)).total_seconds()))
+        day += timedelta(days=1)
+    return total
+
+
+def test_random_chats_match_a_message_by_message_reference(build_warehouse: BuildWarehouse) -> None:
+    rng = random.Random(7)
+    hours = {
+        1: [(9 * 3600, 12 * 3600), (13 * 3600, 18 * 3600)],
+        3: [(9 * 3600, 18 * 3600)],
+        6: [(10 * 3600, 14 * 3600)],
+    }
+    holidays = {date(2026, 3, 11), date(2026, 3, 28)}
+    senders = [("User", "客"), ("Account", SASAKI), ("Account", AUTO), ("Account", API)]
+    chats: dict[str, list[ChatMessage]] = {}
+    for c in range(6):
+        when = datetime(2026, 2, 27, 8, 0)
+        chats[f"chat{c}"] = []
+        for _ in range(80):
+            when += timedelta(seconds=rng.choice([0, 0, 1, 59, 3600, 20000, 90000, 200000]))
+            kind, name = rng.choices(senders, weights=[5, 4, 1, 1])[0]
+            chats[f"chat{c}"].append(ChatMessage(kind, name, when, "..."))
+    data_dir = build_warehouse(
+        {
+            f"{chat}.csv": render_export(CLINIC, messages, tz_offset="+07:00", downloaded_at=datetime(2026, 6, 1))
+            for chat, messages in chats.items()
+        },
+        {
+            "business_hours": {
+                "mon": ["09:00-12:00", "13:00-18:00"],
+                "wed": ["09:00-18:00"],
+                "sat": ["10:00-14:00"],
+                "holidays": [str(d) for d in holidays],
+            }
+        },
+    )
+    expected = []
+    for chat, messages in chats.items():
+        waiting = None
+        for m in messages:
+            if m.sender_type == "User" and waiting is None:
+                waiting = m
+            elif m.sender_name == SASAKI and waiting is not None:
+                wait = int((m.sent_at - waiting.sent_at).total_seconds())
+                business = _reference_business_seconds(waiting.sent_at, m.sent_at, hours, holidays)
+                expected.append((chat, waiting.sent_at, m.sent_at, wait, business))
+                waiting = None
+        if waiting is not None:
+            expected.append((chat, waiting.sent_at, None, None, None))
+    with write_connection(data_dir) as conn:
+        create_views(conn)
+        rows = conn.execute(
+            """SELECT chat_name, timezone('UTC', asked_at) + INTERVAL 7 HOUR,
+                      timezone('UTC', replied_at) + INTERVAL 7 HOUR, response_seconds, business_seconds
+               FROM response_times ORDER BY chat_name, asked_at"""
+        ).fetchall()
+    assert len(expected) > 80
+    assert rows == sorted(expected, key=lambda r: (r[0], r[1]))
