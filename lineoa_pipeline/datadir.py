@@ -55,6 +55,11 @@ class DataDir:
         return self.root / "alerts.jsonl"
 
     @property
+    def webhook_outbox(self) -> Path:
+        """Alerts the webhook has not accepted yet; sent again at the next check."""
+        return self.root / ".webhook-outbox.jsonl"
+
+    @property
     def lock_file(self) -> Path:
         return self.root / ".lineoa.lock"
 

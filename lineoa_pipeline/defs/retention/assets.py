@@ -1,0 +1,125 @@
+"""Retention: what each month's bulk backups cover, and what LINE is about to delete."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
+from lineoa_pipeline.retention import StatusReport, compute_status
+
+MONTHS_CHECK = "months_not_at_risk"
+MEDIA_CHECK = "media_not_at_risk"
+_SEVERITY = {"at_risk": dg.AssetCheckSeverity.WARN, "lost": dg.AssetCheckSeverity.ERROR}
+
+
+@dg.asset(
+    deps=["messages", "media_files", "bulk_backups"],
+    group_name="retention",
+    kinds={"duckdb", "python"},
+    pool=WRITE_POOL,
+    check_specs=[
+        dg.AssetCheckSpec(
+            MONTHS_CHECK,
+            asset="retention_status",
+            description="WARN while a month not fully covered by a bulk backup is at risk, ERROR once lost.",
+        ),
+        dg.AssetCheckSpec(
+            MEDIA_CHECK,
+            asset="retention_status",
+            description="WARN while an unsaved photo, video, voice message or file is at risk, ERROR once lost.",
+        ),
+    ],
+)
+def retention_status(
+    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+    """Coverage and alert of every month of every account (from its bulk backups), and the status of every
+    media placeholder, as of this run: the same report as `lineoa status`. Alerts go to the run log."""
+    now = datetime.now(UTC)
+    with warehouse.write(context.log) as conn:
+        report = compute_status(conn, warehouse.settings(), now)
+    for month in report.months:
+        if month.alert != "ok":
+            context.log.warning(
+                f"{month.account_name} {month.month:%Y-%m} is {month.alert} ({month.coverage}): "
+                f"LINE starts deleting it {month.cutoff_at:%Y-%m-%d %H:%M %z}, all gone {month.final_at:%Y-%m-%d}"
+            )
+    yield dg.MaterializeResult(metadata=_metadata(report))
+    yield _months_check(report)
+    yield _media_check(report)
+
+
+def _metadata(report: StatusReport) -> dict[str, dg.MetadataValue]:
+    lines = ["| account | last bulk backup | next backup due by | months at risk | lost | media at risk | lost |"]
+    lines.append("|---|---|---|---|---|---|---|")
+    for account in report.accounts:
+        months = [m for m in report.months if m.account_name == account.account_name]
+        media = report.media_counts.get(account.account_name, {})
+        lines.append(
+            f"| {account.account_name} | {_when(account.last_bulk_backup_at)} | {_when(account.next_backup_due_by)} "
+            f"| {sum(m.alert == 'at_risk' for m in months)} | {sum(m.alert == 'lost' for m in months)} "
+            f"| {media.get('at_risk', 0)} | {media.get('lost', 0)} |"
+        )
+    return {
+        "as_of": dg.MetadataValue.text(report.as_of.isoformat()),
+        "accounts": dg.MetadataValue.int(len(report.accounts)),
+        "summary": dg.MetadataValue.md("\n".join(lines)),
+    }
+
+
+def _months_check(report: StatusReport) -> dg.AssetCheckResult:
+    bad = [m for m in report.months if m.alert != "ok"]
+    worst = "lost" if any(m.alert == "lost" for m in bad) else "at_risk"
+    return dg.AssetCheckResult(
+        check_name=MONTHS_CHECK,
+        passed=not bad,
+        severity=_SEVERITY[worst],
+        metadata={
+            "at_risk": sum(m.alert == "at_risk" for m in bad),
+            "lost": sum(m.alert == "lost" for m in bad),
+            "months": dg.MetadataValue.json(
+                [
+                    {
+                        "account_name": m.account_name,
+                        "month": f"{m.month:%Y-%m}",
+                        "coverage": m.coverage,
+                        "alert": m.alert,
+                        "cutoff_at": m.cutoff_at.isoformat(),
+                        "final_at": m.final_at.isoformat(),
+                    }
+                    for m in bad
+                ]
+            ),
+        },
+    )
+
+
+def _media_check(report: StatusReport) -> dg.AssetCheckResult:
+    at_risk = sum(c.get("at_risk", 0) for c in report.media_counts.values())
+    lost = sum(c.get("lost", 0) for c in report.media_counts.values())
+    return dg.AssetCheckResult(
+        check_name=MEDIA_CHECK,
+        passed=not (at_risk or lost),
+        severity=_SEVERITY["lost" if lost else "at_risk"],
+        metadata={
+            "at_risk": at_risk,
+            "lost": lost,
+            "soonest": dg.MetadataValue.json(
+                [
+                    {
+                        "account_name": m.account_name,
+                        "chat_name": m.chat_name,
+                        "kind": m.kind,
+                        "sent_at": m.sent_at.isoformat(),
+                        "expires_at": m.expires_at.isoformat(),
+                    }
+                    for m in report.media_at_risk[:20]
+                ]
+            ),
+        },
+    )
+
+
+def _when(moment: datetime | None) -> str:
+    return "never" if moment is None else f"{moment:%Y-%m-%d %H:%M %z}"

@@ -1,0 +1,47 @@
+"""The retention sensor: each alert once per subject and level, to the log, alerts.jsonl and the webhook."""
+
+import json
+import os
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from lineoa_pipeline.alerts import WEBHOOK_ENV, deliver, raise_new
+from lineoa_pipeline.defs.resources import WarehouseResource
+from lineoa_pipeline.defs.retention.jobs import retention_job
+from lineoa_pipeline.retention import current_alerts
+from lineoa_pipeline.warehouse import NoWarehouseYet, connect
+
+
+@dg.sensor(job=retention_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
+def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
+    """Raises every month or media placeholder that became at risk or lost: once per subject and level in
+    `alerts.jsonl` and the log, to `LINEOA_ALERT_WEBHOOK` when set (retried on the next tick if the hook is
+    down), and as a `retention_job` run whose checks show it in the UI. Reads the readers' snapshot."""
+    now = datetime.now(UTC)
+    previous = json.loads(context.cursor) if context.cursor else {}
+    lost_since = datetime.fromisoformat(previous["checked_at"]) if "checked_at" in previous else None
+    location = warehouse.location
+    try:
+        conn = connect(location.root)
+    except NoWarehouseYet:
+        return dg.SensorResult(skip_reason="no warehouse published yet")
+    try:
+        alerts = current_alerts(conn, warehouse.settings(), now, lost_since=lost_since)
+    finally:
+        conn.close()
+    new = raise_new(location.alerts, alerts, now)
+    for record in new:
+        context.log.warning(f"retention alert ({record['level']}): {record['message']}")
+    delivered, problem = deliver(location.webhook_outbox, new, os.environ.get(WEBHOOK_ENV))
+    if problem:
+        context.log.warning(f"alert webhook refused delivery ({problem}); retrying on the next tick")
+    elif delivered:
+        context.log.info(f"alert webhook accepted {delivered} alert(s)")
+    cursor = json.dumps({"checked_at": now.isoformat()})
+    if not new:
+        return dg.SensorResult(skip_reason="no new retention alert", cursor=cursor)
+    return dg.SensorResult(
+        run_requests=[dg.RunRequest(run_key=f"alerts-{now.isoformat()}", tags={"lineoa/new_alerts": str(len(new))})],
+        cursor=cursor,
+    )

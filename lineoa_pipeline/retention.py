@@ -1,0 +1,440 @@
+"""Retention rules of the spec: backup coverage of each month, alerts, and the status of media placeholders.
+
+The work over messages is SQL (`sql/retention_*.sql`); Python resolves the settings per account and shapes
+the rows per account and month. Placeholders can number hundreds of thousands, so they reach Python only as
+counts, the few at risk, alerts, or JSON text that DuckDB renders. Pure domain code: no Dagster.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from functools import cache
+from typing import Any, Literal
+
+import duckdb
+
+from lineoa_pipeline.settings import CHAT_TYPES, Settings
+from lineoa_pipeline.sqlfiles import load_sql
+
+Coverage = Literal["complete", "partial", "missing"]
+Level = Literal["ok", "at_risk", "lost"]
+MediaState = Literal["saved", "pending", "at_risk", "lost"]
+MEDIA_KINDS = ("photo", "video", "voice", "file")
+MEDIA_STATES: tuple[MediaState, ...] = ("at_risk", "lost", "pending", "saved")
+_SEVERITY = {"lost": 0, "at_risk": 1, "ok": 2}
+_AT_RISK_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    """When an account was last backed up in bulk, and by when it must be again (a past time: now)."""
+
+    account_name: str
+    zone: tzinfo  # the fixed UTC offset of the account's latest export
+    last_bulk_backup_at: datetime | None
+    next_backup_due_by: datetime | None
+
+
+@dataclass(frozen=True)
+class MonthStatus:
+    """One local month of one account: what its bulk backups hold of it, and what LINE still keeps."""
+
+    account_name: str
+    month: date
+    coverage: Coverage
+    alert: Level
+    cutoff_at: datetime  # LINE starts deleting the month's first day
+    final_at: datetime  # LINE has deleted all of it
+
+
+@dataclass(frozen=True)
+class MediaStatus:
+    """One photo, video, voice message or file placeholder that is not saved, and when LINE deletes it."""
+
+    account_name: str
+    chat_name: str
+    sent_at: datetime
+    kind: str
+    status: MediaState
+    expires_at: datetime
+    message_id: str  # two photos sent in one second are two placeholders
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What `lineoa status` shows, as of one instant; timestamps are in each account's zone."""
+
+    as_of: datetime
+    accounts: list[AccountStatus]
+    months: list[MonthStatus]
+    media_counts: dict[str, Counter[MediaState]]  # account -> placeholders per status
+    media_at_risk: list[MediaStatus]  # soonest deadline first
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A month or media placeholder at risk or lost; the retention sensor raises each `key` once."""
+
+    account_name: str
+    subject: Literal["month", "media"]
+    level: Literal["at_risk", "lost"]
+    cutoff_at: datetime  # a placeholder vanishes at once: its cutoff and final are both its expiry
+    final_at: datetime
+    message: str
+    month: date | None = None
+    chat_name: str | None = None
+    sent_at: datetime | None = None
+    message_id: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """Subject and level: what is raised only once."""
+        subject = f"{self.month:%Y-%m}" if self.month else str(self.message_id)
+        return (self.account_name, self.subject, subject, self.level)
+
+    def record(self, at: datetime) -> dict[str, Any]:
+        """The alert as one line of `alerts.jsonl`, raised at `at`."""
+        where: dict[str, Any] = (
+            {"month": f"{self.month:%Y-%m}"}
+            if self.month
+            else {"chat_name": self.chat_name, "sent_at": _iso(self.sent_at), "message_id": self.message_id}
+        )
+        return {
+            "at": _iso(at),
+            "account_name": self.account_name,
+            "subject": self.subject,
+            **where,
+            "level": self.level,
+            "cutoff_at": _iso(self.cutoff_at),
+            "final_at": _iso(self.final_at),
+            "message": self.message,
+        }
+
+
+def compute_status(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> StatusReport:
+    """Coverage and alert of every month, backup due dates, and media placeholders counted per status."""
+    accounts, months = _coverage(conn, settings, as_of)
+    counts: dict[str, Counter[MediaState]] = {a.account_name: Counter() for a in accounts}
+    at_risk: list[MediaStatus] = []
+    if accounts:
+        rows = _media_query(conn, settings, as_of, accounts, "retention_media_summary").fetchall()
+        for account, status, n, listed in rows:
+            counts[account][status] = n
+            at_risk += [_placeholder(**x) for x in listed or ()]
+    at_risk.sort(key=lambda m: (m.expires_at, m.account_name, m.chat_name))
+    return StatusReport(as_of, accounts, months, counts, at_risk)
+
+
+def status_json(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> str:
+    """The document `lineoa status --json` prints: as_of, accounts, months, and every media placeholder."""
+    accounts, months = _coverage(conn, settings, as_of)
+    head = {
+        "as_of": _iso(as_of),
+        "accounts": [
+            {
+                "account_name": a.account_name,
+                "last_bulk_backup_at": _iso(a.last_bulk_backup_at),
+                "next_backup_due_by": _iso(a.next_backup_due_by),
+            }
+            for a in accounts
+        ],
+        "months": [
+            {
+                "account_name": m.account_name,
+                "month": f"{m.month:%Y-%m}",
+                "coverage": m.coverage,
+                "alert": m.alert,
+                "cutoff_at": _iso(m.cutoff_at),
+                "final_at": _iso(m.final_at),
+            }
+            for m in months
+        ],
+        "media": [],
+    }
+    media = _media_query(conn, settings, as_of, accounts, "retention_media_json").fetchall() if accounts else []
+    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
+    # "media" is the last key: its empty list is replaced by the objects DuckDB rendered
+    return text[: -len("[]}")] + "[" + ",".join(row for (row,) in media) + "]}"
+
+
+def current_alerts(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime, lost_since: datetime | None = None
+) -> list[Alert]:
+    """Every month and media placeholder at risk at `as_of`, and those lost, worst first.
+
+    With `lost_since` (say, the previous check), only what was lost at or after it is listed as lost, so a
+    long-lost photo is not listed again at every check.
+    """
+    accounts, months = _coverage(conn, settings, as_of)
+    alerts = [
+        Alert(m.account_name, "month", m.alert, m.cutoff_at, m.final_at, _month_message(m), month=m.month)
+        for m in months
+        if m.alert == "at_risk" or (m.alert == "lost" and (lost_since is None or m.final_at >= lost_since))
+    ]
+    if accounts:
+        query = _media_query(conn, settings, as_of, accounts, "retention_media_alerts", lost_since=lost_since)
+        for row in query.fetchall():
+            m = _placeholder(*row)
+            alerts.append(
+                Alert(
+                    m.account_name,
+                    "media",
+                    m.status,
+                    m.expires_at,
+                    m.expires_at,
+                    _media_message(m),
+                    chat_name=m.chat_name,
+                    sent_at=m.sent_at,
+                    message_id=m.message_id,
+                )
+            )
+    return sorted(alerts, key=lambda a: (_SEVERITY[a.level], a.cutoff_at, a.account_name))
+
+
+def _coverage(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
+) -> tuple[list[AccountStatus], list[MonthStatus]]:
+    """Every account and its months; the next backup is due by the earliest cutoff of a month not complete
+    and not yet lost."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a time zone")
+    rows = _query(conn, load_sql("retention_accounts"), {"as_of": as_of}).fetchall()
+    if not rows:
+        return [], []
+    names = [r[0] for r in rows]
+    text = [settings.for_account(n).retention["one_to_one"].days("text") for n in names]
+    params = {
+        "as_of": as_of,
+        "accounts": names,
+        "offsets": [r[1] for r in rows],
+        "days": [t[0] for t in text],
+        "warns": [t[1] for t in text],
+    }
+    months = [
+        MonthStatus(name, month, coverage, alert, cutoff.astimezone(_zone(off)), final.astimezone(_zone(off)))
+        for name, month, off, coverage, alert, cutoff, final in _query(
+            conn, load_sql("retention_months"), params
+        ).fetchall()
+    ]
+    accounts = []
+    for name, offset, last in rows:
+        due = [m.cutoff_at for m in months if m.account_name == name and m.coverage != "complete" and m.alert != "lost"]
+        zone = _zone(offset)
+        accounts.append(AccountStatus(name, zone, last.astimezone(zone) if last else None, min(due, default=None)))
+    return accounts, months
+
+
+def _media_query(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: datetime,
+    accounts: list[AccountStatus],
+    query: str,
+    **extra: Any,
+) -> duckdb.DuckDBPyConnection:
+    """Run `sql/<query>.sql` over `media`, the placeholders with their status (`retention_media.sql`)."""
+    cfg = [
+        (
+            a.account_name,
+            chat_type,
+            kind,
+            *settings.for_account(a.account_name).retention[chat_type].days(kind),
+        )
+        for a in accounts
+        for chat_type in CHAT_TYPES
+        for kind in MEDIA_KINDS
+    ]
+    offsets = {a.account_name: _offset_minutes(a.zone) for a in accounts}
+    params = {
+        "as_of": as_of,
+        "accounts": [c[0] for c in cfg],
+        "chat_types": [c[1] for c in cfg],
+        "kinds": [c[2] for c in cfg],
+        "days": [c[3] for c in cfg],
+        "warns": [c[4] for c in cfg],
+        "offsets": [offsets[c[0]] for c in cfg],
+        "offset_texts": [_offset(_zone(offsets[c[0]])) for c in cfg],
+        **extra,
+    }
+    return _query(conn, f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}", params)
+
+
+def _placeholder(
+    message_id: str,
+    account_name: str,
+    chat_name: str,
+    kind: str,
+    status: MediaState,
+    offset_minutes: int,
+    local_sent_at: datetime,
+    local_expires_at: datetime,
+) -> MediaStatus:
+    """A placeholder from the columns of retention_media_summary.sql and retention_media_alerts.sql."""
+    zone = _zone(offset_minutes)
+    sent, expires = local_sent_at.replace(tzinfo=zone), local_expires_at.replace(tzinfo=zone)
+    return MediaStatus(account_name, chat_name, sent, kind, status, expires, message_id)
+
+
+_PARAMETER = re.compile(r"\$([a-z_]+)")
+
+
+def _query(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
+    """Run `sql` with each `$name` replaced by the SQL literal of `params[name]`.
+
+    Binding any Python value makes DuckDB 1.5's client import pandas first, a second of its own: more than
+    `lineoa status` may take. So values go in as literals, each rendered by `_literal`, which quotes a string
+    the one way DuckDB reads it back verbatim.
+    """
+    literals = {name: _literal(value) for name, value in params.items()}
+    return conn.execute(_PARAMETER.sub(lambda m: literals[m.group(1)], sql))
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError(f"a NUL character cannot go into SQL: {value!r}")
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return f"TIMESTAMPTZ '{value.isoformat()}'"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_literal, value)) + "]"
+    raise TypeError(f"no SQL literal for {value!r}")
+
+
+def _month_message(m: MonthStatus) -> str:
+    held = "only partly in a bulk backup" if m.coverage == "partial" else "in no bulk backup"
+    if m.alert == "lost":
+        return (
+            f"{m.account_name}: {m.month:%Y-%m} is {held}, and LINE deleted the last of it at "
+            f"{_short(m.final_at)}; what no backup holds is gone."
+        )
+    return (
+        f"{m.account_name}: {m.month:%Y-%m} is {held}; LINE starts deleting it at {_short(m.cutoff_at)} "
+        f"and has deleted all of it by {_short(m.final_at)}. Download a bulk backup now."
+    )
+
+
+def _media_message(m: MediaStatus) -> str:
+    what = f"{m.kind} sent in {m.chat_name} at {_short(m.sent_at)}"
+    if m.status == "lost":
+        return f"{m.account_name}: the {what} was never saved, and LINE deleted it at {_short(m.expires_at)}."
+    return f"{m.account_name}: the {what} is not saved; LINE deletes it at {_short(m.expires_at)}. Save it now."
+
+
+def render_table(report: StatusReport) -> str:
+    """A readable report, worst account first: its months at risk or lost, media about to expire, when to
+    back up next and how long since the last bulk backup."""
+    months: dict[str, list[MonthStatus]] = {a.account_name: [] for a in report.accounts}
+    for m in report.months:
+        months[m.account_name].append(m)
+    at_risk: dict[str, list[MediaStatus]] = {a.account_name: [] for a in report.accounts}
+    for x in report.media_at_risk:
+        at_risk[x.account_name].append(x)
+
+    def badness(a: AccountStatus) -> tuple[Any, ...]:
+        alerts = Counter(m.alert for m in months[a.account_name])
+        due = a.next_backup_due_by or datetime.max.replace(tzinfo=UTC)
+        return (-alerts["lost"], -alerts["at_risk"], -len(at_risk[a.account_name]), due, a.account_name)
+
+    out = [f"Retention status as of {_short(report.as_of)}"]
+    if not report.accounts:
+        out.append("No exports yet: put LINE bulk backups (.zip) in inbox/ and run `lineoa run`.")
+    for a in sorted(report.accounts, key=badness):
+        name = a.account_name
+        out += ["", *_account_lines(report.as_of, a, months[name], report.media_counts[name], at_risk[name])]
+    return "\n".join(out)
+
+
+def _account_lines(
+    as_of: datetime,
+    account: AccountStatus,
+    months: list[MonthStatus],
+    counts: Counter[MediaState],
+    at_risk: list[MediaStatus],
+) -> list[str]:
+    lines = [f"{account.account_name}  (times in UTC{_offset(account.zone)})"]
+    last, due = account.last_bulk_backup_at, account.next_backup_due_by
+    lines.append(f"  Last bulk backup:        {f'{_local(last)}, {_span(as_of - last)} ago' if last else 'never'}")
+    if due is None:
+        lines.append("  Next bulk backup due by: nothing left that a backup could save")
+    elif due <= as_of:
+        lines.append(f"  Next bulk backup due by: {_local(due)}, overdue by {_span(as_of - due)}: back up now")
+    else:
+        lines.append(f"  Next bulk backup due by: {_local(due)}, in {_span(due - as_of)}")
+    lines.append("  Months, worst first:")
+    table = [("month", "coverage", "alert", "LINE starts deleting", "all gone by")]
+    table += [
+        (f"{m.month:%Y-%m}", m.coverage, m.alert, _local(m.cutoff_at), _local(m.final_at))
+        for m in sorted(months, key=lambda m: (_SEVERITY[m.alert], m.month))
+    ]
+    lines += _columns(table, indent=4)
+    summary = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in MEDIA_STATES)
+    lines.append(f"  Media placeholders: {summary if counts.total() else 'none'}")
+    if at_risk:
+        table = [("deleted at", "kind", "sent", "chat")]
+        table += [(_local(x.expires_at), x.kind, _local(x.sent_at), x.chat_name) for x in at_risk[:_AT_RISK_SHOWN]]
+        lines += _columns(table, indent=4)
+        if len(at_risk) > _AT_RISK_SHOWN:
+            lines.append(f"    … and {len(at_risk) - _AT_RISK_SHOWN} more at risk (`lineoa status --json` lists all)")
+    return lines
+
+
+def _columns(rows: list[tuple[str, ...]], indent: int) -> list[str]:
+    """Left-aligned columns; East Asian wide characters count as two."""
+    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return [
+        " " * indent + "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True)).rstrip()
+        for r in rows
+    ]
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _span(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds >= 2 * 86400:
+        return f"{seconds // 86400} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds // 3600} hours"
+    return f"{seconds // 60} minutes"
+
+
+def _local(when: datetime) -> str:
+    return f"{when:%Y-%m-%d %H:%M}"
+
+
+def _short(when: datetime) -> str:
+    return f"{when:%Y-%m-%d %H:%M} {_offset(when.tzinfo)}"
+
+
+def _offset(zone: tzinfo | None) -> str:
+    """`+09:00`, as `datetime.isoformat` writes it."""
+    return datetime(2000, 1, 1, tzinfo=zone).isoformat()[-6:]
+
+
+def _offset_minutes(zone: tzinfo) -> int:
+    offset = zone.utcoffset(None)
+    assert offset is not None
+    return int(offset.total_seconds()) // 60
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+@cache
+def _zone(offset_minutes: int) -> tzinfo:
+    return timezone(timedelta(minutes=offset_minutes))
