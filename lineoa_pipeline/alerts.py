@@ -87,7 +87,7 @@ def post_webhook(url: str, payload: dict[str, Any], timeout: float = 10.0, attem
     return problem
 
 
-def deliver(outbox: Path, new: list[dict[str, Any]], url: str | None) -> tuple[int, str | None]:
+def deliver(outbox: Path, new: list[dict[str, Any]], url: str | None, timeout: float = 10.0) -> tuple[int, str | None]:
     """Send what waits in the outbox plus `new` in one message; keep it there if the webhook refuses.
 
     Returns (alerts delivered, problem or None). Without a URL nothing is queued.
@@ -99,7 +99,7 @@ def deliver(outbox: Path, new: list[dict[str, Any]], url: str | None) -> tuple[i
     waiting = read_records(outbox)
     if not waiting:
         return 0, None
-    problem = post_webhook(url, slack_payload(waiting))
+    problem = post_webhook(url, slack_payload(waiting), timeout=timeout)
     if problem is None:
         outbox.unlink(missing_ok=True)
         return len(waiting), None

@@ -13,6 +13,7 @@ import dagster as dg
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.partitions import month_keys_between, monthly_partitions, range_tags
+from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.ingest import register_archive
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 
@@ -51,11 +52,12 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
     from lineoa_pipeline.definitions import defs
 
     definitions = defs()
+    resources = {"warehouse": WarehouseResource(data_dir=str(data_dir.root))}
     data_dir.create()
     summary = RunSummary()
     with writer_lock(data_dir, on_wait=print), _instance(instance) as inst:
         ingest = definitions.resolve_job_def("ingest_job").execute_in_process(
-            instance=inst, run_config=QUIET, raise_on_error=False
+            instance=inst, run_config=QUIET, resources=resources, raise_on_error=False
         )
         summary.ok = ingest.success
         if not ingest.success:
@@ -74,7 +76,7 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
         months = definitions.resolve_job_def("months_job")
         if keys:
             result = months.execute_in_process(
-                instance=inst, run_config=QUIET, tags=range_tags(keys), raise_on_error=False
+                instance=inst, run_config=QUIET, resources=resources, tags=range_tags(keys), raise_on_error=False
             )
             summary.months_written = [
                 k[:7] for k in monthly_partitions.get_partition_keys() if keys[0] <= k <= keys[-1]
@@ -82,7 +84,7 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
         else:
             rest = [k for k in months.asset_layer.executable_asset_keys if k.to_user_string() != "messages"]
             result = months.execute_in_process(
-                instance=inst, run_config=QUIET, asset_selection=rest, raise_on_error=False
+                instance=inst, run_config=QUIET, resources=resources, asset_selection=rest, raise_on_error=False
             )
         summary.ok = result.success
     return summary

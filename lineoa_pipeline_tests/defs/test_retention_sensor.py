@@ -1,0 +1,144 @@
+"""The retention sensor against a real demo warehouse and a real webhook server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from lineoa_pipeline.alerts import deliver, raise_new, read_records
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.defs.resources import WarehouseResource
+from lineoa_pipeline.defs.retention.sensors import retention_sensor
+from lineoa_pipeline.demo import write_demo_data
+from lineoa_pipeline.pipeline import run_pipeline
+from lineoa_pipeline.retention import Alert
+
+SECRET = "T000-SECRET-TOKEN"
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    data_dir = DataDir(tmp_path_factory.mktemp("demo"))
+    write_demo_data(data_dir.root)
+    assert run_pipeline(data_dir).ok
+    return data_dir
+
+
+@pytest.fixture
+def data_dir(demo_dir: DataDir, tmp_path: Path) -> DataDir:
+    """The demo warehouse with no alert raised yet (each test starts from the same published snapshot)."""
+    for path in (demo_dir.alerts, demo_dir.webhook_outbox):
+        path.unlink(missing_ok=True)
+    return demo_dir
+
+
+class Hook:
+    """A webhook receiver: answers with `status`, or sleeps `delay` seconds first."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.delay = 0.0
+        self.bodies: list[dict] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(hook.delay)
+                hook.bodies.append(json.loads(body))
+                self.send_response(hook.status)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{SECRET}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def hook() -> Iterator[Hook]:
+    receiver = Hook()
+    yield receiver
+    receiver.server.shutdown()
+
+
+def tick(data_dir: DataDir, cursor: str | None = None) -> dg.SensorResult:
+    with dg.instance_for_test() as instance:
+        context = dg.build_sensor_context(
+            instance=instance, cursor=cursor, resources={"warehouse": WarehouseResource(data_dir=str(data_dir.root))}
+        )
+        return retention_sensor(context)
+
+
+def test_each_alert_is_raised_once(data_dir: DataDir) -> None:
+    first = tick(data_dir)
+    records = read_records(data_dir.alerts)
+    assert records and len(first.run_requests) == 1
+    assert {"at", "account_name", "subject", "level", "cutoff_at", "final_at", "message"} <= set(records[0])
+    months = {(r["account_name"], r["month"], r["level"]) for r in records if r["subject"] == "month"}
+    assert len(months) == len([r for r in records if r["subject"] == "month"])  # one line per month and level
+
+    second = tick(data_dir, first.cursor)
+    assert second.run_requests == [] and second.skip_reason is not None
+    assert read_records(data_dir.alerts) == records
+
+
+def test_an_alert_is_raised_again_when_its_level_rises(tmp_path: Path) -> None:
+    month = date(2025, 11, 1)
+    cutoff = datetime(2026, 11, 1, tzinfo=UTC)
+    at_risk = Alert("acct", "month", "at_risk", cutoff, cutoff + timedelta(days=30), "at risk", month=month)
+    lost = Alert("acct", "month", "lost", cutoff, cutoff + timedelta(days=30), "lost", month=month)
+    path = tmp_path / "alerts.jsonl"
+    assert len(raise_new(path, [at_risk], cutoff)) == 1
+    assert raise_new(path, [at_risk], cutoff) == []
+    assert [r["level"] for r in raise_new(path, [at_risk, lost], cutoff)] == ["lost"]
+    assert [r["level"] for r in read_records(path)] == ["at_risk", "lost"]
+
+
+def test_webhook_gets_text_and_blocks_and_never_leaks_its_url(
+    data_dir: DataDir, hook: Hook, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
+    tick(data_dir)
+    assert len(hook.bodies) == 1
+    assert hook.bodies[0]["text"].startswith("LINE history:") and hook.bodies[0]["blocks"]
+    assert not data_dir.webhook_outbox.exists()
+    assert SECRET not in caplog.text and SECRET not in data_dir.alerts.read_text(encoding="utf-8")
+
+
+def test_a_failing_webhook_is_retried_on_the_next_tick(
+    data_dir: DataDir, hook: Hook, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
+    hook.status = 500
+    first = tick(data_dir)
+    assert hook.bodies and first.run_requests  # the pipeline goes on: alerts are raised regardless
+    waiting = read_records(data_dir.webhook_outbox)
+    assert waiting == read_records(data_dir.alerts)
+    assert SECRET not in caplog.text and SECRET not in data_dir.webhook_outbox.read_text(encoding="utf-8")
+
+    hook.status, hook.bodies = 200, []
+    tick(data_dir, first.cursor)
+    assert len(hook.bodies) == 1 and not data_dir.webhook_outbox.exists()
+    delivered = [b["text"] for b in hook.bodies[0]["blocks"] if b["type"] == "section"]
+    assert len(delivered) == min(len(waiting), 40)
+
+
+def test_a_hanging_webhook_times_out_and_keeps_the_alerts(hook: Hook, tmp_path: Path) -> None:
+    hook.delay = 3.0
+    record = {"account_name": "a", "subject": "month", "month": "2025-01", "level": "lost", "message": "m"}
+    started = time.monotonic()
+    delivered, problem = deliver(tmp_path / "outbox.jsonl", [record], hook.url, timeout=0.5)
+    assert delivered == 0 and problem and SECRET not in problem
+    assert time.monotonic() - started < 2.9
+    assert read_records(tmp_path / "outbox.jsonl") == [record]
