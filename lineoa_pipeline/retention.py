@@ -120,13 +120,11 @@ def compute_status(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: d
     """Coverage and alert of every month, backup due dates, and media placeholders counted per status."""
     accounts, months = _coverage(conn, settings, as_of)
     counts: dict[str, Counter[MediaState]] = {a.account_name: Counter() for a in accounts}
-    at_risk: list[MediaStatus] = []
-    if accounts:
-        rows = _media_query(conn, settings, as_of, accounts, "retention_media_summary").fetchall()
-        for account, status, n, listed in rows:
-            counts[account][status] = n
-            at_risk += [_placeholder(**x) for x in listed or ()]
-    at_risk.sort(key=lambda m: (m.expires_at, m.account_name, m.chat_name))
+    for account, status, n in _media_query(
+        conn, settings, as_of, accounts, "retention_media_counts"
+    ).fetchall():
+        counts[account][status] = n
+    at_risk = _unsaved(conn, settings, as_of, accounts, with_lost=False)
     return StatusReport(as_of, accounts, months, counts, at_risk)
 
 
@@ -156,7 +154,7 @@ def status_json(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
         ],
         "media": [],
     }
-    media = _media_query(conn, settings, as_of, accounts, "retention_media_json").fetchall() if accounts else []
+    media = _media_query(conn, settings, as_of, accounts, "retention_media_json").fetchall()
     text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
     # "media" is the last key: its empty list is replaced by the objects DuckDB rendered
     return text[: -len("[]}")] + "[" + ",".join(row for (row,) in media) + "]}"
@@ -176,23 +174,20 @@ def current_alerts(
         for m in months
         if m.alert == "at_risk" or (m.alert == "lost" and (lost_since is None or m.final_at >= lost_since))
     ]
-    if accounts:
-        query = _media_query(conn, settings, as_of, accounts, "retention_media_alerts", lost_since=lost_since)
-        for row in query.fetchall():
-            m = _placeholder(*row)
-            alerts.append(
-                Alert(
-                    m.account_name,
-                    "media",
-                    m.status,
-                    m.expires_at,
-                    m.expires_at,
-                    _media_message(m),
-                    chat_name=m.chat_name,
-                    sent_at=m.sent_at,
-                    message_id=m.message_id,
-                )
+    for m in _unsaved(conn, settings, as_of, accounts, with_lost=True, lost_since=lost_since):
+        alerts.append(
+            Alert(
+                m.account_name,
+                "media",
+                m.status,
+                m.expires_at,
+                m.expires_at,
+                _media_message(m),
+                chat_name=m.chat_name,
+                sent_at=m.sent_at,
+                message_id=m.message_id,
             )
+        )
     return sorted(alerts, key=lambda a: (_SEVERITY[a.level], a.cutoff_at, a.account_name))
 
 
@@ -223,10 +218,57 @@ def _coverage(
     ]
     accounts = []
     for name, offset, last in rows:
-        due = [m.cutoff_at for m in months if m.account_name == name and m.coverage != "complete" and m.alert != "lost"]
+        due = [
+            m.cutoff_at
+            for m in months
+            if m.account_name == name and m.coverage != "complete" and m.alert != "lost"
+        ]
         zone = _zone(offset)
-        accounts.append(AccountStatus(name, zone, last.astimezone(zone) if last else None, min(due, default=None)))
+        accounts.append(
+            AccountStatus(name, zone, last.astimezone(zone) if last else None, min(due, default=None))
+        )
     return accounts, months
+
+
+def _unsaved(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: datetime,
+    accounts: list[AccountStatus],
+    with_lost: bool,
+    lost_since: datetime | None = None,
+) -> list[MediaStatus]:
+    """Placeholders at risk and, `with_lost`, those lost (at or after `lost_since` if given), by expiry."""
+    longest = timedelta(
+        days=max(
+            (
+                days
+                for a in accounts
+                for retention in settings.for_account(a.account_name).retention.values()
+                for days in (retention.media, retention.file)
+            ),
+            default=0,
+        )
+    )
+    # What was sent longer than the longest retention before the earliest instant of interest cannot be
+    # listed: bounding sent_at lets DuckDB skip those row groups.
+    earliest = as_of if not with_lost else min(as_of, lost_since) if lost_since else None
+    query = _media_query(
+        conn,
+        settings,
+        as_of,
+        accounts,
+        "retention_media_alerts",
+        sent_from=earliest - longest if earliest else None,
+        with_lost=with_lost,
+        lost_since=lost_since,
+    )
+    unsaved = []
+    for message_id, account, chat, kind, status, offset, local_sent_at, local_expires_at in query.fetchall():
+        zone = _zone(offset)
+        sent, expires = local_sent_at.replace(tzinfo=zone), local_expires_at.replace(tzinfo=zone)
+        unsaved.append(MediaStatus(account, chat, sent, kind, status, expires, message_id))
+    return unsaved
 
 
 def _media_query(
@@ -235,9 +277,11 @@ def _media_query(
     as_of: datetime,
     accounts: list[AccountStatus],
     query: str,
+    sent_from: datetime | None = None,
     **extra: Any,
 ) -> duckdb.DuckDBPyConnection:
-    """Run `sql/<query>.sql` over `media`, the placeholders with their status (`retention_media.sql`)."""
+    """Run `sql/<query>.sql` over `media`: the placeholders sent by `as_of` (and from `sent_from`, when
+    given) with their status (`retention_media.sql`)."""
     cfg = [
         (
             a.account_name,
@@ -252,6 +296,7 @@ def _media_query(
     offsets = {a.account_name: _offset_minutes(a.zone) for a in accounts}
     params = {
         "as_of": as_of,
+        "sent_from": sent_from,
         "accounts": [c[0] for c in cfg],
         "chat_types": [c[1] for c in cfg],
         "kinds": [c[2] for c in cfg],
@@ -262,22 +307,6 @@ def _media_query(
         **extra,
     }
     return _query(conn, f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}", params)
-
-
-def _placeholder(
-    message_id: str,
-    account_name: str,
-    chat_name: str,
-    kind: str,
-    status: MediaState,
-    offset_minutes: int,
-    local_sent_at: datetime,
-    local_expires_at: datetime,
-) -> MediaStatus:
-    """A placeholder from the columns of retention_media_summary.sql and retention_media_alerts.sql."""
-    zone = _zone(offset_minutes)
-    sent, expires = local_sent_at.replace(tzinfo=zone), local_expires_at.replace(tzinfo=zone)
-    return MediaStatus(account_name, chat_name, sent, kind, status, expires, message_id)
 
 
 _PARAMETER = re.compile(r"\$([a-z_]+)")
@@ -329,7 +358,9 @@ def _media_message(m: MediaStatus) -> str:
     what = f"{m.kind} sent in {m.chat_name} at {_short(m.sent_at)}"
     if m.status == "lost":
         return f"{m.account_name}: the {what} was never saved, and LINE deleted it at {_short(m.expires_at)}."
-    return f"{m.account_name}: the {what} is not saved; LINE deletes it at {_short(m.expires_at)}. Save it now."
+    return (
+        f"{m.account_name}: the {what} is not saved; LINE deletes it at {_short(m.expires_at)}. Save it now."
+    )
 
 
 def render_table(report: StatusReport) -> str:
@@ -365,11 +396,15 @@ def _account_lines(
 ) -> list[str]:
     lines = [f"{account.account_name}  (times in UTC{_offset(account.zone)})"]
     last, due = account.last_bulk_backup_at, account.next_backup_due_by
-    lines.append(f"  Last bulk backup:        {f'{_local(last)}, {_span(as_of - last)} ago' if last else 'never'}")
+    lines.append(
+        f"  Last bulk backup:        {f'{_local(last)}, {_span(as_of - last)} ago' if last else 'never'}"
+    )
     if due is None:
         lines.append("  Next bulk backup due by: nothing left that a backup could save")
     elif due <= as_of:
-        lines.append(f"  Next bulk backup due by: {_local(due)}, overdue by {_span(as_of - due)}: back up now")
+        lines.append(
+            f"  Next bulk backup due by: {_local(due)}, overdue by {_span(as_of - due)}: back up now"
+        )
     else:
         lines.append(f"  Next bulk backup due by: {_local(due)}, in {_span(due - as_of)}")
     lines.append("  Months, worst first:")
@@ -383,10 +418,14 @@ def _account_lines(
     lines.append(f"  Media placeholders: {summary if counts.total() else 'none'}")
     if at_risk:
         table = [("deleted at", "kind", "sent", "chat")]
-        table += [(_local(x.expires_at), x.kind, _local(x.sent_at), x.chat_name) for x in at_risk[:_AT_RISK_SHOWN]]
+        table += [
+            (_local(x.expires_at), x.kind, _local(x.sent_at), x.chat_name) for x in at_risk[:_AT_RISK_SHOWN]
+        ]
         lines += _columns(table, indent=4)
         if len(at_risk) > _AT_RISK_SHOWN:
-            lines.append(f"    … and {len(at_risk) - _AT_RISK_SHOWN} more at risk (`lineoa status --json` lists all)")
+            lines.append(
+                f"    … and {len(at_risk) - _AT_RISK_SHOWN} more at risk (`lineoa status --json` lists all)"
+            )
     return lines
 
 

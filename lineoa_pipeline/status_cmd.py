@@ -19,6 +19,8 @@ def run_status(data_dir: DataDir, as_of: datetime | None, as_json: bool) -> str:
     at = datetime.now(zone) if as_of is None else as_of if as_of.tzinfo else as_of.replace(tzinfo=zone)
     conn = connect(data_dir.root)
     try:
-        return status_json(conn, settings, at) if as_json else render_table(compute_status(conn, settings, at))
+        if as_json:
+            return status_json(conn, settings, at)
+        return render_table(compute_status(conn, settings, at))
     finally:
         conn.close()
