@@ -12,8 +12,8 @@ from typing import Any
 import dagster as dg
 
 from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
 from lineoa_pipeline.defs.partitions import month_keys_between, monthly_partitions, range_tags
-from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.ingest import register_archive
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 
@@ -52,12 +52,14 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
     from lineoa_pipeline.definitions import defs
 
     definitions = defs()
-    resources = {"warehouse": WarehouseResource(data_dir=str(data_dir.root))}
+    # The data directory reaches the resource as run config: resources passed to execute_in_process conflict
+    # with the definitions' own when a run selects a subset of the job's assets.
+    run_config = {**QUIET, "resources": {"warehouse": {"config": {"data_dir": str(data_dir.root)}}}}
     data_dir.create()
     summary = RunSummary()
     with writer_lock(data_dir, on_wait=print), _instance(instance) as inst:
         ingest = definitions.resolve_job_def("ingest_job").execute_in_process(
-            instance=inst, run_config=QUIET, resources=resources, raise_on_error=False
+            instance=inst, run_config=run_config, raise_on_error=False
         )
         summary.ok = ingest.success
         if not ingest.success:
@@ -76,15 +78,14 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
         months = definitions.resolve_job_def("months_job")
         if keys:
             result = months.execute_in_process(
-                instance=inst, run_config=QUIET, resources=resources, tags=range_tags(keys), raise_on_error=False
+                instance=inst, run_config=run_config, tags=range_tags(keys), raise_on_error=False
             )
             summary.months_written = [
                 k[:7] for k in monthly_partitions.get_partition_keys() if keys[0] <= k <= keys[-1]
             ]
         else:
-            rest = [k for k in months.asset_layer.executable_asset_keys if k.to_user_string() != "messages"]
             result = months.execute_in_process(
-                instance=inst, run_config=QUIET, resources=resources, asset_selection=rest, raise_on_error=False
+                instance=inst, run_config=run_config, asset_selection=AFTER_MONTHS, raise_on_error=False
             )
         summary.ok = result.success
     return summary

@@ -15,3 +15,18 @@ months_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets("messages").downstream(),
     description="Rewrite a range of `messages` months, then the analytics and the readers' snapshot.",
 )
+
+# What months_job refreshes when no month is stale (new files held only duplicates; tags or media changed).
+AFTER_MONTHS = [
+    dg.AssetKey(name)
+    for name in (
+        "chat_tags",
+        "media_files",
+        "response_times",
+        "monthly_response_stats",
+        "staff_response_stats",
+        "tag_counts",
+        "retention_status",
+        "warehouse_snapshot",
+    )
+]

@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from lineoa_pipeline.defs.ingest.jobs import ingest_job, months_job
+from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS, ingest_job, months_job
 from lineoa_pipeline.defs.partitions import month_keys_between, range_tags
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.exports.discover import walk_inbox
@@ -18,7 +18,6 @@ from lineoa_pipeline.exports.discover import walk_inbox
     description="Starts `ingest_job` when a file in the inbox is added, replaced or touched.",
 )
 def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-    """Starts `ingest_job` when the inbox changes: a file added, replaced or touched (path, size, mtime)."""
     inbox = warehouse.location.inbox
     listing = [(f.relative, f.bytes, f.mtime_ns) for f in walk_inbox(inbox)] if inbox.exists() else []
     fingerprint = hashlib.sha256(json.dumps(listing).encode()).hexdigest()
@@ -37,14 +36,12 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     description="After each staging, one `months_job` run over the range of months it made stale.",
 )
 def stale_months_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.RunRequest:
-    """After staging, one `months_job` run over the range of months it made stale (or, with none stale,
-    a refresh of the analytics and the readers' snapshot)."""
     materialization = asset_event.asset_materialization
     stale = materialization.metadata["stale_months"].value if materialization else []
     keys = month_keys_between(stale)  # type: ignore[arg-type]
     run_key = f"staged-{asset_event.run_id}"  # one staged_files materialisation a run
     if not keys:
-        return dg.RunRequest(run_key=run_key, asset_selection=[dg.AssetKey("warehouse_snapshot")])
+        return dg.RunRequest(run_key=run_key, asset_selection=AFTER_MONTHS)
     return dg.RunRequest(run_key=run_key, tags=range_tags(keys))
 
 

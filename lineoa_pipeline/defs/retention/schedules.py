@@ -21,8 +21,8 @@ daily_retention_schedule = dg.ScheduleDefinition(
     cron_schedule="0 6 1 * *",
     execution_timezone=SETTINGS.timezone,
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="On the 1st: one run rewriting the month just ended and the new one, then analytics and snapshot.",
 )
 def monthly_refresh_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-    """On the 1st: rewrite the month just ended and the new one (one run), then analytics and snapshot."""
     keys = monthly_partitions.get_partition_keys(current_time=context.scheduled_execution_time)[-2:]
     return dg.RunRequest(run_key=f"refresh-{keys[-1]}", tags=range_tags(keys))

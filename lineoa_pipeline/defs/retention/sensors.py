@@ -13,11 +13,17 @@ from lineoa_pipeline.retention import current_alerts
 from lineoa_pipeline.warehouse import NoWarehouseYet, connect
 
 
-@dg.sensor(job=retention_job, minimum_interval_seconds=300, default_status=dg.DefaultSensorStatus.RUNNING)
+@dg.sensor(
+    job=retention_job,
+    minimum_interval_seconds=300,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description=(
+        "Raises every month or media placeholder that became at risk or lost: once per subject and level in "
+        "alerts.jsonl and the log, to LINEOA_ALERT_WEBHOOK when set (retried on the next tick if the hook is "
+        "down), and as a retention_job run whose checks show it in the UI. Reads the readers' snapshot."
+    ),
+)
 def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
-    """Raises every month or media placeholder that became at risk or lost: once per subject and level in
-    `alerts.jsonl` and the log, to `LINEOA_ALERT_WEBHOOK` when set (retried on the next tick if the hook is
-    down), and as a `retention_job` run whose checks show it in the UI. Reads the readers' snapshot."""
     now = datetime.now(UTC)
     previous = json.loads(context.cursor) if context.cursor else {}
     lost_since = datetime.fromisoformat(previous["checked_at"]) if "checked_at" in previous else None
