@@ -18,15 +18,18 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write `data` to `target` so that a reader (or a crash) sees the old file or the new one, never half."""
+def write_atomically(target: Path, data: bytes, durable: bool = True) -> None:
+    """Write `data` to `target` so that a reader (or a crash) sees the old file or the new one, never half.
+    `durable=False` leaves the fsync to the caller (one `os.sync()` after many files)."""
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
     with open(tmp, "wb") as out:
         out.write(data)
-        out.flush()
-        os.fsync(out.fileno())
+        if durable:
+            out.flush()
+            os.fsync(out.fileno())
     os.replace(tmp, target)
-    fsync_dir(target.parent)
+    if durable:
+        fsync_dir(target.parent)
 
 
 class Archive:
@@ -38,8 +41,9 @@ class Archive:
     def path_of(self, sha256: str) -> Path:
         return self.folder / sha256
 
-    def put(self, source: Path) -> tuple[str, int]:
-        """Copy `source` in (hashing as it streams); return its SHA-256 and size. Already there: no copy."""
+    def put(self, source: Path, durable: bool = True) -> tuple[str, int]:
+        """Copy `source` in (hashing as it streams); return its SHA-256 and size. Already there: no copy.
+        `durable=False` leaves the fsync to the caller (one `os.sync()` after many files)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".incoming.{uuid.uuid4().hex}.tmp"
         digest = hashlib.sha256()
@@ -50,24 +54,34 @@ class Archive:
                     digest.update(chunk)
                     out.write(chunk)
                     size += len(chunk)
-                out.flush()
-                os.fsync(out.fileno())
+                if durable:
+                    out.flush()
+                    os.fsync(out.fileno())
             sha = digest.hexdigest()
             target = self.path_of(sha)
             if target.exists() and target.stat().st_size == size:
                 tmp.unlink()
             else:  # absent, or a leftover of unknown provenance: the verified copy replaces it
                 os.replace(tmp, target)
-                fsync_dir(self.folder)
+                if durable:
+                    fsync_dir(self.folder)
         finally:
             tmp.unlink(missing_ok=True)
         return sha, size
 
-    def record_path(self, sha256: str, inbox_path: str) -> None:
+    def discard_partial(self) -> int:
+        """Delete the temporary copies a killed run left behind (never trusted, never needed); call this only
+        while holding the writer lock, when no copy can be in progress. Returns how many there were."""
+        leftovers = list(self.folder.glob(".*.tmp")) if self.folder.exists() else []
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return len(leftovers)
+
+    def record_path(self, sha256: str, inbox_path: str, durable: bool = True) -> None:
         sidecar = self.folder / f"{sha256}.paths"
         known = self.paths(sha256)
         if inbox_path not in known:
-            write_atomically(sidecar, "".join(p + "\n" for p in [*known, inbox_path]).encode("utf-8"))
+            write_atomically(sidecar, "".join(p + "\n" for p in [*known, inbox_path]).encode("utf-8"), durable)
 
     def paths(self, sha256: str) -> list[str]:
         sidecar = self.folder / f"{sha256}.paths"

@@ -128,9 +128,7 @@ def _write_dental(folder: Path, now: datetime) -> _Chats:
     }
     for at in (older, newest):
         backup = {chat: _window(messages, at) for (_, chat), messages in chats.items()}
-        write_bulk_zip(
-            folder / "backups" / f"bulk_backup_{at:%Y%m%d_%H%M}.zip", DENTAL, backup, downloaded_at=at
-        )
+        write_bulk_zip(folder / "backups" / f"bulk_backup_{at:%Y%m%d_%H%M}.zip", DENTAL, backup, downloaded_at=at)
     aoki = chats[DENTAL, "青木 美穂"]
     _single(
         folder / "受付PC" / "Excelで開いたもの",
@@ -179,9 +177,7 @@ def _write_single_chats(inbox: Path, now: datetime) -> _Chats:
             _write(path.with_name(f"{path.stem} (1).csv"), path.read_bytes())
         if chat == "Liam Carter":  # one row with a date that does not exist
             bad = _window(messages, at)[2].sent_at
-            path.write_bytes(
-                path.read_bytes().replace(f",{bad:%Y/%m/%d},".encode(), f",{bad.year}/02/30,".encode(), 1)
-            )
+            path.write_bytes(path.read_bytes().replace(f",{bad:%Y/%m/%d},".encode(), f",{bad.year}/02/30,".encode(), 1))
     return chats
 
 
@@ -229,9 +225,7 @@ def _write_media(folder: Path, chats: _Chats) -> None:
     rows = []
     for n, (account, chat, message, kind, state) in enumerate(saved, start=1):
         suffix = ".pdf" if kind == "file" else ".jpg"
-        name = (
-            f"{account}/{export_file_name(chat, None, None)[:-4]}/{message.sent_at:%Y%m%d_%H%M%S}_{n}{suffix}"
-        )
+        name = f"{account}/{export_file_name(chat, None, None)[:-4]}/{message.sent_at:%Y%m%d_%H%M%S}_{n}{suffix}"
         content = _fake_file(name, kind)
         if state != "missing_file":
             _write(folder / name, content if state == "ok" else content[: len(content) // 2])

@@ -5,24 +5,29 @@ Pure domain code: a DuckDB connection in, counts out. Dagster assets and `lineoa
 
 from __future__ import annotations
 
+import codecs
+import os
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
 from lineoa_pipeline.archive import Archive
 from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.exports.decode import HEAD_BYTES, NotAnExport, read_head
-from lineoa_pipeline.exports.discover import CorruptZip, extract_members, is_zip, walk_inbox
+from lineoa_pipeline.exports.decode import HEAD_BYTES, ExportHead, NotAnExport, read_head
+from lineoa_pipeline.exports.discover import CorruptZip, InboxFile, extract_members, is_zip, walk_inbox
 from lineoa_pipeline.exports.names import chat_name_from_path
 from lineoa_pipeline.sqlfiles import insert_rows, load_sql, run_script
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
-BATCH_BYTES = 256 << 20
+BATCH_BYTES = 128 << 20
+ARCHIVE_GROUP = 2_000
+CHUNK = 1 << 20
 FILE_COLUMNS = (
     "read_path",
     "source_file",
@@ -72,35 +77,64 @@ class Candidate:
 
 
 def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log = print) -> ArchiveReport:
-    """Copy every new inbox file into `archive/` (atomically, fsynced) before anything reads it."""
+    """Copy every new inbox file into `archive/` (atomically) and make it an input to stage.
+
+    Files are copied in groups; one `os.sync()` puts a group's bytes on disk before one transaction records
+    it, so nothing derived from a file is ever written before its archived copy is durable.
+    """
     archive = Archive(data_dir.archive)
+    archive.discard_partial()
     report = ArchiveReport()
     known = {
         row[0]: (row[1], row[2], row[3])
         for row in conn.execute("SELECT file_path, bytes, mtime_ns, sha256 FROM _inbox_files").fetchall()
     }
     files = walk_inbox(data_dir.inbox) if data_dir.inbox.exists() else []
+    group: list[tuple[InboxFile, str, int]] = []
     for index, found in enumerate(files, 1):
         seen = known.get(found.relative)
         if seen and seen[:2] == (found.bytes, found.mtime_ns) and archive.path_of(seen[2]).exists():
             report.unchanged += 1
             continue
-        sha, size = archive.put(found.path)
-        archive.record_path(sha, found.relative)
-        conn.execute(
-            "INSERT OR REPLACE INTO _inbox_files VALUES (?, ?, ?, ?)",
-            [found.relative, found.bytes, found.mtime_ns, sha],
-        )
-        inserted = conn.execute(
-            "INSERT OR IGNORE INTO _inputs VALUES (?, ?, ?, ?, now(), NULL) RETURNING sha256",
-            [sha, found.relative, size, is_zip(archive.path_of(sha))],
-        ).fetchall()
-        if inserted:
-            report.new_inputs += 1
-            report.archived_bytes += size
-        if index % 1000 == 0:
+        sha, size = archive.put(found.path, durable=False)
+        archive.record_path(sha, found.relative, durable=False)
+        group.append((found, sha, size))
+        if len(group) >= ARCHIVE_GROUP or index == len(files):
+            _record_archived(conn, archive, group, report)
+            group = []
             log(f"archived {index:,} of {len(files):,} inbox files")
+    if group:
+        _record_archived(conn, archive, group, report)
     return report
+
+
+def _record_archived(
+    conn: duckdb.DuckDBPyConnection, archive: Archive, group: list[tuple[InboxFile, str, int]], report: ArchiveReport
+) -> None:
+    os.sync()
+    inputs: dict[str, tuple[str, str, int, bool]] = {}
+    for found, sha, size in group:
+        inputs.setdefault(sha, (sha, found.relative, size, is_zip(archive.path_of(sha))))
+    # One transaction: a run killed in between must not leave a file known but never an input.
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        columns = list(zip(*inputs.values(), strict=True))
+        inserted = conn.execute(
+            """INSERT OR IGNORE INTO _inputs
+               SELECT unnest(?), unnest(?), unnest(?), unnest(?), now(), NULL RETURNING sha256, bytes""",
+            [list(c) for c in columns],
+        ).fetchall()
+        paths = [found.relative for found, _, _ in group]
+        conn.execute("DELETE FROM _inbox_files WHERE file_path IN (SELECT unnest(?))", [paths])
+        insert_rows(
+            conn, "_inbox_files", [(found.relative, found.bytes, found.mtime_ns, sha) for found, sha, _ in group]
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    report.new_inputs += len(inserted)
+    report.archived_bytes += sum(size for _, size in inserted)
 
 
 def register_archive(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> int:
@@ -129,7 +163,8 @@ def stage_pending(
     pending = conn.execute(
         "SELECT sha256, file_path, is_zip FROM _inputs WHERE staged_at IS NULL ORDER BY file_path"
     ).fetchall()
-    if not pending:
+    if not pending:  # still say which months are stale: a run killed after staging left them unwritten
+        report.months = _pending_months(conn)
         return report
     work = data_dir.work
     shutil.rmtree(work, ignore_errors=True)
@@ -163,8 +198,12 @@ def stage_pending(
         )
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    report.months = [r[0] for r in conn.execute("SELECT DISTINCT month FROM _pending_months ORDER BY 1").fetchall()]
+    report.months = _pending_months(conn)
     return report
+
+
+def _pending_months(conn: duckdb.DuckDBPyConnection) -> list[date]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT month FROM _pending_months ORDER BY 1").fetchall()]
 
 
 def _candidates(
@@ -213,15 +252,7 @@ def _read_heads(candidates: list[Candidate], work: Path) -> tuple[list[dict], li
     quarantined: list[tuple[str, str, str]] = []
     for index, c in enumerate(candidates):
         try:
-            data = c.read_path.read_bytes()
-            head = read_head(data[:HEAD_BYTES])
-            read_path = c.read_path
-            if head.needs_transcoding:
-                read_path = work / f"transcoded-{index}.csv"
-                read_path.write_text(_decode(data, head.encoding), encoding="utf-8", newline="")
-            if data.count(b'"') % 2:
-                # DuckDB does not always report a quote left open at the end of one file of many.
-                raise NotAnExport("a quoted field is never closed: the file is cut off (an interrupted download?)")
+            head, read_path = _check_and_transcode(c.read_path, work / f"transcoded-{index}.csv")
         except NotAnExport as exc:
             quarantined.append((c.source_file, c.sha256, str(exc)))
             continue
@@ -241,11 +272,40 @@ def _read_heads(candidates: list[Candidate], work: Path) -> tuple[list[dict], li
     return heads, quarantined
 
 
-def _decode(data: bytes, encoding: str) -> str:
-    try:
-        return data.decode(encoding)
-    except UnicodeDecodeError as exc:
-        raise NotAnExport(f"undecodable bytes at byte {exc.start} in {encoding}") from exc
+def _check_and_transcode(path: Path, transcoded: Path) -> tuple[ExportHead, Path]:
+    """The export's head and the UTF-8 file DuckDB is to read, streaming so that memory stays bounded however
+    big the file: a legacy code page is transcoded into `transcoded`, and the quotes are counted on the way."""
+    with open(path, "rb") as src:
+        head = read_head(src.read(HEAD_BYTES))
+        src.seek(0)
+        if not head.needs_transcoding:
+            quotes = sum(chunk.count(b'"') for chunk in iter(lambda: src.read(CHUNK), b""))
+        else:
+            quotes = _transcode(src, head.encoding, transcoded)
+    if quotes % 2:
+        # DuckDB does not always report a quote left open at the end of one file of many.
+        raise NotAnExport("a quoted field is never closed: the file is cut off (an interrupted download?)")
+    return head, transcoded if head.needs_transcoding else path
+
+
+def _transcode(src: BinaryIO, encoding: str, target: Path) -> int:
+    """Copy `src` into `target` as UTF-8, chunk by chunk; return the number of double quotes it holds."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    quotes = position = 0
+    with open(target, "w", encoding="utf-8", newline="") as out:
+        while chunk := src.read(CHUNK):
+            quotes += chunk.count(b'"')
+            pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
+            try:
+                out.write(decoder.decode(chunk))
+            except UnicodeDecodeError as exc:
+                raise NotAnExport(f"undecodable bytes at byte {position - pending + exc.start} in {encoding}") from exc
+            position += len(chunk)
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as exc:
+            raise NotAnExport(f"undecodable bytes at the end of the file in {encoding}") from exc
+    return quotes
 
 
 def _batches(heads: list[dict], max_files: int, max_bytes: int) -> Iterable[list[dict]]:

@@ -120,9 +120,7 @@ def compute_status(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: d
     """Coverage and alert of every month, backup due dates, and media placeholders counted per status."""
     accounts, months = _coverage(conn, settings, as_of)
     counts: dict[str, Counter[MediaState]] = {a.account_name: Counter() for a in accounts}
-    for account, status, n in _media_query(
-        conn, settings, as_of, accounts, "retention_media_counts"
-    ).fetchall():
+    for account, status, n in _media_query(conn, settings, as_of, accounts, "retention_media_counts").fetchall():
         counts[account][status] = n
     at_risk = _unsaved(conn, settings, as_of, accounts, with_lost=False)
     return StatusReport(as_of, accounts, months, counts, at_risk)
@@ -218,15 +216,9 @@ def _coverage(
     ]
     accounts = []
     for name, offset, last in rows:
-        due = [
-            m.cutoff_at
-            for m in months
-            if m.account_name == name and m.coverage != "complete" and m.alert != "lost"
-        ]
+        due = [m.cutoff_at for m in months if m.account_name == name and m.coverage != "complete" and m.alert != "lost"]
         zone = _zone(offset)
-        accounts.append(
-            AccountStatus(name, zone, last.astimezone(zone) if last else None, min(due, default=None))
-        )
+        accounts.append(AccountStatus(name, zone, last.astimezone(zone) if last else None, min(due, default=None)))
     return accounts, months
 
 
@@ -358,9 +350,7 @@ def _media_message(m: MediaStatus) -> str:
     what = f"{m.kind} sent in {m.chat_name} at {_short(m.sent_at)}"
     if m.status == "lost":
         return f"{m.account_name}: the {what} was never saved, and LINE deleted it at {_short(m.expires_at)}."
-    return (
-        f"{m.account_name}: the {what} is not saved; LINE deletes it at {_short(m.expires_at)}. Save it now."
-    )
+    return f"{m.account_name}: the {what} is not saved; LINE deletes it at {_short(m.expires_at)}. Save it now."
 
 
 def render_table(report: StatusReport) -> str:
@@ -396,15 +386,11 @@ def _account_lines(
 ) -> list[str]:
     lines = [f"{account.account_name}  (times in UTC{_offset(account.zone)})"]
     last, due = account.last_bulk_backup_at, account.next_backup_due_by
-    lines.append(
-        f"  Last bulk backup:        {f'{_local(last)}, {_span(as_of - last)} ago' if last else 'never'}"
-    )
+    lines.append(f"  Last bulk backup:        {f'{_local(last)}, {_span(as_of - last)} ago' if last else 'never'}")
     if due is None:
         lines.append("  Next bulk backup due by: nothing left that a backup could save")
     elif due <= as_of:
-        lines.append(
-            f"  Next bulk backup due by: {_local(due)}, overdue by {_span(as_of - due)}: back up now"
-        )
+        lines.append(f"  Next bulk backup due by: {_local(due)}, overdue by {_span(as_of - due)}: back up now")
     else:
         lines.append(f"  Next bulk backup due by: {_local(due)}, in {_span(due - as_of)}")
     lines.append("  Months, worst first:")
@@ -418,14 +404,10 @@ def _account_lines(
     lines.append(f"  Media placeholders: {summary if counts.total() else 'none'}")
     if at_risk:
         table = [("deleted at", "kind", "sent", "chat")]
-        table += [
-            (_local(x.expires_at), x.kind, _local(x.sent_at), x.chat_name) for x in at_risk[:_AT_RISK_SHOWN]
-        ]
+        table += [(_local(x.expires_at), x.kind, _local(x.sent_at), x.chat_name) for x in at_risk[:_AT_RISK_SHOWN]]
         lines += _columns(table, indent=4)
         if len(at_risk) > _AT_RISK_SHOWN:
-            lines.append(
-                f"    … and {len(at_risk) - _AT_RISK_SHOWN} more at risk (`lineoa status --json` lists all)"
-            )
+            lines.append(f"    … and {len(at_risk) - _AT_RISK_SHOWN} more at risk (`lineoa status --json` lists all)")
     return lines
 
 

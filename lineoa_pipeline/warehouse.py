@@ -24,6 +24,7 @@ from lineoa_pipeline.archive import fsync_dir
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.sqlfiles import run_script
 
+WRITER_MEMORY = "1GB"
 _held = threading.local()
 _process_lock = threading.RLock()
 
@@ -74,6 +75,8 @@ def write_connection(
         conn = duckdb.connect(data_dir.warehouse)
         try:
             conn.execute("SET TimeZone = 'UTC'")
+            # Bounded, so a 5M-message ingest stays well under the machine's memory (DuckDB spills past it).
+            conn.execute(f"SET memory_limit = '{WRITER_MEMORY}'")
             run_script(conn, "schema")
             yield conn
             conn.execute("CHECKPOINT")
@@ -87,6 +90,8 @@ def publish_snapshot(data_dir: DataDir, on_wait: Callable[[str], None] | None = 
         if not data_dir.warehouse.exists():
             with write_connection(data_dir):
                 pass
+        for leftover in data_dir.root.glob(".snapshot.*.tmp"):  # a copy a killed run never renamed into place
+            leftover.unlink(missing_ok=True)
         tmp = data_dir.root / f".snapshot.{uuid.uuid4().hex}.tmp"
         try:
             shutil.copyfile(data_dir.warehouse, tmp)

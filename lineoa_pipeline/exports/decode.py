@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from lineoa_pipeline.exports.formats import CANDIDATE_ENCODINGS, LANGUAGES, ExportLanguage
+from lineoa_pipeline.exports.formats import CANDIDATE_ENCODINGS, INJECTION_LEADS, LANGUAGES, ExportLanguage
 
 BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 64 * 1024
@@ -75,7 +75,14 @@ def _recognise(rows: list[list[str]], encoding: str) -> ExportHead:
     if header != language.header:
         raise NotAnExport(f"unknown header {','.join(header)!r} for a {language.code} export")
     offset = _offset_minutes(rows[1][1])
-    return ExportHead(encoding, language, rows[0][1], offset, _downloaded_at(rows[2][1], offset))
+    return ExportHead(encoding, language, _field_value(rows[0][1]), offset, _downloaded_at(rows[2][1], offset))
+
+
+def _field_value(raw: str) -> str:
+    """A field as stored: without the injection guard, without `_x000D_`, line breaks as `\\n` (as the SQL does)."""
+    if raw[:1] == "'" and raw[1:2] in INJECTION_LEADS:
+        raw = raw[1:]
+    return raw.replace("_x000D_", "").replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _offset_minutes(text: str) -> int:

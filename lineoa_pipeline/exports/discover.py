@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -108,7 +109,9 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                             break
                         digest.update(chunk)
                         out.write(chunk)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            except RuntimeError as exc:  # an encrypted member: zipfile asks for a password
+                problem = f"unreadable zip member: {exc}"
+            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
                 problem = f"corrupt zip member: {exc}"
             if problem:
                 target.unlink(missing_ok=True)

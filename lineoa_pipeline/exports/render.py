@@ -131,12 +131,8 @@ def write_bulk_zip(
         for index, (chat_name, messages) in enumerate(chats.items(), start=1):
             days = [m.sent_at.date() for m in messages]
             first, last = (min(days), max(days)) if days else (None, None)
-            data = render_export(
-                account_name, messages, lang=lang, tz_offset=tz_offset, downloaded_at=downloaded_at
-            )
-            archive.writestr(
-                _zip_member(export_file_name(chat_name, first, last, index), downloaded_at), data
-            )
+            data = render_export(account_name, messages, lang=lang, tz_offset=tz_offset, downloaded_at=downloaded_at)
+            archive.writestr(_zip_member(export_file_name(chat_name, first, last, index), downloaded_at), data)
     return path
 
 
@@ -298,9 +294,7 @@ def _reply_delay(rng: random.Random, second_of_day: int) -> int:
     return (9 * 3600 - second_of_day) % 86400 + rng.randint(0, 3600)
 
 
-def _episode(
-    rng: random.Random, book: PhraseBook, users: Sequence[str], second_of_day: int, kind: str
-) -> list[_Line]:
+def _episode(rng: random.Random, book: PhraseBook, users: Sequence[str], second_of_day: int, kind: str) -> list[_Line]:
     """One exchange of `kind` started by one of `users` (or by the account) at `second_of_day`."""
     asker = rng.choice(users)
     lines: list[_Line] = []
@@ -339,9 +333,7 @@ def _episode(
         auto_reply()
         answer()
     elif kind in ("media", "file"):
-        media_kind = (
-            "file" if kind == "file" else rng.choice([k for k in book.media if k not in ("photo", "file")])
-        )
+        media_kind = "file" if kind == "file" else rng.choice([k for k in book.media if k not in ("photo", "file")])
         say("User", asker, book.media[media_kind])
         if rng.random() < 0.5:
             answer()
@@ -499,9 +491,7 @@ def write_scale_inbox(
     """
     end = downloaded_at or start + timedelta(days=span_days)
     origin = datetime.combine(start.date(), datetime.min.time())
-    first_s, lo_s, end_s = (
-        int((t - origin).total_seconds()) for t in (start, end - timedelta(days=span_days), end)
-    )
+    first_s, lo_s, end_s = (int((t - origin).total_seconds()) for t in (start, end - timedelta(days=span_days), end))
     days = [f"{origin + timedelta(days=d):%Y/%m/%d}," for d in range(end_s // 86400 + 1)]
     clock = _clock_strings()
     pool = _pool(seed)

@@ -9,9 +9,10 @@ FROM batch_rejects e JOIN batch_scans s USING (scan_id, file_id)
 WHERE e.error_type NOT IN ('MISSING COLUMNS', 'TOO MANY COLUMNS')
 GROUP BY ALL;
 
--- Rows with the wrong number of columns: rejected, the rest of their file loads.
+-- Rows with the wrong number of columns: rejected, the rest of their file loads. DuckDB numbers them by
+-- CSV record (the 4 skipped rows included), not by physical line: `record` here, `line` below.
 CREATE OR REPLACE TEMP TABLE batch_column_rejects AS
-SELECT s.file_path AS read_path, e.line,
+SELECT s.file_path AS read_path, e.line AS record,
        trim(any_value(e.csv_line), chr(13) || chr(10)) AS raw,
        'wrong column count: expected 5, found ' || max(CASE e.error_type WHEN 'TOO MANY COLUMNS'
            THEN regexp_extract(e.error_message, 'Found: (\d+)', 1) ELSE NULL END) AS too_many,
@@ -29,30 +30,14 @@ CREATE OR REPLACE TEMP MACRO clean_field(v) AS
 CREATE OR REPLACE TEMP MACRO newlines(v) AS length(coalesce(v, '')) - length(replace(coalesce(v, ''), chr(10), ''));
 
 CREATE OR REPLACE TEMP TABLE batch_rows AS
-WITH ordered AS (
-    SELECT f.*, b.st, b.sn, b.d, b.t, b.content,
-           b.rn - min(b.rn) OVER (PARTITION BY b.read_path) + 1 AS ordinal,
-           1 + newlines(b.st) + newlines(b.sn) + newlines(b.d) + newlines(b.t) + newlines(b.content) AS span
+WITH typed AS (
+    SELECT f.source_file, f.account_name, f.chat_name, f.utc_offset_minutes, b.read_path, b.rn,
+           b.st, b.sn, b.d, b.t, b.content,
+           try_strptime(trim(b.d) || ' ' || trim(b.t), '%Y/%m/%d %H:%M:%S') AS local_ts,
+           clean_field(b.sn) AS sender_name,
+           clean_field(b.content) AS clean_content
     FROM batch_raw b JOIN batch_files f USING (read_path)
     WHERE b.read_path NOT IN (SELECT read_path FROM batch_bad_files)
-),
-lined AS (  -- physical line: 4 metadata/header lines, the lines of the rows before, the rejected lines before
-    SELECT *, 5 + coalesce(sum(span) OVER (PARTITION BY read_path ORDER BY ordinal
-                                           ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS naive_line
-    FROM ordered
-),
-reject_marks AS (
-    SELECT read_path, line - row_number() OVER (PARTITION BY read_path ORDER BY line) + 1 AS naive_line
-    FROM batch_column_rejects
-),
-typed AS (
-    SELECT l.*,
-           l.naive_line + (SELECT count(*) FROM reject_marks m
-                           WHERE m.read_path = l.read_path AND m.naive_line <= l.naive_line) AS line,
-           try_strptime(trim(l.d) || ' ' || trim(l.t), '%Y/%m/%d %H:%M:%S') AS local_ts,
-           clean_field(l.sn) AS sender_name,
-           clean_field(l.content) AS clean_content
-    FROM lined l
 )
 SELECT *,
        timezone('UTC', local_ts - to_minutes(utc_offset_minutes)) AS sent_at,
@@ -63,35 +48,68 @@ SELECT *,
        END AS reject_reason
 FROM typed;
 
+-- The physical line each rejected record starts on: 5 + the lines of every record before it, read or
+-- rejected. Only files with a rejected row need it. A rejected record sits just before the good row
+-- numbered (good rows before it) + 1.
+CREATE OR REPLACE TEMP TABLE batch_lines AS
+WITH needed AS (
+    SELECT read_path FROM batch_rows WHERE reject_reason IS NOT NULL
+    UNION
+    SELECT read_path FROM batch_column_rejects
+),
+good AS (
+    SELECT read_path, rn, rn - min(rn) OVER (PARTITION BY read_path) + 1 AS ordinal, NULL::BIGINT AS record,
+           1 + newlines(st) + newlines(sn) + newlines(d) + newlines(t) + newlines(content) AS span
+    FROM batch_raw
+    WHERE read_path IN (SELECT read_path FROM needed)
+),
+rejected AS (
+    SELECT read_path, NULL::BIGINT AS rn,
+           record - 4 - row_number() OVER (PARTITION BY read_path ORDER BY record) + 1 AS ordinal,
+           record, 1 + newlines(raw) AS span
+    FROM batch_column_rejects
+)
+SELECT read_path, rn, record,
+       5 + coalesce(sum(span) OVER (PARTITION BY read_path ORDER BY ordinal, record NULLS LAST
+                                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
+FROM (SELECT * FROM good UNION ALL SELECT * FROM rejected);
+
+-- Identity: n numbers the rows of one file that share sender type, instant and content, in file order.
+-- (Partitioning on the content's hash, not the content, keeps the sort cheap; rn is the file order.)
 CREATE OR REPLACE TEMP TABLE batch_valid AS
 SELECT *,
        md5(concat_ws(chr(31), account_name, chat_name, st, epoch_us(sent_at)::VARCHAR, clean_content,
-           row_number() OVER (PARTITION BY read_path, st, sent_at, clean_content ORDER BY ordinal)::VARCHAR
+           row_number() OVER (PARTITION BY read_path, st, sent_at, hash(clean_content) ORDER BY rn)::VARCHAR
        )) AS message_id
 FROM batch_rows
 WHERE reject_reason IS NULL;
 
--- The first file (in download order, then path) to hold a message stores it; a message already staged
--- by an earlier run is a duplicate.
+-- Messages an earlier batch or run already staged: probe the staged table with this batch's ids.
+CREATE OR REPLACE TEMP TABLE batch_existing AS
+SELECT message_id FROM _staged_messages WHERE message_id IN (SELECT message_id FROM batch_valid);
+
+-- The first file (in download order, then path: the scan order rn) to hold a message stores it.
 CREATE OR REPLACE TEMP TABLE batch_new AS
-WITH first_seen AS (
-    SELECT * FROM batch_valid
-    QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY file_rank, ordinal) = 1
-)
-SELECT f.* FROM first_seen f ANTI JOIN _staged_messages s ON s.message_id = f.message_id;
+SELECT * FROM batch_valid
+WHERE message_id NOT IN (SELECT message_id FROM batch_existing)
+QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY rn) = 1;
 
 INSERT INTO _staged_messages
 SELECT message_id, account_name, chat_name, st, sender_name, sent_at, month, clean_content, source_file,
-       (SELECT coalesce(max(export_seq), 0) FROM _staged_messages)
-           + row_number() OVER (ORDER BY file_rank, ordinal)
+       (SELECT coalesce(max(export_seq), 0) FROM _staged_messages) + rn
 FROM batch_new;
 
 INSERT INTO rejected_rows
-SELECT source_file, line, concat_ws(',', st, sn, d, t, content), reject_reason
-FROM batch_rows WHERE reject_reason IS NOT NULL
+SELECT r.source_file, l.line,
+       concat_ws(',', r.st, coalesce(r.sn, ''), coalesce(r.d, ''), coalesce(r.t, ''), coalesce(r.content, '')),
+       r.reject_reason
+FROM batch_rows r JOIN batch_lines l ON l.read_path = r.read_path AND l.rn = r.rn
+WHERE r.reject_reason IS NOT NULL
 UNION ALL
-SELECT f.source_file, r.line, r.raw, CASE WHEN r.is_too_many THEN r.too_many ELSE r.too_few END
-FROM batch_column_rejects r JOIN batch_files f USING (read_path);
+SELECT f.source_file, l.line, r.raw, CASE WHEN r.is_too_many THEN r.too_many ELSE r.too_few END
+FROM batch_column_rejects r
+JOIN batch_lines l ON l.read_path = r.read_path AND l.record = r.record
+JOIN batch_files f ON f.read_path = r.read_path;
 
 INSERT INTO quarantined_files
 SELECT f.source_file, f.sha256, b.reason, now()
