@@ -79,7 +79,7 @@ FROM (SELECT * FROM good UNION ALL SELECT * FROM rejected);
 CREATE OR REPLACE TEMP TABLE batch_valid AS
 SELECT *,
        md5(concat_ws(chr(31), account_name, chat_name, st, epoch_us(sent_at)::VARCHAR, clean_content,
-           row_number() OVER (PARTITION BY read_path, st, sent_at, hash(clean_content) ORDER BY rn)::VARCHAR
+           row_number() OVER (PARTITION BY hash(read_path, st, sent_at, clean_content) ORDER BY rn)::VARCHAR
        )) AS message_id
 FROM batch_rows
 WHERE reject_reason IS NULL;
@@ -88,11 +88,15 @@ WHERE reject_reason IS NULL;
 CREATE OR REPLACE TEMP TABLE batch_existing AS
 SELECT message_id FROM _staged_messages WHERE message_id IN (SELECT message_id FROM batch_valid);
 
--- The first file (in download order, then path: the scan order rn) to hold a message stores it.
+-- The first file (in download order, then path: the scan order rn) to hold a message stores it. Within a
+-- file the occurrence number keeps ids apart, so a message twice in one batch is in two of its files.
+CREATE OR REPLACE TEMP TABLE batch_repeats AS
+SELECT message_id, min(rn) AS first_rn FROM batch_valid GROUP BY message_id HAVING count(*) > 1;
+
 CREATE OR REPLACE TEMP TABLE batch_new AS
-SELECT * FROM batch_valid
-WHERE message_id NOT IN (SELECT message_id FROM batch_existing)
-QUALIFY row_number() OVER (PARTITION BY message_id ORDER BY rn) = 1;
+SELECT v.* FROM batch_valid v LEFT JOIN batch_repeats r USING (message_id)
+WHERE (r.first_rn IS NULL OR r.first_rn = v.rn)
+  AND v.message_id NOT IN (SELECT message_id FROM batch_existing);
 
 INSERT INTO _staged_messages
 SELECT message_id, account_name, chat_name, st, sender_name, sent_at, month, clean_content, source_file,
