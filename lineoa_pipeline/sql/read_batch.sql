@@ -1,8 +1,9 @@
 -- Read every CSV of one batch in a single scan. The dialect is given, never sniffed (the sniffer misreads
 -- valid exports); strict mode stays on so that a file cut off inside a quote is reported, not half-read.
 -- `?` is the list of files; their metadata rows and header (4 lines) are skipped and read in Python.
+-- The table's rowid is the read order: file by file in the list's order, rows in file order.
 CREATE OR REPLACE TEMP TABLE batch_raw AS
-SELECT filename AS read_path, row_number() OVER () AS rn, st, sn, d, t, content
+SELECT filename AS read_path, st, sn, d, t, content
 FROM read_csv(
     ?,
     columns = {'st': 'VARCHAR', 'sn': 'VARCHAR', 'd': 'VARCHAR', 't': 'VARCHAR', 'content': 'VARCHAR'},

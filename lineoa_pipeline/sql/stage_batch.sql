@@ -29,36 +29,33 @@ CREATE OR REPLACE TEMP MACRO clean_field(v) AS
     replace(replace(replace(unguard(coalesce(v, '')), '_x000D_', ''), chr(13) || chr(10), chr(10)), chr(13), chr(10));
 CREATE OR REPLACE TEMP MACRO newlines(v) AS length(coalesce(v, '')) - length(replace(coalesce(v, ''), chr(10), ''));
 
+-- Typed rows, narrow (rn = read order); the raw fields stay in batch_raw for the rare rejected row.
 CREATE OR REPLACE TEMP TABLE batch_rows AS
-WITH typed AS (
-    SELECT f.source_file, f.account_name, f.chat_name, f.utc_offset_minutes, b.read_path, b.rn,
-           b.st, b.sn, b.d, b.t, b.content,
-           try_strptime(trim(b.d) || ' ' || trim(b.t), '%Y/%m/%d %H:%M:%S') AS local_ts,
-           clean_field(b.sn) AS sender_name,
-           clean_field(b.content) AS clean_content
-    FROM batch_raw b JOIN batch_files f USING (read_path)
-    WHERE b.read_path NOT IN (SELECT read_path FROM batch_bad_files)
+WITH raw AS (
+    SELECT rowid AS rn, read_path, st, sn, content,
+           try_strptime(trim(d) || ' ' || trim(t), '%Y/%m/%d %H:%M:%S') AS local_ts
+    FROM batch_raw
+    WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files)
 )
-SELECT *,
-       timezone('UTC', local_ts - to_minutes(utc_offset_minutes)) AS sent_at,
-       date_trunc('month', local_ts)::DATE AS month,
-       CASE
-           WHEN st IS NULL OR st NOT IN ('User', 'Account') THEN 'unknown sender type ' || coalesce('"' || st || '"', '(empty)')
-           WHEN local_ts IS NULL THEN 'bad or empty date/time "' || coalesce(d, '') || ' ' || coalesce(t, '') || '"'
-       END AS reject_reason
-FROM typed;
+SELECT b.rn, b.read_path, f.account_name, f.chat_name, b.st,
+       clean_field(b.sn) AS sender_name, clean_field(b.content) AS clean_content,
+       timezone('UTC', b.local_ts - to_minutes(f.utc_offset_minutes)) AS sent_at,
+       date_trunc('month', b.local_ts)::DATE AS month,
+       b.local_ts IS NULL OR b.st IS NULL OR b.st NOT IN ('User', 'Account') AS bad
+FROM raw b JOIN batch_files f USING (read_path);
 
 -- The physical line each rejected record starts on: 5 + the lines of every record before it, read or
 -- rejected. Only files with a rejected row need it. A rejected record sits just before the good row
 -- numbered (good rows before it) + 1.
 CREATE OR REPLACE TEMP TABLE batch_lines AS
 WITH needed AS (
-    SELECT read_path FROM batch_rows WHERE reject_reason IS NOT NULL
+    SELECT read_path FROM batch_rows WHERE bad
     UNION
     SELECT read_path FROM batch_column_rejects
 ),
 good AS (
-    SELECT read_path, rn, rn - min(rn) OVER (PARTITION BY read_path) + 1 AS ordinal, NULL::BIGINT AS record,
+    SELECT read_path, rowid AS rn, rowid - min(rowid) OVER (PARTITION BY read_path) + 1 AS ordinal,
+           NULL::BIGINT AS record,
            1 + newlines(st) + newlines(sn) + newlines(d) + newlines(t) + newlines(content) AS span
     FROM batch_raw
     WHERE read_path IN (SELECT read_path FROM needed)
@@ -75,40 +72,44 @@ SELECT read_path, rn, record,
 FROM (SELECT * FROM good UNION ALL SELECT * FROM rejected);
 
 -- Identity: n numbers the rows of one file that share sender type, instant and content, in file order.
--- (Partitioning on the content's hash, not the content, keeps the sort cheap; rn is the file order.)
-CREATE OR REPLACE TEMP TABLE batch_valid AS
-SELECT *,
+-- (Partitioning on one hash of them, not the strings, keeps the sort cheap.)
+CREATE OR REPLACE TEMP TABLE batch_ids AS
+SELECT rn,
        md5(concat_ws(chr(31), account_name, chat_name, st, epoch_us(sent_at)::VARCHAR, clean_content,
            row_number() OVER (PARTITION BY hash(read_path, st, sent_at, clean_content) ORDER BY rn)::VARCHAR
        )) AS message_id
 FROM batch_rows
-WHERE reject_reason IS NULL;
+WHERE NOT bad;
 
--- Messages an earlier batch or run already staged: probe the staged table with this batch's ids.
+-- What an earlier batch or run already staged (most of a weekly backup): probe with this batch's ids.
 CREATE OR REPLACE TEMP TABLE batch_existing AS
-SELECT message_id FROM _staged_messages WHERE message_id IN (SELECT message_id FROM batch_valid);
+SELECT message_id FROM _staged_messages WHERE message_id IN (SELECT message_id FROM batch_ids);
 
--- The first file (in download order, then path: the scan order rn) to hold a message stores it. Within a
+-- The first file (in download order, then path: the read order rn) to hold a message stores it. Within a
 -- file the occurrence number keeps ids apart, so a message twice in one batch is in two of its files.
-CREATE OR REPLACE TEMP TABLE batch_repeats AS
-SELECT message_id, min(rn) AS first_rn FROM batch_valid GROUP BY message_id HAVING count(*) > 1;
-
 CREATE OR REPLACE TEMP TABLE batch_new AS
-SELECT v.* FROM batch_valid v LEFT JOIN batch_repeats r USING (message_id)
-WHERE (r.first_rn IS NULL OR r.first_rn = v.rn)
-  AND v.message_id NOT IN (SELECT message_id FROM batch_existing);
+WITH fresh AS (SELECT * FROM batch_ids WHERE message_id NOT IN (SELECT message_id FROM batch_existing)),
+repeats AS (SELECT message_id, min(rn) AS first_rn FROM fresh GROUP BY message_id HAVING count(*) > 1)
+SELECT f.rn, f.message_id FROM fresh f LEFT JOIN repeats r USING (message_id)
+WHERE r.first_rn IS NULL OR r.first_rn = f.rn;
 
 INSERT INTO _staged_messages
-SELECT message_id, account_name, chat_name, st, sender_name, sent_at, month, clean_content, source_file,
-       (SELECT coalesce(max(export_seq), 0) FROM _staged_messages) + rn
-FROM batch_new;
+SELECT n.message_id, r.account_name, r.chat_name, r.st, r.sender_name, r.sent_at, r.month, r.clean_content,
+       f.source_file, (SELECT coalesce(max(export_seq), 0) FROM _staged_messages) + row_number() OVER (ORDER BY r.rn)
+FROM batch_new n JOIN batch_rows r USING (rn) JOIN batch_files f USING (read_path);
 
 INSERT INTO rejected_rows
-SELECT r.source_file, l.line,
-       concat_ws(',', r.st, coalesce(r.sn, ''), coalesce(r.d, ''), coalesce(r.t, ''), coalesce(r.content, '')),
-       r.reject_reason
-FROM batch_rows r JOIN batch_lines l ON l.read_path = r.read_path AND l.rn = r.rn
-WHERE r.reject_reason IS NOT NULL
+SELECT f.source_file, l.line,
+       concat_ws(',', b.st, coalesce(b.sn, ''), coalesce(b.d, ''), coalesce(b.t, ''), coalesce(b.content, '')),
+       CASE
+           WHEN b.st IS NULL OR b.st NOT IN ('User', 'Account') THEN 'unknown sender type ' || coalesce('"' || b.st || '"', '(empty)')
+           ELSE 'bad or empty date/time "' || coalesce(b.d, '') || ' ' || coalesce(b.t, '') || '"'
+       END
+FROM batch_rows r
+JOIN batch_raw b ON b.rowid = r.rn
+JOIN batch_lines l ON l.rn = r.rn
+JOIN batch_files f ON f.read_path = r.read_path
+WHERE r.bad
 UNION ALL
 SELECT f.source_file, l.line, r.raw, CASE WHEN r.is_too_many THEN r.too_many ELSE r.too_few END
 FROM batch_column_rejects r
@@ -121,10 +122,10 @@ FROM batch_bad_files b JOIN batch_files f USING (read_path);
 
 INSERT INTO source_files
 WITH counts AS (
-    SELECT read_path, count(*) AS rows_ok, count(*) FILTER (WHERE reject_reason IS NOT NULL) AS rejected_typed
+    SELECT read_path, count(*) AS rows_ok, count(*) FILTER (WHERE bad) AS rejected_typed
     FROM batch_rows GROUP BY read_path
 ),
-new_counts AS (SELECT read_path, count(*) AS messages_new FROM batch_new GROUP BY read_path),
+new_counts AS (SELECT r.read_path, count(*) AS messages_new FROM batch_new JOIN batch_rows r USING (rn) GROUP BY ALL),
 column_counts AS (SELECT read_path, count(*) AS rejected_columns FROM batch_column_rejects GROUP BY read_path)
 SELECT f.source_file, f.sha256, f.bytes, f.account_name, f.downloaded_at, f.is_bulk,
        coalesce(c.rows_ok, 0) + coalesce(k.rejected_columns, 0) AS rows_read,
@@ -144,7 +145,8 @@ WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
 -- Months to (re)write: those with new messages, and every month of a chat that has just become a group.
 INSERT INTO _pending_months
-SELECT DISTINCT month FROM batch_new
+WITH new_rows AS (SELECT n.message_id, r.* FROM batch_new n JOIN batch_rows r USING (rn))
+SELECT DISTINCT month FROM new_rows
 UNION
 SELECT DISTINCT s.month
 FROM _staged_messages s
@@ -152,7 +154,7 @@ JOIN (
     SELECT account_name, chat_name
     FROM _staged_messages
     WHERE sender_type_raw = 'User'
-      AND (account_name, chat_name) IN (SELECT DISTINCT account_name, chat_name FROM batch_new WHERE st = 'User')
+      AND (account_name, chat_name) IN (SELECT DISTINCT account_name, chat_name FROM new_rows WHERE st = 'User')
     GROUP BY ALL
     HAVING count(DISTINCT sender_name) >= 2
        AND count(DISTINCT sender_name) FILTER (WHERE message_id NOT IN (SELECT message_id FROM batch_new)) < 2
