@@ -96,12 +96,13 @@ class IngestDir:
         return report
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        with write_connection(self.data_dir) as conn:
+        """Rows of `sql` over the warehouse file, opened read-only (`ingest` leaves it checkpointed)."""
+        conn = duckdb.connect(str(self.data_dir.warehouse), read_only=True)
+        try:
+            conn.execute("SET TimeZone = 'UTC'")
             return conn.execute(sql, list(params)).fetchall()
-
-    def tables(self) -> dict[str, list[tuple[Any, ...]]]:
-        with write_connection(self.data_dir) as conn:
-            return read_tables(conn)
+        finally:
+            conn.close()
 
 
 @pytest.fixture

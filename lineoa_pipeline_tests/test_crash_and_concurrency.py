@@ -1,0 +1,236 @@
+"""Real `lineoa run` processes: killed with SIGKILL at many points, then run again, they end with exactly the
+tables of one clean run; two at once on one data directory take turns (the second says it waits).
+
+Wall times are printed (`pytest -s` shows them), never asserted: this machine is shared and noisy.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.exports.render import SCALE_SPAN_DAYS, SCALE_START, ChatMessage, render_export, write_scale_inbox
+from lineoa_pipeline.ingest import archive_inbox, stage_pending
+from lineoa_pipeline.pipeline import run_pipeline
+from lineoa_pipeline.warehouse import write_connection, writer_lock
+from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env, run_lineoa, snapshot_tables
+
+RUN_TIMEOUT = 600.0
+WAITING = "waiting for another run"
+
+
+@dataclass
+class Run:
+    """A `lineoa run` started in its own process group, its output collected line by line as it comes."""
+
+    proc: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    started: float = field(default_factory=time.monotonic)
+    _reader: threading.Thread | None = None
+
+    @classmethod
+    def start(cls, data_dir: DataDir) -> Run:
+        proc = subprocess.Popen(
+            lineoa_command("run", "--data-dir", str(data_dir.root)),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**lineoa_env(), "PYTHONUNBUFFERED": "1"},  # each line as it is written: kills hit their marks
+            start_new_session=True,
+        )
+        run = cls(proc)
+        run._reader = threading.Thread(target=run._read, daemon=True)
+        run._reader.start()
+        return run
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = RUN_TIMEOUT) -> bool:
+        """Until `text` appears in the output (True) or the process ends without it (False)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.output:
+                return True
+            if self.proc.poll() is not None:
+                self.finish()
+                return text in self.output
+            time.sleep(0.02)
+        raise TimeoutError(f"no {text!r} after {timeout} s:\n{self.output}")
+
+    def kill(self) -> None:
+        """SIGKILL the run's whole process group (a group this test started)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.finish()
+
+    def finish(self, timeout: float = RUN_TIMEOUT) -> int:
+        code = self.proc.wait(timeout)
+        if self._reader:
+            self._reader.join(timeout)
+        return code
+
+
+@contextlib.contextmanager
+def started(data_dir: DataDir) -> Iterator[Run]:
+    run = Run.start(data_dir)
+    try:
+        yield run
+    finally:
+        if run.proc.poll() is None:
+            run.kill()
+
+
+def warehouse_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]]:
+    """The public tables of the writer's file itself (opened read-only), for after a crash."""
+    conn = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    try:
+        return {
+            "messages": conn.execute("SELECT count(*) FROM messages").fetchall(),
+            "source_files": conn.execute("SELECT count(*) FROM source_files").fetchall(),
+        }
+    finally:
+        conn.close()
+
+
+def scale_inbox(inbox: Path, chats: int) -> None:
+    """One account's weekly backups: a bulk zip of `chats` chats, and the week before as loose CSVs."""
+    end = SCALE_START + timedelta(days=SCALE_SPAN_DAYS)
+    write_scale_inbox(inbox, chats=chats, messages_per_chat=50, as_zip=True, downloaded_at=end)
+    write_scale_inbox(inbox, chats=chats // 2, messages_per_chat=50, as_zip=False, downloaded_at=end - timedelta(7))
+    bad_files(inbox, end)
+
+
+def bad_files(inbox: Path, end: datetime) -> None:
+    broken = render_export("A", [ChatMessage("User", "x", end, "cut")], downloaded_at=end)[:-3] + b'"cut'
+    (inbox / "broken.csv").write_bytes(broken)
+    (inbox / "rejects.csv").write_bytes(
+        render_export("A", [], downloaded_at=end) + b"User,x,2025/02/30,10:00:00,no such day\r\n"
+    )
+
+
+# Where each crash happens: the run is killed `delay` seconds after `marker` appears in its output (after the
+# start, with no marker). Markers: mid-archive, mid-staging (its transaction open), staging committed but the
+# inputs not yet marked staged, months written but no snapshot yet.
+KILL_POINTS = [
+    ("", 3.0),
+    ("archived 1,000 of", 0.0),
+    ("new inputs", 0.5),
+    ("staged ", 0.0),
+    ("messages: wrote", 0.0),
+]
+
+
+@pytest.mark.slow
+def test_a_run_killed_at_any_point_then_run_again_equals_a_clean_run(tmp_path: Path) -> None:
+    source = tmp_path / "inbox"
+    scale_inbox(source, chats=2_000)
+    clean = DataDir(tmp_path / "clean")
+    shutil.copytree(source, clean.inbox)
+    began = time.monotonic()
+    result = run_lineoa("run", "--data-dir", str(clean.root), timeout=RUN_TIMEOUT)
+    print(f"clean run: {time.monotonic() - began:.1f} s")
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = snapshot_tables(clean)
+    assert len(expected["messages"]) > 100_000 and len(expected["quarantined_files"]) == 1
+    assert len(expected["rejected_rows"]) == 1
+
+    # Each kill point on a fresh copy; the last scenario is killed at every point in turn, one after another.
+    scenarios = [[point] for point in KILL_POINTS] + [KILL_POINTS[1:]]
+    for number, points in enumerate(scenarios):
+        crashed = DataDir(tmp_path / f"crashed{number}")
+        shutil.copytree(source, crashed.inbox)
+        for marker, delay in points:
+            with started(crashed) as run:
+                if marker:
+                    assert run.wait_for(marker), f"scenario {number}: the run ended before {marker!r}"
+                time.sleep(delay)
+                assert run.proc.poll() is None, f"scenario {number}: the run ended before it could be killed"
+                run.kill()
+                assert run.proc.returncode == -signal.SIGKILL
+                print(
+                    f"scenario {number}: killed {delay} s after {marker or 'the start'}, "
+                    f"{time.monotonic() - run.started:.1f} s into the run"
+                )
+            if crashed.warehouse.exists():  # whatever the moment, the warehouse opens and reads
+                assert warehouse_tables(crashed)["source_files"][0][0] >= 0
+        result = run_lineoa("run", "--data-dir", str(crashed.root), timeout=RUN_TIMEOUT)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert snapshot_tables(crashed) == expected, f"scenario {number}: {points}"
+        half_copies = [*crashed.archive.glob(".*.tmp"), *crashed.root.glob(".*.tmp")]
+        assert half_copies == [], f"scenario {number}: {points}"
+        print(f"scenario {number}: equal to the clean run")
+        shutil.rmtree(crashed.root)
+
+
+def test_months_staged_by_a_run_killed_before_writing_them_are_written_by_the_next(pipeline_dir: DataDir) -> None:
+    # The state a run leaves when killed after its ingest job committed and before its months job ran:
+    # what the ingest job does, done with the same functions, and nothing after.
+    small_inbox(pipeline_dir.inbox)
+    with write_connection(pipeline_dir) as conn:
+        archive_inbox(conn, pipeline_dir, log=lambda _: None)
+        staged = stage_pending(conn, pipeline_dir, log=lambda _: None)
+        assert staged.messages_new > 0 and conn.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+    summary = run_pipeline(pipeline_dir)
+    assert summary.ok and summary.files_loaded == 0 and len(summary.months_written) == len(staged.months)
+    alone = DataDir(pipeline_dir.root.parent / "alone")
+    shutil.copytree(pipeline_dir.inbox, alone.inbox)
+    assert run_pipeline(alone).ok
+    assert snapshot_tables(pipeline_dir) == snapshot_tables(alone)
+
+
+def small_inbox(inbox: Path) -> None:
+    """A few exports of every sort: a bulk zip, loose CSVs, a file cut off, a file with a bad row."""
+    end = SCALE_START + timedelta(days=SCALE_SPAN_DAYS)
+    write_scale_inbox(inbox, chats=40, messages_per_chat=20, as_zip=True, downloaded_at=end)
+    write_scale_inbox(inbox, chats=10, messages_per_chat=20, as_zip=False, downloaded_at=end - timedelta(7))
+    bad_files(inbox, end)
+
+
+@pytest.mark.slow
+def test_two_runs_at_once_take_turns_and_give_one_clean_warehouse(tmp_path: Path) -> None:
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    small_inbox(data_dir.inbox)
+    # Both start while a run holds the warehouse (this test, through the same lock), so both must wait.
+    runs: list[Run] = []
+    try:
+        with writer_lock(data_dir):
+            runs = [Run.start(data_dir), Run.start(data_dir)]
+            assert all(run.wait_for(WAITING, timeout=120) for run in runs), "".join(run.output for run in runs)
+        codes = [run.finish() for run in runs]
+    finally:
+        for run in runs:
+            if run.proc.poll() is None:
+                run.kill()
+    output = "".join(run.output for run in runs)
+    assert codes == [0, 0], output
+    done = sorted(line for line in output.splitlines() if line.startswith("done:"))
+    assert len(done) == 2
+    assert "files loaded 0, already seen 0, quarantined 0; messages new 0" in done[0]  # the second, after
+    assert "files loaded 51, already seen 0, quarantined 1;" in done[1]  # the first took everything in
+
+    alone = DataDir(tmp_path / "alone")  # the same inputs in one clean run
+    shutil.copytree(data_dir.inbox, alone.inbox)
+    assert run_pipeline(alone).ok
+    assert snapshot_tables(data_dir) == snapshot_tables(alone)

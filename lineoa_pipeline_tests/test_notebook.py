@@ -1,0 +1,74 @@
+"""The analyst's notebook runs top to bottom on the demo data, as `jupyter nbconvert --execute` runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.demo import write_demo_data
+from lineoa_pipeline.pipeline import run_pipeline
+from lineoa_pipeline_tests.processes import stop_group
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "notebooks" / "analyst.ipynb"
+JUPYTER = ROOT / ".venv" / "bin" / "jupyter"
+PLOTS = 3  # coverage per month, monthly response times, tag counts
+
+
+def test_the_committed_notebook_has_no_outputs() -> None:
+    notebook = json.loads(NOTEBOOK.read_text(encoding="utf-8"))
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            assert not cell["outputs"] and cell["execution_count"] is None, "clear the notebook's outputs"
+
+
+def test_the_notebook_runs_on_the_demo_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    data = DataDir(tmp_path / "data")
+    monkeypatch.setenv("LINEOA_DATA_DIR", str(data.root))  # the definitions' resource reads it
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    write_demo_data(data.root)
+    assert run_pipeline(data).ok
+
+    assert JUPYTER.exists(), f"no {JUPYTER}: set up the project's .venv first"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_")}
+    env["LINEOA_DATA_DIR"] = str(data.root)
+    proc = subprocess.Popen(
+        [
+            str(JUPYTER),
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            str(NOTEBOOK),
+            "--output-dir",
+            str(tmp_path),
+            "--output",
+            "executed",
+            "--ExecutePreprocessor.timeout=300",
+        ],
+        cwd=NOTEBOOK.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        log, _ = proc.communicate(timeout=600)
+    finally:
+        stop_group(proc, grace=5)
+    assert proc.returncode == 0, log
+
+    executed = json.loads((tmp_path / "executed.ipynb").read_text(encoding="utf-8"))
+    outputs = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
+    assert not [o for o in outputs if o["output_type"] == "error"]
+    images = [o for o in outputs if "image/png" in o.get("data", {})]
+    assert len(images) >= PLOTS, f"expected {PLOTS} plots, got {len(images)}"
+    text = "".join("".join(o.get("data", {}).get("text/plain", "")) + "".join(o.get("text", "")) for o in outputs)
+    for shown in ("complete", "within_sla", "矯正"):  # coverage table, response stats, a demo tag
+        assert shown in text, f"{shown!r} not in the notebook's output"
