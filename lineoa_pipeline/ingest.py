@@ -53,16 +53,22 @@ class ArchiveReport:
 
 
 @dataclass
-class StageReport:
-    """What staging did; `months` are the partitions of `messages` it made stale."""
+class IngestCounts:
+    """The counts a run reports for the files it took in."""
 
     files_loaded: int = 0
     files_seen: int = 0
     files_quarantined: int = 0
-    rows_read: int = 0
     messages_new: int = 0
     duplicates: int = 0
     rejected: int = 0
+
+
+@dataclass
+class StageReport(IngestCounts):
+    """What staging did; `months` are the partitions of `messages` it made stale."""
+
+    rows_read: int = 0
     months: list[date] = field(default_factory=list)
 
 

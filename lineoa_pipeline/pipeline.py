@@ -6,7 +6,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import dagster as dg
@@ -14,23 +14,17 @@ import dagster as dg
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
 from lineoa_pipeline.defs.partitions import month_keys_between, monthly_partitions, range_tags
-from lineoa_pipeline.ingest import register_archive
+from lineoa_pipeline.ingest import IngestCounts, register_archive
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 @dataclass
-class RunSummary:
+class RunSummary(IngestCounts):
     """The counts a run ends with."""
 
     ok: bool = True
-    files_loaded: int = 0
-    files_seen: int = 0
-    files_quarantined: int = 0
-    messages_new: int = 0
-    duplicates: int = 0
-    rejected: int = 0
     months_written: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -65,15 +59,8 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
         if not ingest.success:
             return summary
         staged = _metadata(ingest, "staged_files")
-        for name in (
-            "files_loaded",
-            "files_seen",
-            "files_quarantined",
-            "messages_new",
-            "duplicates",
-            "rejected",
-        ):
-            setattr(summary, name, int(staged.get(name, 0)))
+        for counted in fields(IngestCounts):
+            setattr(summary, counted.name, int(staged.get(counted.name, 0)))
         keys = month_keys_between(staged.get("stale_months", []))
         months = definitions.resolve_job_def("months_job")
         if keys:

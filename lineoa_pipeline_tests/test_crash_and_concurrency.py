@@ -13,7 +13,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -68,15 +68,19 @@ class Run:
 
     def wait_for(self, text: str, timeout: float = RUN_TIMEOUT) -> bool:
         """Until `text` appears in the output (True) or the process ends without it (False)."""
+        return self.wait_until(lambda: text in self.output, timeout)
+
+    def wait_until(self, reached: Callable[[], bool], timeout: float = RUN_TIMEOUT) -> bool:
+        """Until `reached()` (True) or the process ends first (False)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if text in self.output:
+            if reached():
                 return True
             if self.proc.poll() is not None:
                 self.finish()
-                return text in self.output
+                return reached()
             time.sleep(0.02)
-        raise TimeoutError(f"no {text!r} after {timeout} s:\n{self.output}")
+        raise TimeoutError(f"not reached after {timeout} s:\n{self.output}")
 
     def kill(self) -> None:
         """SIGKILL the run's whole process group (a group this test started)."""
@@ -129,15 +133,30 @@ def bad_files(inbox: Path, end: datetime) -> None:
     )
 
 
-# Where each crash happens: the run is killed `delay` seconds after `marker` appears in its output (after the
-# start, with no marker). Markers: mid-archive, mid-staging (its transaction open), staging committed but the
-# inputs not yet marked staged, months written but no snapshot yet.
+@dataclass(frozen=True)
+class KillPoint:
+    """Where a crash happens: the run is killed `delay` seconds after `reached(run, data_dir)` first holds."""
+
+    name: str
+    reached: Callable[[Run, DataDir], bool]
+    delay: float = 0.0
+
+
+def said(text: str) -> Callable[[Run, DataDir], bool]:
+    return lambda run, _: text in run.output
+
+
+def archive_holds(files: int) -> Callable[[Run, DataDir], bool]:
+    return lambda _, data_dir: data_dir.archive.is_dir() and sum(1 for _ in data_dir.archive.iterdir()) >= files
+
+
 KILL_POINTS = [
-    ("", 3.0),
-    ("archived 1,000 of", 0.0),
-    ("new inputs", 0.5),
-    ("staged ", 0.0),
-    ("messages: wrote", 0.0),
+    KillPoint("3 s after the start", lambda _, __: True, 3.0),
+    KillPoint("mid-archive: 200 files copied", archive_holds(200)),
+    KillPoint("inputs recorded, nothing staged", said("new inputs")),
+    KillPoint("mid-staging: its transaction open", said("new inputs"), 0.5),
+    KillPoint("staging committed, inputs maybe not marked staged", said("staged ")),
+    KillPoint("months written, no snapshot yet", said("messages: wrote")),
 ]
 
 
@@ -160,25 +179,22 @@ def test_a_run_killed_at_any_point_then_run_again_equals_a_clean_run(tmp_path: P
     for number, points in enumerate(scenarios):
         crashed = DataDir(tmp_path / f"crashed{number}")
         shutil.copytree(source, crashed.inbox)
-        for marker, delay in points:
+        for point in points:
             with started(crashed) as run:
-                if marker:
-                    assert run.wait_for(marker), f"scenario {number}: the run ended before {marker!r}"
-                time.sleep(delay)
+                reached = run.wait_until(lambda: point.reached(run, crashed))  # noqa: B023 (called right here)
+                assert reached, f"scenario {number}: the run ended before {point.name}"
+                time.sleep(point.delay)
                 assert run.proc.poll() is None, f"scenario {number}: the run ended before it could be killed"
                 run.kill()
                 assert run.proc.returncode == -signal.SIGKILL
-                print(
-                    f"scenario {number}: killed {delay} s after {marker or 'the start'}, "
-                    f"{time.monotonic() - run.started:.1f} s into the run"
-                )
+                print(f"scenario {number}: killed at {point.name}, {time.monotonic() - run.started:.1f} s in")
             if crashed.warehouse.exists():  # whatever the moment, the warehouse opens and reads
                 assert warehouse_tables(crashed)["source_files"][0][0] >= 0
         result = run_lineoa("run", "--data-dir", str(crashed.root), timeout=RUN_TIMEOUT)
         assert result.returncode == 0, result.stdout + result.stderr
-        assert snapshot_tables(crashed) == expected, f"scenario {number}: {points}"
+        assert snapshot_tables(crashed) == expected, f"scenario {number}: {[p.name for p in points]}"
         half_copies = [*crashed.archive.glob(".*.tmp"), *crashed.root.glob(".*.tmp")]
-        assert half_copies == [], f"scenario {number}: {points}"
+        assert half_copies == [], f"scenario {number}: {half_copies}"
         print(f"scenario {number}: equal to the clean run")
         shutil.rmtree(crashed.root)
 

@@ -9,6 +9,15 @@ from lineoa_pipeline.tags_media import load_chat_tags, load_media_files
 from lineoa_pipeline.views import VIEWS, create_views
 
 GROUP = "analytics"
+# Every table and view this area writes: what a run refreshes after `messages`, what readers see.
+ANALYTICS_ASSETS = (
+    "chat_tags",
+    "media_files",
+    "response_times",
+    "monthly_response_stats",
+    "staff_response_stats",
+    "tag_counts",
+)
 
 
 @dg.asset(deps=["messages"], group_name=GROUP, kinds={"duckdb", "csv"}, pool=WRITE_POOL)

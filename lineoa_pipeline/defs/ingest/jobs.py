@@ -2,6 +2,8 @@
 
 import dagster as dg
 
+from lineoa_pipeline.defs.analytics.assets import ANALYTICS_ASSETS
+
 # Unpartitioned: inbox -> archive -> staged rows (each file parsed once) -> bulk backups.
 ingest_job = dg.define_asset_job(
     "ingest_job",
@@ -17,16 +19,4 @@ months_job = dg.define_asset_job(
 )
 
 # What months_job refreshes when no month is stale (new files held only duplicates; tags or media changed).
-AFTER_MONTHS = [
-    dg.AssetKey(name)
-    for name in (
-        "chat_tags",
-        "media_files",
-        "response_times",
-        "monthly_response_stats",
-        "staff_response_stats",
-        "tag_counts",
-        "retention_status",
-        "warehouse_snapshot",
-    )
-]
+AFTER_MONTHS = [dg.AssetKey(name) for name in (*ANALYTICS_ASSETS, "retention_status", "warehouse_snapshot")]

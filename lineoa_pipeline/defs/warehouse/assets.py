@@ -2,19 +2,11 @@
 
 import dagster as dg
 
+from lineoa_pipeline.defs.analytics.assets import ANALYTICS_ASSETS
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 
 # Everything a reader queries; the snapshot follows whenever any of it changes.
-PUBLISHED = [
-    "messages",
-    "bulk_backups",
-    "chat_tags",
-    "media_files",
-    "response_times",
-    "monthly_response_stats",
-    "staff_response_stats",
-    "tag_counts",
-]
+PUBLISHED = ["messages", "bulk_backups", *ANALYTICS_ASSETS]
 
 
 @dg.asset(
