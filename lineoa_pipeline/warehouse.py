@@ -112,6 +112,15 @@ def connect(data_dir: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyCo
     resolved = DataDir.resolve(data_dir)
     if not resolved.snapshot.exists():
         raise NoWarehouseYet(f"no warehouse in {resolved.root} yet: run `lineoa run` first")
-    conn = duckdb.connect(resolved.snapshot, read_only=True)
+    # ATTACH rather than connect(path): DuckDB shares one database per path within a process, so a second
+    # connect(path) would see the snapshot an older, still open connection holds, not the latest run's.
+    conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
+    conn.execute(f"ATTACH '{_quoted(resolved.snapshot)}' AS warehouse (READ_ONLY)")
+    conn.execute("USE warehouse")
     return conn
+
+
+def _quoted(path: Path) -> str:
+    """A path as the body of a SQL string literal (ATTACH takes no parameters)."""
+    return str(path).replace("'", "''")

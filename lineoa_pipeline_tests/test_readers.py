@@ -166,12 +166,6 @@ def test_readers_see_only_whole_runs_and_never_fail_a_run(data_dir: Path, reader
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="DuckDB caches one database instance per path in a process: while any connection to the snapshot "
-    "is open, connect() returns the same (old) snapshot. Fix: connect() ATTACHes the snapshot READ_ONLY to a "
-    "fresh in-memory database (or the snapshot gets a new file name per publication).",
-)
 def test_a_new_connect_sees_the_latest_run_while_an_older_connection_is_open(data_dir: Path) -> None:
     """A notebook that re-runs its `conn = connect()` cell, the old connection not yet garbage-collected."""
     old = connect(data_dir)

@@ -23,9 +23,11 @@ def archived_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     with warehouse.write(context.log) as conn:
         report = archive_inbox(conn, warehouse.location, context.log.info)
         total = conn.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM _inputs").fetchone() or (0, 0)
+        meta = relation_metadata(conn, "_inputs", total[0])
     context.log.info(f"inbox: {report.new_inputs} new inputs, {report.unchanged} unchanged")
     return dg.MaterializeResult(
         metadata={
+            **meta,
             "new_inputs": report.new_inputs,
             "unchanged_inputs": report.unchanged,
             "archived_bytes_new": report.archived_bytes,
@@ -81,6 +83,8 @@ def bulk_backups(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             """SELECT account_name, max(downloaded_at), count(DISTINCT downloaded_at), max(epoch(ingested_at))
                FROM source_files WHERE is_bulk GROUP BY account_name ORDER BY account_name"""
         ).fetchall()
+        files = (conn.execute("SELECT count(*) FROM source_files WHERE is_bulk").fetchone() or (0,))[0]
+        meta = relation_metadata(conn, "source_files", files)
     if not any(row[3] > since for row in rows):
         context.log.info("no new bulk backup in this run")
         return
@@ -88,6 +92,7 @@ def bulk_backups(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     table += [f"| {a} | {d.isoformat()} | {n} |" for a, d, n, _ in rows]
     yield dg.MaterializeResult(
         metadata={
+            **meta,
             "accounts": len(rows),
             "last_bulk_backup_at": dg.MetadataValue.json({a: d.isoformat() for a, d, _, _ in rows}),
             "preview": dg.MetadataValue.md("\n".join(table)),
