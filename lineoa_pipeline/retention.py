@@ -8,7 +8,6 @@ counts, the few at risk, alerts, or JSON text that DuckDB renders. Pure domain c
 from __future__ import annotations
 
 import json
-import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ from typing import Any, Literal
 import duckdb
 
 from lineoa_pipeline.settings import CHAT_TYPES, Settings
-from lineoa_pipeline.sqlfiles import load_sql
+from lineoa_pipeline.sqlfiles import execute_with_literals, load_sql
 
 Coverage = Literal["complete", "partial", "missing"]
 Level = Literal["ok", "at_risk", "lost"]
@@ -196,7 +195,7 @@ def _coverage(
     and not yet lost."""
     if as_of.tzinfo is None:
         raise ValueError("as_of must carry a time zone")
-    rows = _query(conn, load_sql("retention_accounts"), {"as_of": as_of}).fetchall()
+    rows = execute_with_literals(conn, load_sql("retention_accounts"), {"as_of": as_of}).fetchall()
     if not rows:
         return [], []
     names = [r[0] for r in rows]
@@ -210,7 +209,7 @@ def _coverage(
     }
     months = [
         MonthStatus(name, month, coverage, alert, cutoff.astimezone(_zone(off)), final.astimezone(_zone(off)))
-        for name, month, off, coverage, alert, cutoff, final in _query(
+        for name, month, off, coverage, alert, cutoff, final in execute_with_literals(
             conn, load_sql("retention_months"), params
         ).fetchall()
     ]
@@ -298,39 +297,7 @@ def _media_query(
         "offset_texts": [_offset(_zone(offsets[c[0]])) for c in cfg],
         **extra,
     }
-    return _query(conn, f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}", params)
-
-
-_PARAMETER = re.compile(r"\$([a-z_]+)")
-
-
-def _query(conn: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:
-    """Run `sql` with each `$name` replaced by the SQL literal of `params[name]`.
-
-    Binding any Python value makes DuckDB 1.5's client import pandas first, a second of its own: more than
-    `lineoa status` may take. So values go in as literals, each rendered by `_literal`, which quotes a string
-    the one way DuckDB reads it back verbatim.
-    """
-    literals = {name: _literal(value) for name, value in params.items()}
-    return conn.execute(_PARAMETER.sub(lambda m: literals[m.group(1)], sql))
-
-
-def _literal(value: Any) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(f"a NUL character cannot go into SQL: {value!r}")
-        return "'" + value.replace("'", "''") + "'"
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        return f"TIMESTAMPTZ '{value.isoformat()}'"
-    if isinstance(value, list):
-        return "[" + ", ".join(map(_literal, value)) + "]"
-    raise TypeError(f"no SQL literal for {value!r}")
+    return execute_with_literals(conn, f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}", params)
 
 
 def _month_message(m: MonthStatus) -> str:

@@ -22,7 +22,7 @@ import duckdb
 
 from lineoa_pipeline.archive import fsync_dir
 from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.sqlfiles import run_script
+from lineoa_pipeline.sqlfiles import run_script, sql_literal
 
 WRITER_MEMORY = "1GB"
 _held = threading.local()
@@ -116,11 +116,6 @@ def connect(data_dir: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyCo
     # connect(path) would see the snapshot an older, still open connection holds, not the latest run's.
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
-    conn.execute(f"ATTACH '{_quoted(resolved.snapshot)}' AS warehouse (READ_ONLY)")
+    conn.execute(f"ATTACH {sql_literal(str(resolved.snapshot))} AS warehouse (READ_ONLY)")
     conn.execute("USE warehouse")
     return conn
-
-
-def _quoted(path: Path) -> str:
-    """A path as the body of a SQL string literal (ATTACH takes no parameters)."""
-    return str(path).replace("'", "''")

@@ -23,13 +23,13 @@ import pytest
 from lineoa_pipeline.exports.render import ChatMessage, render_export, write_bulk_zip
 from lineoa_pipeline.retention import (
     MonthStatus,
-    _literal,
     compute_status,
     current_alerts,
     render_table,
     status_json,
 )
 from lineoa_pipeline.settings import Settings, parse_settings
+from lineoa_pipeline.sqlfiles import sql_literal
 from lineoa_pipeline.status_cmd import run_status
 from lineoa_pipeline.warehouse import NoWarehouseYet, connect, publish_snapshot, write_connection
 from lineoa_pipeline_tests.conftest import BuildWarehouse
@@ -62,9 +62,7 @@ def zip_bytes(tmp_path: Path) -> ZipBytes:
         account: str = CLINIC,
     ) -> bytes:
         path = tmp_path / "zips" / f"{next(numbers)}.zip"
-        write_bulk_zip(
-            path, account, chats, tz_offset=tz_offset, downloaded_at=datetime.fromisoformat(downloaded_at)
-        )
+        write_bulk_zip(path, account, chats, tz_offset=tz_offset, downloaded_at=datetime.fromisoformat(downloaded_at))
         return path.read_bytes()
 
     return make
@@ -73,9 +71,7 @@ def zip_bytes(tmp_path: Path) -> ZipBytes:
 def single(
     downloaded_at: str, messages: Sequence[ChatMessage], tz_offset: str = "+09:00", account: str = CLINIC
 ) -> bytes:
-    return render_export(
-        account, messages, tz_offset=tz_offset, downloaded_at=datetime.fromisoformat(downloaded_at)
-    )
+    return render_export(account, messages, tz_offset=tz_offset, downloaded_at=datetime.fromisoformat(downloaded_at))
 
 
 @pytest.fixture
@@ -102,9 +98,7 @@ def publish(build_warehouse: BuildWarehouse) -> Iterator[Publish]:
         reader.close()
 
 
-def month(
-    conn: duckdb.DuckDBPyConnection, as_of: str, key: str, settings: Settings | None = None
-) -> MonthStatus:
+def month(conn: duckdb.DuckDBPyConnection, as_of: str, key: str, settings: Settings | None = None) -> MonthStatus:
     report = compute_status(conn, settings or Settings(), at(as_of))
     (found,) = [m for m in report.months if f"{m.month:%Y-%m}" == key]
     return found
@@ -191,9 +185,7 @@ def test_single_chat_csvs_never_count(publish: Publish) -> None:
     assert report.accounts[0].last_bulk_backup_at is None
 
 
-def test_months_run_from_the_first_message_through_the_as_of_month(
-    publish: Publish, zip_bytes: ZipBytes
-) -> None:
+def test_months_run_from_the_first_message_through_the_as_of_month(publish: Publish, zip_bytes: ZipBytes) -> None:
     conn = publish({"backup.zip": zip_bytes("2025-04-01 00:05", {"山田花子": [msg("2025-03-10 12:00:00")]})})
     report = compute_status(conn, Settings(), at("2025-06-15T00:00:00+09:00"))
     assert [(f"{m.month:%Y-%m}", m.coverage) for m in report.months] == [
@@ -204,9 +196,7 @@ def test_months_run_from_the_first_message_through_the_as_of_month(
     ]
 
 
-def test_next_backup_is_due_by_the_earliest_cutoff_not_yet_lost(
-    publish: Publish, zip_bytes: ZipBytes
-) -> None:
+def test_next_backup_is_due_by_the_earliest_cutoff_not_yet_lost(publish: Publish, zip_bytes: ZipBytes) -> None:
     conn = publish({"backup.zip": zip_bytes("2025-04-01 00:05", {"山田花子": [msg("2025-03-10 12:00:00")]})})
 
     def due(as_of: str) -> datetime | None:
@@ -218,9 +208,7 @@ def test_next_backup_is_due_by_the_earliest_cutoff_not_yet_lost(
     assert due("2026-05-01T00:00:00+09:00") == at("2026-05-01T00:00:00+09:00")
 
 
-def test_an_account_without_messages_has_no_months_and_nothing_due(
-    publish: Publish, zip_bytes: ZipBytes
-) -> None:
+def test_an_account_without_messages_has_no_months_and_nothing_due(publish: Publish, zip_bytes: ZipBytes) -> None:
     conn = publish({"backup.zip": zip_bytes("2025-04-01 00:05", {"友だち": []})})
     report = compute_status(conn, Settings(), at("2025-06-01T00:00:00+09:00"))
     assert report.months == []
@@ -232,11 +220,7 @@ def test_months_are_the_accounts_own_local_months(publish: Publish, zip_bytes: Z
     # 2025-04-01 06:30+07:00 is 2025-03-31T23:30Z: April in Bangkok, March in UTC. The backup at
     # 2025-05-01 00:00+07:00 (2025-04-30T17:00Z) holds all of April in +07:00, not in UTC.
     conn = publish(
-        {
-            "backup.zip": zip_bytes(
-                "2025-05-01 00:00", {"Somchai": [msg("2025-04-01 06:30:00")]}, tz_offset="+07:00"
-            )
-        }
+        {"backup.zip": zip_bytes("2025-05-01 00:00", {"Somchai": [msg("2025-04-01 06:30:00")]}, tz_offset="+07:00")}
     )
     report = compute_status(conn, Settings(), at("2025-05-02T00:00:00+07:00"))
     assert [(f"{m.month:%Y-%m}", m.coverage) for m in report.months] == [
@@ -319,9 +303,7 @@ def test_one_to_one_media_keep_a_year(publish: Publish, zip_bytes: ZipBytes, as_
     ]
 
 
-def test_a_saved_photo_beside_an_unsaved_one_in_the_same_second(
-    publish: Publish, zip_bytes: ZipBytes
-) -> None:
+def test_a_saved_photo_beside_an_unsaved_one_in_the_same_second(publish: Publish, zip_bytes: ZipBytes) -> None:
     def manifest(conn: duckdb.DuckDBPyConnection) -> None:
         # The first photo's file is verified; the second's does not match its checksum.
         conn.execute(
@@ -344,9 +326,7 @@ def test_a_saved_photo_beside_an_unsaved_one_in_the_same_second(
 
 
 def test_media_sent_after_the_as_of_time_are_not_listed(publish: Publish, zip_bytes: ZipBytes) -> None:
-    conn = publish(
-        {"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": [msg("2026-03-01 10:00:00", PHOTO)]})}
-    )
+    conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": [msg("2026-03-01 10:00:00", PHOTO)]})})
     assert media(conn, "2026-03-01T09:59:59+09:00") == []
     assert len(media(conn, "2026-03-01T10:00:00+09:00")) == 1
 
@@ -438,9 +418,7 @@ def test_an_empty_warehouse_reports_nothing(publish: Publish) -> None:
     assert "No exports yet" in render_table(compute_status(conn, Settings(), at("2026-03-10T12:00:00+09:00")))
 
 
-def test_alerts_name_their_subject_once_and_lost_ones_only_since(
-    publish: Publish, zip_bytes: ZipBytes
-) -> None:
+def test_alerts_name_their_subject_once_and_lost_ones_only_since(publish: Publish, zip_bytes: ZipBytes) -> None:
     conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"ヨガ教室火曜クラス": GROUP_CHAT})})
     alerts = current_alerts(conn, Settings(), at("2026-03-12T10:00:00+09:00"))
     assert [(a.subject, a.level, a.chat_name, a.cutoff_at) for a in alerts] == [
@@ -521,16 +499,12 @@ def test_the_documented_presets_are_valid_settings() -> None:
 def test_two_photos_in_one_second_are_two_alerts(publish: Publish, zip_bytes: ZipBytes) -> None:
     chat = [msg("2026-03-01 10:00:00", PHOTO), msg("2026-03-01 10:00:00", PHOTO)]
     conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": chat})})
-    alerts = [
-        a for a in current_alerts(conn, Settings(), at("2027-02-01T00:00:00+09:00")) if a.subject == "media"
-    ]
+    alerts = [a for a in current_alerts(conn, Settings(), at("2027-02-01T00:00:00+09:00")) if a.subject == "media"]
     assert [a.level for a in alerts] == ["at_risk", "at_risk"]
     assert len({a.key for a in alerts}) == 2
 
 
-@pytest.mark.parametrize(
-    "value", ["O'Brien's", "a\\b", "$as_of", "行1\n行2", "'; DROP TABLE messages; --", ""]
-)
+@pytest.mark.parametrize("value", ["O'Brien's", "a\\b", "$as_of", "行1\n行2", "'; DROP TABLE messages; --", ""])
 def test_values_go_into_sql_verbatim(value: str) -> None:
     # Python values reach DuckDB as literals (binding them would import pandas): each must read back as is.
-    assert duckdb.connect().execute(f"SELECT {_literal([value])}").fetchone() == ([value],)
+    assert duckdb.connect().execute(f"SELECT {sql_literal([value])}").fetchone() == ([value],)
