@@ -7,6 +7,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -70,12 +71,28 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
             summary.months_written = [
                 k[:7] for k in monthly_partitions.get_partition_keys() if keys[0] <= k <= keys[-1]
             ]
-        else:
+        elif summary.files_loaded or summary.files_quarantined or _side_inputs_changed(data_dir):
             result = months.execute_in_process(
                 instance=inst, run_config=run_config, asset_selection=AFTER_MONTHS, raise_on_error=False
             )
+        else:
+            print("nothing new since the last run: the warehouse and its snapshot are current")
+            return summary
         summary.ok = result.success
     return summary
+
+
+def _side_inputs_changed(data_dir: DataDir) -> bool:
+    """Whether tags, media or settings changed after the snapshot was published (a stat of each, no reading):
+    with no new export either, a run has nothing to refresh and stops after the ingest run."""
+    if not data_dir.snapshot.exists():
+        return True
+    published = data_dir.snapshot.stat().st_mtime_ns
+    paths = [data_dir.settings_file]
+    for folder in (data_dir.tags, data_dir.media):
+        for parent, _, names in os.walk(folder):
+            paths += [Path(parent), *(Path(parent, name) for name in names)]
+    return any(path.exists() and path.stat().st_mtime_ns > published for path in paths)
 
 
 def rebuild_warehouse(data_dir: DataDir, instance: dg.DagsterInstance | None = None) -> RunSummary:

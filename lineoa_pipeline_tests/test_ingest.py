@@ -711,11 +711,23 @@ def test_lineoa_run_materialises_every_month_through_the_dagster_definitions(
     }
     with write_connection(pipeline_dir) as conn:
         before = {table: conn.execute(query).fetchall() for table, query in every_column.items()}
+    published = pipeline_dir.snapshot.stat().st_mtime_ns
     assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
     out = capsys.readouterr().out
     assert "files loaded 0" in out and "messages new 0" in out and "months written 0" in out
+    assert "nothing new since the last run" in out and pipeline_dir.snapshot.stat().st_mtime_ns == published
     with write_connection(pipeline_dir) as conn:
         assert {table: conn.execute(query).fetchall() for table, query in every_column.items()} == before
+    # A new tag file is something new: the analytics and the snapshot follow.
+    pipeline_dir.tags.mkdir(exist_ok=True)
+    (pipeline_dir.tags / "tags.csv").write_text("account_name,chat_name,tag\nさくら整体院,山田 花子,vip\n")
+    assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
+    assert "nothing new" not in capsys.readouterr().out and pipeline_dir.snapshot.stat().st_mtime_ns > published
+    reader = connect(pipeline_dir.root)
+    try:
+        assert reader.execute("SELECT tag FROM chat_tags").fetchall() == [("vip",)]
+    finally:
+        reader.close()
 
 
 def test_a_chat_that_becomes_a_group_rewrites_its_earlier_months(pipeline_dir: DataDir) -> None:
