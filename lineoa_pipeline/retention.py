@@ -158,20 +158,29 @@ def status_json(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
 
 
 def current_alerts(
-    conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime, lost_since: datetime | None = None
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: datetime,
+    lost_since: datetime | None = None,
+    ingested_after: datetime | None = None,
 ) -> list[Alert]:
     """Every month and media placeholder at risk at `as_of`, and those lost, worst first.
 
-    With `lost_since` (say, the previous check), only what was lost at or after it is listed as lost, so a
-    long-lost photo is not listed again at every check.
+    Every lost month is listed: months are few, and the sensor raises each alert once by its key. With
+    `lost_since` (say, the previous check), a lost placeholder is listed only if it was lost at or after it,
+    or its export was ingested after `ingested_after` (default: `lost_since`): a long-lost photo is not
+    listed again at every check, but one in an old export added since is listed once.
     """
     accounts, months = _coverage(conn, settings, as_of)
     alerts = [
         Alert(m.account_name, "month", m.alert, m.cutoff_at, m.final_at, _month_message(m), month=m.month)
         for m in months
-        if m.alert == "at_risk" or (m.alert == "lost" and (lost_since is None or m.final_at >= lost_since))
+        if m.alert != "ok"
     ]
-    for m in _unsaved(conn, settings, as_of, accounts, with_lost=True, lost_since=lost_since):
+    ingested_after = ingested_after or lost_since
+    for m in _unsaved(
+        conn, settings, as_of, accounts, with_lost=True, lost_since=lost_since, ingested_after=ingested_after
+    ):
         alerts.append(
             Alert(
                 m.account_name,
@@ -186,6 +195,12 @@ def current_alerts(
             )
         )
     return sorted(alerts, key=lambda a: (_SEVERITY[a.level], a.cutoff_at, a.account_name))
+
+
+def latest_ingest(conn: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the warehouse last took in an export (None: never), for `current_alerts(ingested_after=)`."""
+    row = conn.execute(load_sql("retention_latest_ingest")).fetchone()
+    return row[0] if row else None
 
 
 def _coverage(
@@ -228,8 +243,10 @@ def _unsaved(
     accounts: list[AccountStatus],
     with_lost: bool,
     lost_since: datetime | None = None,
+    ingested_after: datetime | None = None,
 ) -> list[MediaStatus]:
-    """Placeholders at risk and, `with_lost`, those lost (at or after `lost_since` if given), by expiry."""
+    """Placeholders at risk and, `with_lost`, those lost (if `lost_since` is given: at or after it, or from
+    an export ingested after `ingested_after`), by expiry."""
     longest = timedelta(
         days=max(
             (
@@ -241,9 +258,9 @@ def _unsaved(
             default=0,
         )
     )
-    # What was sent longer than the longest retention before the earliest instant of interest cannot be
-    # listed: bounding sent_at lets DuckDB skip those row groups.
-    earliest = as_of if not with_lost else min(as_of, lost_since) if lost_since else None
+    # What was sent longer than the longest retention before as-of cannot be at risk: bounding sent_at lets
+    # DuckDB skip those row groups. Lost ones have no such bound, as an old export can arrive at any time.
+    earliest = None if with_lost else as_of
     query = _media_query(
         conn,
         settings,
@@ -253,6 +270,7 @@ def _unsaved(
         sent_from=earliest - longest if earliest else None,
         with_lost=with_lost,
         lost_since=lost_since,
+        ingested_after=ingested_after,
     )
     unsaved = []
     for message_id, account, chat, kind, status, offset, local_sent_at, local_expires_at in query.fetchall():

@@ -10,7 +10,8 @@ WITH cfg AS (
 saved AS (  -- one verified manifest row is enough: the loader pairs files with placeholders
     SELECT message_id FROM media_files WHERE verification = 'ok'
 )
-SELECT m.message_id, m.account_name, m.chat_name, m.kind, m.sent_at, m.export_seq, c.offset_minutes, c.offset_text,
+SELECT m.message_id, m.account_name, m.chat_name, m.kind, m.sent_at, m.export_seq, m.source_file,
+       c.offset_minutes, c.offset_text,
        m.sent_at + c.retention AS expires_at,
        CASE
            WHEN m.message_id IN (SELECT message_id FROM saved) THEN 'saved'

@@ -6,7 +6,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -18,8 +18,11 @@ from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.sensors import retention_sensor
 from lineoa_pipeline.demo import write_demo_data
+from lineoa_pipeline.exports.render import ChatMessage, render_export
 from lineoa_pipeline.pipeline import run_pipeline
 from lineoa_pipeline.retention import Alert
+from lineoa_pipeline.warehouse import publish_snapshot
+from lineoa_pipeline_tests.conftest import IngestDir
 
 SECRET = "T000-SECRET-TOKEN"
 
@@ -91,6 +94,45 @@ def test_each_alert_is_raised_once(data_dir: DataDir) -> None:
     second = tick(data_dir, first.cursor)
     assert second.run_requests == [] and second.skip_reason is not None
     assert read_records(data_dir.alerts) == records
+
+
+def test_an_old_export_added_later_raises_its_lost_alerts_once(ingest_dir: IngestDir) -> None:
+    # The sensor runs on the real clock: a chat from last week, then one from 800 days ago (a month and a
+    # photo long lost) that a run stages before a check but publishes only after it.
+    jst = timezone(timedelta(hours=9))
+    today = datetime.now(jst).replace(tzinfo=None, microsecond=0)
+    old = today - timedelta(days=800)
+
+    def export(when: datetime, *contents: str) -> bytes:
+        messages = [ChatMessage("User", "佐藤", when, content) for content in contents]
+        return render_export("さくら整体院", messages, downloaded_at=when + timedelta(days=1))
+
+    data_dir = ingest_dir.data_dir
+    ingest_dir.drop("山田花子.csv", export(today - timedelta(days=7), "予約したいです"))
+    ingest_dir.ingest()
+    publish_snapshot(data_dir)
+    first = tick(data_dir)
+    assert read_records(data_dir.alerts) == []
+
+    ingest_dir.drop("佐藤.csv", export(old, "予約したいです", "写真を送信しました。"))
+    ingest_dir.ingest()
+    second = tick(data_dir, first.cursor)  # still the snapshot without it
+    assert second.run_requests == [] and read_records(data_dir.alerts) == []
+
+    publish_snapshot(data_dir)
+    third = tick(data_dir, second.cursor)
+    records = read_records(data_dir.alerts)
+    lost = [r for r in records if r["level"] == "lost"]
+    assert len(third.run_requests) == 1
+    assert [(r["chat_name"], r["sent_at"]) for r in lost if r["subject"] == "media"] == [
+        ("佐藤", old.replace(tzinfo=jst).isoformat())
+    ]
+    assert f"{old:%Y-%m}" in [r["month"] for r in lost if r["subject"] == "month"]
+    keys = [(r["subject"], r.get("month") or r["message_id"], r["level"]) for r in records]
+    assert len(keys) == len(set(keys))
+
+    fourth = tick(data_dir, third.cursor)
+    assert fourth.run_requests == [] and read_records(data_dir.alerts) == records
 
 
 def test_an_alert_is_raised_again_when_its_level_rises(tmp_path: Path) -> None:

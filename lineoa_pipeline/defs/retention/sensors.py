@@ -9,7 +9,7 @@ import dagster as dg
 from lineoa_pipeline.alerts import WEBHOOK_ENV, deliver, raise_new
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.jobs import retention_job
-from lineoa_pipeline.retention import current_alerts
+from lineoa_pipeline.retention import current_alerts, latest_ingest
 from lineoa_pipeline.warehouse import NoWarehouseYet, connect
 
 
@@ -26,14 +26,19 @@ from lineoa_pipeline.warehouse import NoWarehouseYet, connect
 def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
     now = datetime.now(UTC)
     previous = json.loads(context.cursor) if context.cursor else {}
-    lost_since = datetime.fromisoformat(previous["checked_at"]) if "checked_at" in previous else None
+    # Placeholders lost since the last check, and those of exports ingested after the latest one that check
+    # saw (not after its time: a run stages exports before it publishes them). Without that mark (first
+    # check, or an older cursor) every lost one is listed, and raise_new drops those already raised.
+    ingested_after = datetime.fromisoformat(previous["ingested_through"]) if previous.get("ingested_through") else None
+    lost_since = datetime.fromisoformat(previous["checked_at"]) if ingested_after else None
     location = warehouse.location
     try:
         conn = connect(location.root)
     except NoWarehouseYet:
         return dg.SensorResult(skip_reason="no warehouse published yet")
     try:
-        alerts = current_alerts(conn, warehouse.settings(), now, lost_since=lost_since)
+        ingested_through = latest_ingest(conn)  # of the same snapshot as the alerts
+        alerts = current_alerts(conn, warehouse.settings(), now, lost_since=lost_since, ingested_after=ingested_after)
     finally:
         conn.close()
     new = raise_new(location.alerts, alerts, now)
@@ -44,7 +49,9 @@ def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
         context.log.warning(f"alert webhook refused delivery ({problem}); retrying on the next tick")
     elif delivered:
         context.log.info(f"alert webhook accepted {delivered} alert(s)")
-    cursor = json.dumps({"checked_at": now.isoformat()})
+    cursor = json.dumps(
+        {"checked_at": now.isoformat(), "ingested_through": ingested_through and ingested_through.isoformat()}
+    )
     if not new:
         return dg.SensorResult(skip_reason="no new retention alert", cursor=cursor)
     return dg.SensorResult(
