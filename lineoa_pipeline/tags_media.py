@@ -67,7 +67,8 @@ CREATE OR REPLACE TEMP TABLE media_rows (
 
 # One file per placeholder: within one account, chat, kind and second, the manifest rows (ok first, then by
 # manifest and line) pair in turn with the placeholder messages in export order. A file listed twice for
-# one second (overlapping manifests) is one row.
+# one second (overlapping manifests) is one file, not two photos: only its first listing (ok first) is
+# stored, and reported as a duplicate; a second row would pair with no placeholder or with another's.
 _INSERT_MEDIA = """
 INSERT INTO media_files
 WITH resolved AS (
@@ -75,12 +76,15 @@ WITH resolved AS (
            date_trunc('second', m.sent_at) AS second
     FROM media_rows m LEFT JOIN chat_key_lists k USING (account_name, name_key)
 ),
-numbered AS (
-    SELECT *, row_number() OVER (PARTITION BY account_name, chat_name, kind, second
-                                 ORDER BY verification <> 'ok', manifest, line) AS n
-    FROM resolved
+distinct_files AS (
+    SELECT * FROM resolved
     QUALIFY row_number() OVER (PARTITION BY account_name, chat_name, kind, second, file
                                ORDER BY verification <> 'ok', manifest, line) = 1
+),
+numbered AS (  -- after the repeats are gone: n must run 1, 2, ... to meet the placeholders' n
+    SELECT *, row_number() OVER (PARTITION BY account_name, chat_name, kind, second
+                                 ORDER BY verification <> 'ok', manifest, line) AS n
+    FROM distinct_files
 ),
 placeholders AS (
     SELECT message_id, account_name, chat_name, kind, sent_at AS second,

@@ -213,3 +213,27 @@ def test_no_tags_or_media_folders(data_dir: DataDir) -> None:
     with write_connection(data_dir) as conn:
         assert load_chat_tags(conn, data_dir)["files"] == 0
         assert load_media_files(conn, data_dir)["manifests"] == 0
+
+
+def test_a_file_listed_again_before_another_does_not_unpair_it(data_dir: DataDir) -> None:
+    # Two photos in one second. a/ lists x.jpg; b/ lists it again (../a/x.jpg), then y.jpg: the repeat sits
+    # between the two files in manifest order, so it must not take a place in the pairing.
+    x, y = b"bytes of x", b"bytes of y"
+    for name, data in (("a/x.jpg", x), ("b/y.jpg", y)):
+        (data_dir.media / name).parent.mkdir(parents=True, exist_ok=True)
+        (data_dir.media / name).write_bytes(data)
+    header = ",".join(("account_name", "chat_name", "sent_at", "kind", "file", "sha256", "bytes"))
+
+    def row(file: str, data: bytes) -> str:
+        return f"{CLINIC},{CHAT},2026-03-04T10:00:00+09:00,photo,{file},{_sha(data)},{len(data)}"
+
+    _write(data_dir.media / "a" / "manifest.csv", f"{header}\n{row('x.jpg', x)}\n")
+    _write(data_dir.media / "b" / "manifest.csv", f"{header}\n{row('../a/x.jpg', x)}\n{row('y.jpg', y)}\n")
+    with write_connection(data_dir) as conn:
+        counts = load_media_files(conn, data_dir)
+        stored = conn.execute(
+            """SELECT f.file, m.sender_name FROM media_files f LEFT JOIN messages m USING (message_id)
+               ORDER BY f.file"""
+        ).fetchall()
+    assert stored == [("a/x.jpg", "山田 花子"), ("b/y.jpg", STAFF)]  # both photos saved, in message order
+    assert (counts["rows"], counts["ok"], counts["duplicates"], counts["linked"]) == (3, 2, 1, 2)
