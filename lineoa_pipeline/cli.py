@@ -25,7 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
         if name == "status":
-            sub.add_argument("--as-of", type=_instant, help="ISO-8601 instant (default: now)")
+            sub.add_argument(
+                "--as-of",
+                type=_instant,
+                help="ISO-8601 time (default: now); without an offset it is in the settings' time zone",
+            )
             sub.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = parser.parse_args(argv)
     data_dir = DataDir.resolve(args.data_dir)
@@ -37,8 +41,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.command == "status":
         from lineoa_pipeline.status_cmd import run_status
+        from lineoa_pipeline.warehouse import NoWarehouseYet
 
-        print(run_status(data_dir, args.as_of, args.json))
+        try:
+            print(run_status(data_dir, args.as_of, args.json))
+        except NoWarehouseYet as exc:
+            print(f"lineoa: {exc}", file=sys.stderr)
+            return 1
         return 0
     if args.command == "demo":
         from lineoa_pipeline.demo import write_demo_data
@@ -54,10 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _instant(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:
-        raise argparse.ArgumentTypeError("give a time zone, e.g. 2026-03-01T09:00:00+09:00")
-    return moment
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r} (e.g. 2026-03-01T09:00:00+09:00)") from None
 
 
 if __name__ == "__main__":
