@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 CHUNK = 1 << 20
+FSYNC_AT_MOST = 64  # files made durable one by one; more: one os.sync()
 
 
 def fsync_dir(folder: Path) -> None:
@@ -69,6 +70,18 @@ class Archive:
             tmp.unlink(missing_ok=True)
         return sha, size
 
+    def make_durable(self, shas: list[str]) -> None:
+        """Put the bytes and sidecars of entries written with `durable=False` on disk: a few fsyncs for a
+        few files, else one `os.sync()` (thousands of fsyncs cost a disk seconds; one sync flushes them all)."""
+        if len(shas) > FSYNC_AT_MOST:
+            os.sync()
+            return
+        for sha in dict.fromkeys(shas):
+            for path in (self.path_of(sha), self.folder / f"{sha}.paths"):
+                with open(path, "rb") as written:
+                    os.fsync(written.fileno())
+        fsync_dir(self.folder)
+
     def discard_partial(self) -> int:
         """Delete the temporary copies a killed run left behind (never trusted, never needed); call this only
         while holding the writer lock, when no copy can be in progress. Returns how many there were."""
@@ -77,11 +90,14 @@ class Archive:
             path.unlink(missing_ok=True)
         return len(leftovers)
 
-    def record_path(self, sha256: str, inbox_path: str, durable: bool = True) -> None:
+    def record_path(self, sha256: str, inbox_path: str, durable: bool = True) -> bool:
+        """Add `inbox_path` to the names these bytes arrived under; False if it was there already."""
         sidecar = self.folder / f"{sha256}.paths"
         known = self.paths(sha256)
-        if inbox_path not in known:
-            write_atomically(sidecar, "".join(p + "\n" for p in [*known, inbox_path]).encode("utf-8"), durable)
+        if inbox_path in known:
+            return False
+        write_atomically(sidecar, "".join(p + "\n" for p in [*known, inbox_path]).encode("utf-8"), durable)
+        return True
 
     def paths(self, sha256: str) -> list[str]:
         sidecar = self.folder / f"{sha256}.paths"

@@ -9,6 +9,7 @@ import codecs
 import os
 import shutil
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -50,6 +51,7 @@ class ArchiveReport:
     new_inputs: int = 0
     unchanged: int = 0
     archived_bytes: int = 0
+    already_seen: int = 0  # inbox files under a new name whose bytes were an input already (a copy)
 
 
 @dataclass
@@ -86,8 +88,8 @@ class Candidate:
 def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log = print) -> ArchiveReport:
     """Copy every new inbox file into `archive/` (atomically) and make it an input to stage.
 
-    Files are copied in groups; one `os.sync()` puts a group's bytes on disk before one transaction records
-    it, so nothing derived from a file is ever written before its archived copy is durable.
+    Files are copied in groups; a group's bytes are put on disk (`Archive.make_durable`) before one
+    transaction records it, so nothing derived from a file is ever written before its archived copy is durable.
     """
     archive = Archive(data_dir.archive)
     archive.discard_partial()
@@ -97,15 +99,15 @@ def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
         for row in conn.execute("SELECT file_path, bytes, mtime_ns, sha256 FROM _inbox_files").fetchall()
     }
     files = walk_inbox(data_dir.inbox) if data_dir.inbox.exists() else []
-    group: list[tuple[InboxFile, str, int]] = []
+    group: list[tuple[InboxFile, str, int, bool]] = []
     for index, found in enumerate(files, 1):
         seen = known.get(found.relative)
         if seen and seen[:2] == (found.bytes, found.mtime_ns) and archive.path_of(seen[2]).exists():
             report.unchanged += 1
             continue
         sha, size = archive.put(found.path, durable=False)
-        archive.record_path(sha, found.relative, durable=False)
-        group.append((found, sha, size))
+        named = archive.record_path(sha, found.relative, durable=False)
+        group.append((found, sha, size, named))
         if len(group) >= ARCHIVE_GROUP or index == len(files):
             _record_archived(conn, archive, group, report)
             group = []
@@ -116,12 +118,17 @@ def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
 
 
 def _record_archived(
-    conn: duckdb.DuckDBPyConnection, archive: Archive, group: list[tuple[InboxFile, str, int]], report: ArchiveReport
+    conn: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    group: list[tuple[InboxFile, str, int, bool]],
+    report: ArchiveReport,
 ) -> None:
-    os.sync()
+    archive.make_durable([sha for _, sha, _, _ in group])
     inputs: dict[str, tuple[str, str, int, bool]] = {}
-    for found, sha, size in group:
+    names: Counter[str] = Counter()  # names each input gained in this group
+    for found, sha, size, named in group:
         inputs.setdefault(sha, (sha, found.relative, size, is_zip(archive.path_of(sha))))
+        names[sha] += named
     # One transaction: a run killed in between must not leave a file known but never an input.
     conn.execute("BEGIN TRANSACTION")
     try:
@@ -131,31 +138,36 @@ def _record_archived(
                SELECT unnest(?), unnest(?), unnest(?), unnest(?), now(), NULL RETURNING sha256, bytes""",
             [list(c) for c in columns],
         ).fetchall()
-        paths = [found.relative for found, _, _ in group]
+        paths = [found.relative for found, _, _, _ in group]
         conn.execute("DELETE FROM _inbox_files WHERE file_path IN (SELECT unnest(?))", [paths])
         insert_rows(
-            conn, "_inbox_files", [(found.relative, found.bytes, found.mtime_ns, sha) for found, sha, _ in group]
+            conn, "_inbox_files", [(found.relative, found.bytes, found.mtime_ns, sha) for found, sha, _, _ in group]
         )
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     report.new_inputs += len(inserted)
+    # every new name of bytes already taken in is a copy: the first name of a new input is not
+    new = {sha for sha, _ in inserted}
+    report.already_seen += sum(max(0, n - (sha in new)) for sha, n in names.items())
     report.archived_bytes += sum(size for _, size in inserted)
 
 
 def register_archive(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> int:
-    """Make every verified archive entry an input to stage again (for a rebuild from `archive/` alone)."""
+    """Make every verified archive entry an input to stage again (for a rebuild from `archive/` alone).
+    Returns the copies among them: names beyond the first that the same bytes arrived under."""
     archive = Archive(data_dir.archive)
-    entries = archive.entries()
-    for sha in entries:
+    copies = 0
+    for sha in archive.entries():
         paths = archive.paths(sha) or [sha]
+        copies += len(paths) - 1
         path = archive.path_of(sha)
         conn.execute(
             "INSERT OR IGNORE INTO _inputs VALUES (?, ?, ?, ?, now(), NULL)",
             [sha, paths[0], path.stat().st_size, is_zip(path)],
         )
-    return len(entries)
+    return copies
 
 
 def stage_pending(

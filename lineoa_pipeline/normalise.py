@@ -39,6 +39,19 @@ def sync_settings(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         insert_rows(conn, table, values)
 
 
+def mark_reclassified_months(conn: duckdb.DuckDBPyConnection) -> int:
+    """Make stale every month written under other classification settings (sender roles, placeholder
+    texts, chat types) than the ones `sync_settings` last wrote, so that a change of `lineoa.toml` reaches
+    all of history at the next run. Returns how many months that is."""
+    stale = conn.execute(
+        """INSERT INTO _pending_months
+           SELECT DISTINCT w.month FROM _written_months w LEFT JOIN _cfg_classification c USING (account_name)
+           WHERE w.settings_hash IS DISTINCT FROM c.settings_hash
+           RETURNING month"""
+    ).fetchall()
+    return len(stale)
+
+
 def write_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> int:
     """Replace the `messages` partitions from `first` to `last` (month starts) in one transaction."""
     conn.execute("BEGIN TRANSACTION")

@@ -532,6 +532,19 @@ def test_the_same_bytes_under_another_name_change_no_row(ingest_dir: IngestDir) 
     ]
 
 
+def test_a_run_counts_the_same_bytes_dropped_again_as_already_seen(pipeline_dir: DataDir) -> None:
+    data = export(CHAT)
+    (pipeline_dir.inbox / "山田花子.csv").write_bytes(data)
+    (pipeline_dir.inbox / "山田花子 (1).csv").write_bytes(data)
+    first = run_pipeline(pipeline_dir)
+    assert (first.files_loaded, first.files_seen, first.messages_new) == (1, 1, len(CHAT))
+    (pipeline_dir.inbox / "later").mkdir()
+    (pipeline_dir.inbox / "later" / "別の名前.csv").write_bytes(data)
+    again = run_pipeline(pipeline_dir)
+    assert (again.files_loaded, again.files_seen, again.messages_new, again.duplicates) == (0, 1, 0, 0)
+    assert "files loaded 0, already seen 1, quarantined 0" in str(again)
+
+
 def test_chat_names_come_from_file_names(ingest_dir: IngestDir) -> None:
     rows = [msg("User", "客", "2026-03-01 10:00:00", "hi")]
     names = {

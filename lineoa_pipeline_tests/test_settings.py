@@ -13,6 +13,7 @@ from lineoa_pipeline import cli
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.formats import PLACEHOLDERS
 from lineoa_pipeline.exports.render import ChatMessage, render_export
+from lineoa_pipeline.pipeline import run_pipeline
 from lineoa_pipeline.settings import (
     DEFAULT_AUTO_REPLY_NAMES,
     DEFAULT_RETENTION,
@@ -22,7 +23,7 @@ from lineoa_pipeline.settings import (
     load_settings,
     parse_settings,
 )
-from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables
 
 # The spec's example, verbatim (its one long line is split below to keep this file within 120 columns).
 SPEC_EXAMPLE = """
@@ -242,3 +243,27 @@ def test_an_override_can_make_a_group_a_one_to_one_chat(ingest_dir: IngestDir) -
 
 def test_parse_settings_accepts_an_empty_table() -> None:
     assert parse_settings({}) == Settings()
+
+
+def test_a_run_after_a_settings_change_reclassifies_all_of_history(pipeline_dir: DataDir) -> None:
+    jan, mar = datetime(2026, 1, 5, 10, 0), datetime(2026, 3, 5, 10, 0)
+    chat = [
+        ChatMessage("User", "山田", jan, "予約したいです"),
+        ChatMessage("Account", "受付ボット", jan + timedelta(minutes=1), "ご用件をどうぞ"),
+        ChatMessage("User", "山田", mar, "質問"),
+        ChatMessage("Account", "受付ボット", mar + timedelta(minutes=1), "はい"),
+    ]
+    (pipeline_dir.inbox / "山田.csv").write_bytes(render_export("さくら整体院", chat, downloaded_at=mar))
+    assert run_pipeline(pipeline_dir).ok
+    pipeline_dir.settings_file.write_text(
+        'auto_reply_names = ["受付ボット"]\n[placeholders]\n"質問" = "sticker"\n'
+        '[accounts."さくら整体院"]\nchat_types = { "山田" = "group" }\n',
+        encoding="utf-8",
+    )
+    summary = run_pipeline(pipeline_dir)
+    assert summary.ok and summary.months_written == ["2026-01", "2026-02", "2026-03"]
+    rows = snapshot_tables(pipeline_dir)["messages"]
+    assert {(r[3], r[4]) for r in rows if r[5] == "受付ボット"} == {("group", "auto_reply")}
+    assert [r[8] for r in rows if r[9] == "質問"] == ["sticker"]
+    again = run_pipeline(pipeline_dir)
+    assert again.ok and again.months_written == []

@@ -100,6 +100,13 @@ CREATE TABLE IF NOT EXISTS _pending_months (
     month DATE NOT NULL
 );
 
+-- Which classification settings (`_cfg_classification`) each account's months were last written with.
+CREATE TABLE IF NOT EXISTS _written_months (
+    account_name  VARCHAR NOT NULL,
+    month         DATE NOT NULL,
+    settings_hash VARCHAR
+);
+
 -- Each export's UTC offset (its time-zone row): an account's zone is that of its latest export.
 CREATE TABLE IF NOT EXISTS _file_offsets (
     file_path          VARCHAR NOT NULL,

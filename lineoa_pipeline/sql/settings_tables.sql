@@ -6,3 +6,15 @@ CREATE OR REPLACE TABLE _cfg_accounts (account_name VARCHAR, sla_minutes INTEGER
 -- isodow 1 = Monday; seconds since local midnight, half-open [start_s, end_s)
 CREATE OR REPLACE TABLE _cfg_business_hours (account_name VARCHAR, isodow INTEGER, start_s INTEGER, end_s INTEGER);
 CREATE OR REPLACE TABLE _cfg_holidays (account_name VARCHAR, day DATE);
+
+-- Per account, one hash of the settings that classify messages (sender roles, placeholder texts, chat
+-- types): a month of `messages` written under another hash is stale (`_written_months`).
+CREATE OR REPLACE VIEW _cfg_classification AS
+SELECT account_name, md5(string_agg(item, chr(30) ORDER BY item)) AS settings_hash
+FROM (
+    SELECT account_name, concat_ws(chr(31), 'role', sender_name, sender_type) AS item FROM _cfg_sender_roles
+    UNION ALL SELECT account_name, concat_ws(chr(31), 'placeholder', content, kind) FROM _cfg_placeholders
+    UNION ALL SELECT account_name, concat_ws(chr(31), 'chat type', name_key, chat_type) FROM _cfg_chat_types
+    UNION ALL SELECT account_name, '' FROM _cfg_accounts
+)
+GROUP BY account_name;

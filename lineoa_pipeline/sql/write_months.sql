@@ -26,4 +26,11 @@ LEFT JOIN _cfg_sender_roles r ON m.sender_type_raw = 'Account' AND r.account_nam
                               AND r.sender_name = m.sender_name
 LEFT JOIN _cfg_placeholders p ON p.account_name = m.account_name AND p.content = m.content;
 
+DELETE FROM _written_months WHERE month BETWEEN $first AND $last;
+
+INSERT INTO _written_months
+SELECT DISTINCT m.account_name, m.month, c.settings_hash
+FROM messages m LEFT JOIN _cfg_classification c USING (account_name)
+WHERE m.month BETWEEN $first AND $last;
+
 DELETE FROM _pending_months WHERE month BETWEEN $first AND $last;

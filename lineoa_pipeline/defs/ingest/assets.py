@@ -11,7 +11,7 @@ from lineoa_pipeline.defs.metadata import relation_metadata
 from lineoa_pipeline.defs.partitions import monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest import archive_inbox, stage_pending
-from lineoa_pipeline.normalise import sync_settings, write_months
+from lineoa_pipeline.normalise import mark_reclassified_months, sync_settings, write_months
 
 GROUP = "ingest"
 
@@ -24,12 +24,15 @@ def archived_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         report = archive_inbox(conn, warehouse.location, context.log.info)
         total = conn.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM _inputs").fetchone() or (0, 0)
         meta = relation_metadata(conn, "_inputs", total[0])
-    context.log.info(f"inbox: {report.new_inputs} new inputs, {report.unchanged} unchanged")
+    context.log.info(
+        f"inbox: {report.new_inputs} new inputs, {report.already_seen} already seen, {report.unchanged} unchanged"
+    )
     return dg.MaterializeResult(
         metadata={
             **meta,
             "new_inputs": report.new_inputs,
             "unchanged_inputs": report.unchanged,
+            "already_seen_inputs": report.already_seen,
             "archived_bytes_new": report.archived_bytes,
             "archived_inputs_total": total[0],
             "archived_bytes_total": total[1],
@@ -41,8 +44,12 @@ def archived_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResou
 def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Each archived export parsed once (DuckDB, a batch of files per scan, one transaction per batch):
     distinct messages staged, duplicates counted, bad rows rejected, unreadable files quarantined.
-    Its metadata lists the months of `messages` that are now stale."""
+    Its metadata lists the months of `messages` that are now stale: those with new messages, and those
+    a change of `lineoa.toml` classifies differently (sender roles, placeholder texts, chat types)."""
     with warehouse.write(context.log) as conn:
+        sync_settings(conn, warehouse.settings())
+        if reclassified := mark_reclassified_months(conn):
+            context.log.info(f"lineoa.toml classifies messages differently now: {reclassified} months to rewrite")
         report = stage_pending(conn, warehouse.location, context.log.info)
         meta = relation_metadata(
             conn,
