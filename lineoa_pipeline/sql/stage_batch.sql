@@ -25,8 +25,13 @@ GROUP BY s.file_path, e.line;
 
 CREATE OR REPLACE TEMP MACRO unguard(v) AS
     CASE WHEN v[1] = '''' AND v[2] IN ('=', '+', '-', '@', chr(9), chr(13), chr(10)) THEN v[2:] ELSE v END;
+-- The guard, then `_x000D_`, then CRLF and CR as LF; the test first lets the many plain fields through
+-- untouched (three replaces over every field cost more than the whole typing of a row).
 CREATE OR REPLACE TEMP MACRO clean_field(v) AS
-    replace(replace(replace(unguard(coalesce(v, '')), '_x000D_', ''), chr(13) || chr(10), chr(10)), chr(13), chr(10));
+    CASE WHEN v IS NULL THEN ''
+         WHEN v[1] = '''' OR contains(v, '_x000D_') OR contains(v, chr(13))
+             THEN replace(replace(replace(unguard(v), '_x000D_', ''), chr(13) || chr(10), chr(10)), chr(13), chr(10))
+         ELSE v END;
 CREATE OR REPLACE TEMP MACRO newlines(v) AS length(coalesce(v, '')) - length(replace(coalesce(v, ''), chr(10), ''));
 
 -- Typed rows, narrow (rn = read order); the raw fields stay in batch_raw for the rare rejected row.
@@ -39,7 +44,8 @@ WITH raw AS (
 )
 SELECT b.rn, b.read_path, f.account_name, f.chat_name, b.st,
        clean_field(b.sn) AS sender_name, clean_field(b.content) AS clean_content,
-       timezone('UTC', b.local_ts - to_minutes(f.utc_offset_minutes)) AS sent_at,
+       -- the instant: local time less the file's offset (plain arithmetic, no time-zone lookup per row)
+       make_timestamptz(epoch_us(b.local_ts) - f.utc_offset_minutes::BIGINT * 60000000) AS sent_at,
        date_trunc('month', b.local_ts)::DATE AS month,
        b.local_ts IS NULL OR b.st IS NULL OR b.st NOT IN ('User', 'Account') AS bad
 FROM raw b JOIN batch_files f USING (read_path);
@@ -72,14 +78,23 @@ SELECT read_path, rn, record,
 FROM (SELECT * FROM good UNION ALL SELECT * FROM rejected);
 
 -- Identity: n numbers the rows of one file that share sender type, instant and content, in file order.
--- (Partitioning on one hash of them, not the strings, keeps the sort cheap.)
+-- Nearly every row is alone in its group (n = 1): only the groups an aggregate finds repeated are numbered
+-- by a window (keyed by one hash of the fields, not the strings, so that the grouping stays cheap).
 CREATE OR REPLACE TEMP TABLE batch_ids AS
+WITH keyed AS (
+    SELECT rn, account_name, chat_name, st, sent_at, clean_content, hash(read_path, st, sent_at, clean_content) AS k
+    FROM batch_rows
+    WHERE NOT bad
+),
+numbered AS (
+    SELECT rn, row_number() OVER (PARTITION BY k ORDER BY rn) AS n
+    FROM keyed
+    WHERE k IN (SELECT k FROM keyed GROUP BY k HAVING count(*) > 1)
+)
 SELECT rn,
        md5(concat_ws(chr(31), account_name, chat_name, st, epoch_us(sent_at)::VARCHAR, clean_content,
-           row_number() OVER (PARTITION BY hash(read_path, st, sent_at, clean_content) ORDER BY rn)::VARCHAR
-       )) AS message_id
-FROM batch_rows
-WHERE NOT bad;
+           coalesce(n, 1)::VARCHAR)) AS message_id
+FROM keyed LEFT JOIN numbered USING (rn);
 
 -- What an earlier batch or run already staged (most of a weekly backup): probe with this batch's ids.
 CREATE OR REPLACE TEMP TABLE batch_existing AS
@@ -93,9 +108,13 @@ repeats AS (SELECT message_id, min(rn) AS first_rn FROM fresh GROUP BY message_i
 SELECT f.rn, f.message_id FROM fresh f LEFT JOIN repeats r USING (message_id)
 WHERE r.first_rn IS NULL OR r.first_rn = f.rn;
 
+-- Staged before this batch: export_seq up to here; this batch's new messages follow, in read order, with
+-- no gaps (the same inputs give the same numbers however many runs took them in).
+CREATE OR REPLACE TEMP TABLE batch_base AS SELECT coalesce(max(export_seq), 0) AS seq FROM _staged_messages;
+
 INSERT INTO _staged_messages
 SELECT n.message_id, r.account_name, r.chat_name, r.st, r.sender_name, r.sent_at, r.month, r.clean_content,
-       f.source_file, (SELECT coalesce(max(export_seq), 0) FROM _staged_messages) + row_number() OVER (ORDER BY r.rn)
+       f.source_file, (SELECT seq FROM batch_base) + row_number() OVER (ORDER BY r.rn)
 FROM batch_new n JOIN batch_rows r USING (rn) JOIN batch_files f USING (read_path);
 
 INSERT INTO rejected_rows
@@ -143,7 +162,8 @@ INSERT INTO _file_offsets
 SELECT source_file, utc_offset_minutes FROM batch_files
 WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
--- Months to (re)write: those with new messages, and every month of a chat that has just become a group.
+-- Months to (re)write: those with new messages, and every month of a chat staged before that has just
+-- become a group (a chat new in this batch has all its months among the first kind).
 INSERT INTO _pending_months
 WITH new_rows AS (SELECT n.message_id, r.* FROM batch_new n JOIN batch_rows r USING (rn))
 SELECT DISTINCT month FROM new_rows
@@ -156,6 +176,7 @@ JOIN (
     WHERE sender_type_raw = 'User'
       AND (account_name, chat_name) IN (SELECT DISTINCT account_name, chat_name FROM new_rows WHERE st = 'User')
     GROUP BY ALL
-    HAVING count(DISTINCT sender_name) >= 2
-       AND count(DISTINCT sender_name) FILTER (WHERE message_id NOT IN (SELECT message_id FROM batch_new)) < 2
+    HAVING count(*) FILTER (WHERE export_seq <= (SELECT seq FROM batch_base)) > 0
+       AND count(DISTINCT sender_name) >= 2
+       AND count(DISTINCT sender_name) FILTER (WHERE export_seq <= (SELECT seq FROM batch_base)) < 2
 ) g USING (account_name, chat_name);
