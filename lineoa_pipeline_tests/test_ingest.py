@@ -412,12 +412,13 @@ def test_rows_that_cannot_be_placed_are_rejected_with_file_line_and_reason(inges
         'User,山田,2026/03/01,10:00:03,"again\r\ntwo",lines\r\n'  # 17-18: too many columns across lines
         ",,,,\r\n"  # 19
         "User,山田,2026/3/1,8:05:09,unpadded is fine\r\n"  # 20
+        'User,山田,2026/02/30,10:00:00,"say ""hi"", then\r\nbye"\r\n'  # 21-22
     )
     ingest_dir.drop("rejects.csv", head + body.encode())
     report = ingest_dir.ingest()
-    assert (report.rows_read, report.messages_new, report.rejected) == (12, 4, 8)
+    assert (report.rows_read, report.messages_new, report.rejected) == (13, 4, 9)
     rejects = ingest_dir.query("SELECT source_file, line, reason, raw FROM rejected_rows ORDER BY line")
-    assert [(f, line) for f, line, _, _ in rejects] == [("rejects.csv", n) for n in (9, 10, 11, 12, 13, 16, 17, 19)]
+    assert [(f, line) for f, line, _, _ in rejects] == [("rejects.csv", n) for n in (9, 10, 11, 12, 13, 16, 17, 19, 21)]
     reasons = {line: reason for _, line, reason, _ in rejects}
     assert "2026/02/30" in reasons[9] and "date" in reasons[9]
     assert "date/time" in reasons[10]
@@ -430,6 +431,10 @@ def test_rows_that_cannot_be_placed_are_rejected_with_file_line_and_reason(inges
     raws = {line: raw for _, line, _, raw in rejects}
     assert raws[12] == "User,山田,2026/03/01,10:00:00,too,many"
     assert raws[10] == "User,山田,2026/03/01,,empty time"
+    assert raws[16] == "User,山田,2026/03/01,25:00:00,bad hour"  # the record as CSV, quoted where it must be
+    assert raws[19] == ",,,,"
+    assert raws[21] == 'User,山田,2026/02/30,10:00:00,"say ""hi"", then\r\nbye"'
+    assert raws[17] == 'User,山田,2026/03/01,10:00:03,"again\r\ntwo",lines'
     assert ingest_dir.query("SELECT content FROM messages ORDER BY sent_at, export_seq") == [
         ("unpadded is fine",),
         ("一行目\n二行目\n三行目, 続き",),

@@ -32,6 +32,9 @@ CREATE OR REPLACE TEMP MACRO clean_field(v) AS
          WHEN v[1] = '''' OR contains(v, '_x000D_') OR contains(v, chr(13))
              THEN replace(replace(replace(unguard(v), '_x000D_', ''), chr(13) || chr(10), chr(10)), chr(13), chr(10))
          ELSE v END;
+-- A field written back as CSV (quoted when it holds a quote, comma or line break), for a rejected row's raw.
+CREATE OR REPLACE TEMP MACRO csv_field(v) AS
+    CASE WHEN regexp_matches(coalesce(v, ''), '[",\r\n]') THEN '"' || replace(v, '"', '""') || '"' ELSE coalesce(v, '') END;
 CREATE OR REPLACE TEMP MACRO newlines(v) AS length(coalesce(v, '')) - length(replace(coalesce(v, ''), chr(10), ''));
 
 -- Typed rows, narrow (rn = read order); the raw fields stay in batch_raw for the rare rejected row.
@@ -119,7 +122,7 @@ FROM batch_new n JOIN batch_rows r USING (rn) JOIN batch_files f USING (read_pat
 
 INSERT INTO rejected_rows
 SELECT f.source_file, l.line,
-       concat_ws(',', b.st, coalesce(b.sn, ''), coalesce(b.d, ''), coalesce(b.t, ''), coalesce(b.content, '')),
+       concat_ws(',', csv_field(b.st), csv_field(b.sn), csv_field(b.d), csv_field(b.t), csv_field(b.content)),
        CASE
            WHEN b.st IS NULL OR b.st NOT IN ('User', 'Account') THEN 'unknown sender type ' || coalesce('"' || b.st || '"', '(empty)')
            ELSE 'bad or empty date/time "' || coalesce(b.d, '') || ' ' || coalesce(b.t, '') || '"'
