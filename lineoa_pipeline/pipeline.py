@@ -27,6 +27,7 @@ class RunSummary(IngestCounts):
 
     ok: bool = True
     months_written: list[str] = field(default_factory=list)
+    months_outside: list[str] = field(default_factory=list)  # months with messages but no partition
 
     def __str__(self) -> str:
         months = (
@@ -39,6 +40,12 @@ class RunSummary(IngestCounts):
             f"quarantined {self.files_quarantined}; messages new {self.messages_new}, "
             f"duplicate {self.duplicates}; rows rejected {self.rejected}; "
             f"months written {len(self.months_written)}{' (' + months + ')' if months else ''}"
+            + (
+                f"; {len(self.months_outside)} months before first_month (from {self.months_outside[0][:7]}) "
+                "not written: set first_month earlier in lineoa.toml"
+                if self.months_outside
+                else ""
+            )
         )
 
 
@@ -64,6 +71,7 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
             setattr(summary, counted.name, int(staged.get(counted.name, 0)))
         # a file whose bytes were an input already is not staged again: the archive step counts it
         summary.files_seen += int(_metadata(ingest, "archived_inputs").get("already_seen_inputs", 0))
+        summary.months_outside = list(staged.get("months_outside_partitions", []))
         keys = month_keys_between(staged.get("stale_months", []))
         months = definitions.resolve_job_def("months_job")
         if keys:

@@ -550,6 +550,16 @@ def test_a_run_counts_the_same_bytes_dropped_again_as_already_seen(pipeline_dir:
     assert "files loaded 0, already seen 1, quarantined 0" in str(again)
 
 
+def test_a_run_says_when_messages_precede_the_first_partition(pipeline_dir: DataDir) -> None:
+    rows = [msg("User", "客", "2018-12-10 10:00:00", "old"), msg("User", "客", "2019-01-10 10:00:00", "new")]
+    (pipeline_dir.inbox / "客.csv").write_bytes(export(rows, downloaded_at=datetime(2019, 1, 11)))
+    summary = run_pipeline(pipeline_dir)
+    assert summary.ok and summary.months_written == ["2019-01"] and summary.months_outside == ["2018-12-01"]
+    assert str(summary).endswith(
+        "; 1 months before first_month (from 2018-12) not written: set first_month earlier in lineoa.toml"
+    )
+
+
 def test_chat_names_come_from_file_names(ingest_dir: IngestDir) -> None:
     rows = [msg("User", "客", "2026-03-01 10:00:00", "hi")]
     names = {

@@ -67,7 +67,12 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "set first_month in lineoa.toml earlier, or they never reach `messages`"
         )
     return dg.MaterializeResult(
-        metadata={**meta, **summary, "stale_months": dg.MetadataValue.json(months)},
+        metadata={
+            **meta,
+            **summary,
+            "stale_months": dg.MetadataValue.json(months),
+            "months_outside_partitions": dg.MetadataValue.json(outside),
+        },
     )
 
 
