@@ -44,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lineoa_pipeline.warehouse import NoWarehouseYet
 
         try:
-            print(run_status(data_dir, args.as_of, args.json))
+            run_status(data_dir, args.as_of, args.json, sys.stdout.buffer)
         except NoWarehouseYet as exc:
             print(f"lineoa: {exc}", file=sys.stderr)
             return 1

@@ -8,12 +8,15 @@ counts, the few at risk, alerts, or JSON text that DuckDB renders. Pure domain c
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from functools import cache
-from typing import Any, Literal
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
 
 import duckdb
 
@@ -125,8 +128,9 @@ def compute_status(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: d
     return StatusReport(as_of, accounts, months, counts, at_risk)
 
 
-def status_json(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> str:
-    """The document `lineoa status --json` prints: as_of, accounts, months, and every media placeholder."""
+def status_json(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime, out: BinaryIO) -> None:
+    """Write the document `lineoa status --json` prints (UTF-8): as_of, accounts, months, and every media
+    placeholder."""
     accounts, months = _coverage(conn, settings, as_of)
     head = {
         "as_of": _iso(as_of),
@@ -151,10 +155,15 @@ def status_json(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
         ],
         "media": [],
     }
-    media = _media_query(conn, settings, as_of, accounts, "retention_media_json").fetchall()
-    text = json.dumps(head, ensure_ascii=False, separators=(",", ":"))
-    # "media" is the last key: its empty list is replaced by the objects DuckDB rendered
-    return text[: -len("[]}")] + "[" + ",".join(row for (row,) in media) + "]}"
+    # Placeholders number hundreds of thousands: DuckDB writes their array itself (in parallel, straight to
+    # a file) and its bytes go out as the value of "media", the last key. No Python object per placeholder.
+    with tempfile.TemporaryDirectory(prefix="lineoa-status-") as scratch:
+        media = Path(scratch) / "media.json"
+        _media_query(conn, settings, as_of, accounts, "retention_media_json", copy_to=media)
+        out.write(json.dumps(head, ensure_ascii=False, separators=(",", ":"))[: -len("[]}")].encode())
+        with open(media, "rb") as array:
+            shutil.copyfileobj(array, out)
+        out.write(b"}\n")
 
 
 def current_alerts(
@@ -287,10 +296,12 @@ def _media_query(
     accounts: list[AccountStatus],
     query: str,
     sent_from: datetime | None = None,
+    copy_to: Path | None = None,
     **extra: Any,
 ) -> duckdb.DuckDBPyConnection:
     """Run `sql/<query>.sql` over `media`: the placeholders sent by `as_of` (and from `sent_from`, when
-    given) with their status (`retention_media.sql`)."""
+    given) with their status (`retention_media.sql`); with `copy_to`, its rows go to that file as a JSON
+    array instead."""
     cfg = [
         (
             a.account_name,
@@ -315,7 +326,10 @@ def _media_query(
         "offset_texts": [_offset(_zone(offsets[c[0]])) for c in cfg],
         **extra,
     }
-    return execute_with_literals(conn, f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}", params)
+    sql = f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}"
+    if copy_to:
+        sql, params["copy_to"] = f"COPY ({sql}) TO $copy_to (FORMAT json, ARRAY true)", str(copy_to)
+    return execute_with_literals(conn, sql, params)
 
 
 def _month_message(m: MonthStatus) -> str:

@@ -8,6 +8,7 @@ final is 2026-04-01T00:00+09:00.
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
@@ -105,8 +106,15 @@ def month(conn: duckdb.DuckDBPyConnection, as_of: str, key: str, settings: Setti
     return found
 
 
+def status_doc(conn: duckdb.DuckDBPyConnection, as_of: str) -> dict[str, Any]:
+    """What `lineoa status --json` prints, parsed."""
+    out = io.BytesIO()
+    status_json(conn, Settings(), at(as_of), out)
+    return json.loads(out.getvalue().decode("utf-8"))
+
+
 def media(conn: duckdb.DuckDBPyConnection, as_of: str) -> list[dict[str, Any]]:
-    return json.loads(status_json(conn, Settings(), at(as_of)))["media"]
+    return status_doc(conn, as_of)["media"]
 
 
 # --- months ---------------------------------------------------------------------------------------------
@@ -346,7 +354,7 @@ def test_status_json_has_the_documented_shape(publish: Publish, zip_bytes: ZipBy
             ),
         }
     )
-    doc = json.loads(status_json(conn, Settings(), at("2026-03-10T12:00:00+09:00")))
+    doc = status_doc(conn, "2026-03-10T12:00:00+09:00")
     assert list(doc) == ["as_of", "accounts", "months", "media"]
     assert doc["as_of"] == "2026-03-10T12:00:00+09:00"
     assert doc["accounts"] == [
@@ -410,7 +418,7 @@ def test_status_json_has_the_documented_shape(publish: Publish, zip_bytes: ZipBy
 
 def test_an_empty_warehouse_reports_nothing(publish: Publish) -> None:
     conn = publish({})
-    assert json.loads(status_json(conn, Settings(), at("2026-03-10T12:00:00+09:00"))) == {
+    assert status_doc(conn, "2026-03-10T12:00:00+09:00") == {
         "as_of": "2026-03-10T12:00:00+09:00",
         "accounts": [],
         "months": [],
@@ -491,15 +499,19 @@ def test_run_status_reads_the_published_warehouse_with_the_data_dirs_settings(
 ) -> None:
     data_dir = build_warehouse({"山田花子.csv": single("2025-04-02 09:00", [msg("2025-03-10 12:00:00")])})
     with pytest.raises(NoWarehouseYet):
-        run_status(data_dir, None, as_json=True)
+        run_status(data_dir, None, True, io.BytesIO())
     publish_snapshot(data_dir)
     data_dir.settings_file.write_text('timezone = "Asia/Bangkok"\n[retention.one_to_one]\ntext = 180\n')
     # a naive as-of is in the settings' zone: 2025-08-28 07:00+07:00 is the cutoff, 2025-08-28T00:00Z
-    doc = json.loads(run_status(data_dir, datetime(2025, 8, 28, 7, 0), as_json=True))
+    out = io.BytesIO()
+    run_status(data_dir, datetime(2025, 8, 28, 7, 0), True, out)
+    doc = json.loads(out.getvalue())
     assert doc["as_of"] == "2025-08-28T07:00:00+07:00"
     assert doc["months"][0]["cutoff_at"] == "2025-08-28T00:00:00+09:00"
     assert doc["months"][0]["alert"] == "at_risk"
-    assert run_status(data_dir, None, as_json=False).startswith("Retention status as of ")
+    out = io.BytesIO()
+    run_status(data_dir, None, False, out)
+    assert out.getvalue().decode("utf-8").startswith("Retention status as of ")
 
 
 def test_the_documented_presets_are_valid_settings() -> None:
