@@ -1,4 +1,4 @@
-"""From staged rows to `messages`: the settings-dependent columns, one range of month partitions at a time."""
+"""Classifying `messages` by the settings (sender_type, kind, chat_type), one range of month partitions at a time."""
 
 from __future__ import annotations
 
@@ -53,7 +53,8 @@ def mark_reclassified_months(conn: duckdb.DuckDBPyConnection) -> int:
 
 
 def write_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> int:
-    """Replace the `messages` partitions from `first` to `last` (month starts) in one transaction."""
+    """Write the `messages` partitions from `first` to `last` (month starts): classify their rows by the
+    current settings, in one transaction. Returns the rows those months hold."""
     conn.execute("BEGIN TRANSACTION")
     try:
         for statement in statements("write_months"):
@@ -68,7 +69,7 @@ def write_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> in
 
 def _sync_chat_keys(conn: duckdb.DuckDBPyConnection) -> None:
     new = conn.execute(
-        """SELECT DISTINCT account_name, chat_name FROM _staged_messages
+        """SELECT DISTINCT account_name, chat_name FROM messages
            ANTI JOIN _chat_keys USING (account_name, chat_name)"""
     ).fetchall()
     insert_rows(conn, "_chat_keys", [(a, c, name_key(c)) for a, c in new])

@@ -41,8 +41,8 @@ class RunSummary(IngestCounts):
             f"duplicate {self.duplicates}; rows rejected {self.rejected}; "
             f"months written {len(self.months_written)}{' (' + months + ')' if months else ''}"
             + (
-                f"; {len(self.months_outside)} months before first_month (from {self.months_outside[0][:7]}) "
-                "not written: set first_month earlier in lineoa.toml"
+                f"; {len(self.months_outside)} months outside the monthly partitions (from "
+                f"{self.months_outside[0][:7]}): set first_month in lineoa.toml to include them"
                 if self.months_outside
                 else ""
             )

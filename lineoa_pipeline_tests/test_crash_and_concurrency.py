@@ -206,7 +206,12 @@ def test_months_staged_by_a_run_killed_before_writing_them_are_written_by_the_ne
     with write_connection(pipeline_dir) as conn:
         archive_inbox(conn, pipeline_dir, log=lambda _: None)
         staged = stage_pending(conn, pipeline_dir, log=lambda _: None)
-        assert staged.messages_new > 0 and conn.execute("SELECT count(*) FROM messages").fetchone() == (0,)
+        # the messages are stored, their months still to be written (classified) and published
+        assert staged.messages_new > 0 and conn.execute("SELECT count(*) FROM messages").fetchone() == (
+            staged.messages_new,
+        )
+        assert conn.execute("SELECT count(DISTINCT month) FROM _pending_months").fetchone() == (len(staged.months),)
+    assert not pipeline_dir.snapshot.exists()
     summary = run_pipeline(pipeline_dir)
     assert summary.ok and summary.files_loaded == 0 and len(summary.months_written) == len(staged.months)
     alone = DataDir(pipeline_dir.root.parent / "alone")

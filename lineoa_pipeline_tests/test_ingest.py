@@ -550,14 +550,24 @@ def test_a_run_counts_the_same_bytes_dropped_again_as_already_seen(pipeline_dir:
     assert "files loaded 0, already seen 1, quarantined 0" in str(again)
 
 
-def test_a_run_says_when_messages_precede_the_first_partition(pipeline_dir: DataDir) -> None:
-    rows = [msg("User", "客", "2018-12-10 10:00:00", "old"), msg("User", "客", "2019-01-10 10:00:00", "new")]
+def test_messages_outside_the_partitions_are_stored_classified_and_reported(pipeline_dir: DataDir) -> None:
+    rows = [
+        msg("User", "客", "2018-12-10 10:00:00", "old"),
+        msg("Account", "応答メッセージ", "2018-12-10 10:00:00", "自動"),
+        msg("User", "客", "2019-01-10 10:00:00", "new"),
+    ]
     (pipeline_dir.inbox / "客.csv").write_bytes(export(rows, downloaded_at=datetime(2019, 1, 11)))
     summary = run_pipeline(pipeline_dir)
     assert summary.ok and summary.months_written == ["2019-01"] and summary.months_outside == ["2018-12-01"]
     assert str(summary).endswith(
-        "; 1 months before first_month (from 2018-12) not written: set first_month earlier in lineoa.toml"
+        "; 1 months outside the monthly partitions (from 2018-12): set first_month in lineoa.toml to include them"
     )
+    stored = {(r[9], r[4], r[7]) for r in snapshot_tables(pipeline_dir)["messages"]}
+    assert stored == {
+        ("old", "user", date(2018, 12, 1)),
+        ("自動", "auto_reply", date(2018, 12, 1)),
+        ("new", "user", date(2019, 1, 1)),
+    }
 
 
 def test_chat_names_come_from_file_names(ingest_dir: IngestDir) -> None:

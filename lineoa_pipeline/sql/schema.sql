@@ -1,6 +1,8 @@
 -- The warehouse's tables. Public: messages, source_files, quarantined_files, rejected_rows, chat_tags,
 -- media_files (and the views in views/*.sql). Internal bookkeeping tables start with an underscore.
 
+-- Staging inserts each distinct message once (as user or staff, text, one_to_one); writing a month's
+-- partition classifies its rows in place from the settings (sender_type, kind, chat_type).
 CREATE TABLE IF NOT EXISTS messages (
     message_id   VARCHAR NOT NULL,   -- md5 of (account, chat, sender type as written, sent_at, content, n)
     account_name VARCHAR NOT NULL,
@@ -60,21 +62,6 @@ CREATE TABLE IF NOT EXISTS media_files (
     bytes        BIGINT,
     verification VARCHAR NOT NULL,   -- ok | missing_file | checksum_mismatch
     message_id   VARCHAR
-);
-
--- Every distinct message as first read, before the settings-dependent columns (sender_type, kind,
--- chat_type) are derived: `messages` partitions are rebuilt from here.
-CREATE TABLE IF NOT EXISTS _staged_messages (
-    message_id      VARCHAR NOT NULL,
-    account_name    VARCHAR NOT NULL,
-    chat_name       VARCHAR NOT NULL,
-    sender_type_raw VARCHAR NOT NULL,  -- User | Account, as written
-    sender_name     VARCHAR NOT NULL,
-    sent_at         TIMESTAMPTZ NOT NULL,
-    month           DATE NOT NULL,
-    content         VARCHAR NOT NULL,
-    source_file     VARCHAR NOT NULL,
-    export_seq      BIGINT NOT NULL
 );
 
 -- Inputs taken into archive/: one row per distinct SHA-256; staged_at is set once all of it is staged.

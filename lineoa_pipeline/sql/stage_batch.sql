@@ -1,5 +1,5 @@
 -- Stage one batch of exports (temp tables batch_files and batch_raw, rejects from read_batch.sql) into
--- _staged_messages, source_files, rejected_rows and quarantined_files. Runs inside one transaction.
+-- messages, source_files, rejected_rows and quarantined_files. Runs inside one transaction.
 
 -- A file with a structural error (unterminated quote, invalid UTF-8, ...) is quarantined whole.
 CREATE OR REPLACE TEMP TABLE batch_bad_files AS
@@ -101,7 +101,7 @@ FROM keyed LEFT JOIN numbered USING (rn);
 
 -- What an earlier batch or run already staged (most of a weekly backup): probe with this batch's ids.
 CREATE OR REPLACE TEMP TABLE batch_existing AS
-SELECT message_id FROM _staged_messages WHERE message_id IN (SELECT message_id FROM batch_ids);
+SELECT message_id FROM messages WHERE message_id IN (SELECT message_id FROM batch_ids);
 
 -- The first file (in download order, then path: the read order rn) to hold a message stores it. Within a
 -- file the occurrence number keeps ids apart, so a message twice in one batch is in two of its files.
@@ -113,11 +113,14 @@ WHERE r.first_rn IS NULL OR r.first_rn = f.rn;
 
 -- Staged before this batch: export_seq up to here; this batch's new messages follow, in read order, with
 -- no gaps (the same inputs give the same numbers however many runs took them in).
-CREATE OR REPLACE TEMP TABLE batch_base AS SELECT coalesce(max(export_seq), 0) AS seq FROM _staged_messages;
+CREATE OR REPLACE TEMP TABLE batch_base AS SELECT coalesce(max(export_seq), 0) AS seq FROM messages;
 
-INSERT INTO _staged_messages
-SELECT n.message_id, r.account_name, r.chat_name, r.st, r.sender_name, r.sent_at, r.month, r.clean_content,
-       f.source_file, (SELECT seq FROM batch_base) + row_number() OVER (ORDER BY r.rn)
+-- Stored once, as written: User as user, Account as staff, text, one_to_one; writing the month's partition
+-- (write_months.sql) then classifies them from the settings.
+INSERT INTO messages
+SELECT n.message_id, r.account_name, r.chat_name, 'one_to_one', CASE r.st WHEN 'User' THEN 'user' ELSE 'staff' END,
+       r.sender_name, r.sent_at, r.month, 'text', r.clean_content, f.source_file,
+       (SELECT seq FROM batch_base) + row_number() OVER (ORDER BY r.rn)
 FROM batch_new n JOIN batch_rows r USING (rn) JOIN batch_files f USING (read_path);
 
 INSERT INTO rejected_rows
@@ -172,11 +175,11 @@ WITH new_rows AS (SELECT n.message_id, r.* FROM batch_new n JOIN batch_rows r US
 SELECT DISTINCT month FROM new_rows
 UNION
 SELECT DISTINCT s.month
-FROM _staged_messages s
+FROM messages s
 JOIN (
     SELECT account_name, chat_name
-    FROM _staged_messages
-    WHERE sender_type_raw = 'User'
+    FROM messages
+    WHERE sender_type = 'user'
       AND (account_name, chat_name) IN (SELECT DISTINCT account_name, chat_name FROM new_rows WHERE st = 'User')
     GROUP BY ALL
     HAVING count(*) FILTER (WHERE export_seq <= (SELECT seq FROM batch_base)) > 0

@@ -1,30 +1,40 @@
--- Replace the partitions [?, ?] of `messages` from the staged rows, deriving the settings-dependent
--- columns: sender_type (auto-reply and API names), kind (placeholder texts), chat_type (2+ user names).
-DELETE FROM messages WHERE month BETWEEN $first AND $last;
-
-INSERT INTO messages
-WITH months AS (
-    SELECT * FROM _staged_messages WHERE month BETWEEN $first AND $last
-),
-chats AS (
-    SELECT account_name, chat_name,
-           CASE WHEN count(DISTINCT sender_name) FILTER (WHERE sender_type_raw = 'User') >= 2
-                THEN 'group' ELSE 'one_to_one' END AS derived_type
-    FROM _staged_messages
-    WHERE (account_name, chat_name) IN (SELECT DISTINCT account_name, chat_name FROM months)
-    GROUP BY ALL
-)
-SELECT m.message_id, m.account_name, m.chat_name,
-       coalesce(o.chat_type, c.derived_type),
-       CASE WHEN m.sender_type_raw = 'User' THEN 'user' ELSE coalesce(r.sender_type, 'staff') END,
-       m.sender_name, m.sent_at, m.month, coalesce(p.kind, 'text'), m.content, m.source_file, m.export_seq
-FROM months m
-JOIN chats c USING (account_name, chat_name)
-LEFT JOIN _chat_keys k USING (account_name, chat_name)
-LEFT JOIN _cfg_chat_types o ON o.account_name = m.account_name AND o.name_key = k.name_key
-LEFT JOIN _cfg_sender_roles r ON m.sender_type_raw = 'Account' AND r.account_name = m.account_name
-                              AND r.sender_name = m.sender_name
-LEFT JOIN _cfg_placeholders p ON p.account_name = m.account_name AND p.content = m.content;
+-- Write the partitions [$first, $last] of `messages`: classify their rows in place from the settings.
+-- sender_type: a user stays user; an account is auto_reply or api by its name, else staff. kind: by the
+-- placeholder texts, else text. chat_type: the override, else group when two or more user names wrote
+-- in the chat (in any month). Only rows whose class changes are written: idempotent, and cheap.
+UPDATE messages SET chat_type = d.chat_type, sender_type = d.sender_type, kind = d.kind
+FROM (
+    WITH months AS (
+        SELECT rowid AS rid, account_name, chat_name, chat_type, sender_type, sender_name, kind, content
+        FROM messages
+        WHERE month BETWEEN $first AND $last
+    ),
+    chats AS (
+        SELECT account_name, chat_name,
+               CASE WHEN count(DISTINCT sender_name) FILTER (WHERE sender_type = 'user') >= 2
+                    THEN 'group' ELSE 'one_to_one' END AS derived_type
+        FROM messages
+        WHERE (account_name, chat_name) IN (SELECT DISTINCT account_name, chat_name FROM months)
+        GROUP BY ALL
+    ),
+    classified AS (
+        SELECT m.rid, m.chat_type AS old_chat_type, m.sender_type AS old_sender_type, m.kind AS old_kind,
+               coalesce(o.chat_type, c.derived_type) AS chat_type,
+               CASE WHEN m.sender_type = 'user' THEN 'user' ELSE coalesce(r.sender_type, 'staff') END AS sender_type,
+               coalesce(p.kind, 'text') AS kind
+        FROM months m
+        JOIN chats c USING (account_name, chat_name)
+        LEFT JOIN _chat_keys k USING (account_name, chat_name)
+        LEFT JOIN _cfg_chat_types o ON o.account_name = m.account_name AND o.name_key = k.name_key
+        LEFT JOIN _cfg_sender_roles r ON m.sender_type <> 'user' AND r.account_name = m.account_name
+                                      AND r.sender_name = m.sender_name
+        LEFT JOIN _cfg_placeholders p ON p.account_name = m.account_name AND p.content = m.content
+    )
+    SELECT rid, chat_type, sender_type, kind
+    FROM classified
+    WHERE (chat_type, sender_type, kind) IS DISTINCT FROM (old_chat_type, old_sender_type, old_kind)
+) d
+WHERE messages.rowid = d.rid;
 
 DELETE FROM _written_months WHERE month BETWEEN $first AND $last;
 

@@ -1,4 +1,4 @@
-"""Exports in: inbox -> archive -> staged messages (each file parsed once) -> monthly `messages`."""
+"""Exports in: inbox -> archive -> messages stored once (each file parsed once) -> classified by month."""
 
 import json
 from collections.abc import Iterator
@@ -51,6 +51,16 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         if reclassified := mark_reclassified_months(conn):
             context.log.info(f"lineoa.toml classifies messages differently now: {reclassified} months to rewrite")
         report = stage_pending(conn, warehouse.location, context.log.info)
+        partitions = set(monthly_partitions.get_partition_keys())
+        outside = sorted(m for m in report.months if m.isoformat() not in partitions)
+        if outside:  # no partition will ever classify these months: do it here
+            sync_settings(conn, warehouse.settings())
+            for month in outside:
+                write_months(conn, month, month)
+            context.log.warning(
+                f"{len(outside)} months with messages lie outside the monthly partitions (first {outside[0]:%Y-%m}):"
+                " they are in `messages`, but set first_month in lineoa.toml earlier to see them as partitions"
+            )
         meta = relation_metadata(
             conn,
             "source_files",
@@ -59,19 +69,13 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
             "ORDER BY ingested_at DESC, file_path LIMIT 10",
         )
     summary = asdict(report)
-    months = [m.isoformat() for m in summary.pop("months")]
-    outside = sorted(set(m[:7] + "-01" for m in months) - set(monthly_partitions.get_partition_keys()))
-    if outside:
-        context.log.warning(
-            f"{len(outside)} months with messages lie outside the monthly partitions (first {outside[0]}): "
-            "set first_month in lineoa.toml earlier, or they never reach `messages`"
-        )
+    months = [m.isoformat() for m in summary.pop("months") if m not in outside]
     return dg.MaterializeResult(
         metadata={
             **meta,
             **summary,
             "stale_months": dg.MetadataValue.json(months),
-            "months_outside_partitions": dg.MetadataValue.json(outside),
+            "months_outside_partitions": dg.MetadataValue.json([m.isoformat() for m in outside]),
         },
     )
 
@@ -121,9 +125,9 @@ def bulk_backups(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     pool=WRITE_POOL,
 )
 def messages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """One row per distinct message, partitioned by the local month of `sent_at`. A run over a range of
-    months replaces those partitions from the staged rows in one transaction, deriving `sender_type`,
-    `kind` and `chat_type` from the current settings: re-materialising never doubles a month."""
+    """One row per distinct message, partitioned by the local month of `sent_at`. Staging stores each
+    message once; a run over a range of months classifies their rows in place (`sender_type`, `kind`,
+    `chat_type` from the current settings) in one transaction: re-materialising never doubles a month."""
     window = context.partition_time_window
     first, last = window.start.date(), (window.end - timedelta(days=1)).date().replace(day=1)
     with warehouse.write(context.log) as conn:
