@@ -156,7 +156,7 @@ def machine() -> str:
     cpu = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
     mem = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
     git = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=SOURCE, capture_output=True, text=True)
-    source = f"commit {git.stdout.strip()}" if git.returncode == 0 else f"the code in {SOURCE}"
+    source = f"commit {git.stdout.strip()}" if git.returncode == 0 else "a copy of the code outside git"
     return (
         f"{len(os.sched_getaffinity(0))} CPUs ({cpu[1] if cpu else platform.processor()}), "
         f"{int(mem[1]) / 2**20 if mem else 0:.1f} GiB RAM, {platform.system()} {platform.release()}; "
