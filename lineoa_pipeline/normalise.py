@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import NamedTuple
 
 import duckdb
 
@@ -52,19 +53,28 @@ def mark_reclassified_months(conn: duckdb.DuckDBPyConnection) -> int:
     return len(stale)
 
 
-def write_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> int:
+class MonthsWritten(NamedTuple):
+    """What writing a range of months did: the rows they hold, and how many of them changed class."""
+
+    rows: int
+    reclassified: int
+
+
+def write_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> MonthsWritten:
     """Write the `messages` partitions from `first` to `last` (month starts): classify their rows by the
-    current settings, in one transaction. Returns the rows those months hold."""
+    current settings, in one transaction; only the rows whose class changes are written."""
     conn.execute("BEGIN TRANSACTION")
     try:
-        for statement in statements("write_months"):
+        classify, *bookkeeping = statements("write_months")
+        changed = conn.execute(classify, {"first": first, "last": last}).fetchone()
+        for statement in bookkeeping:
             conn.execute(statement, {"first": first, "last": last})
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
     row = conn.execute("SELECT count(*) FROM messages WHERE month BETWEEN ? AND ?", [first, last]).fetchone()
-    return row[0] if row else 0
+    return MonthsWritten(row[0] if row else 0, changed[0] if changed else 0)
 
 
 def _sync_chat_keys(conn: duckdb.DuckDBPyConnection) -> None:

@@ -28,7 +28,9 @@ from lineoa_pipeline.exports.discover import member_name
 from lineoa_pipeline.exports.formats import LANGUAGES, PLACEHOLDERS
 from lineoa_pipeline.exports.names import chat_name_from_path
 from lineoa_pipeline.exports.render import PHRASES, ChatMessage, render_export, write_bulk_zip
+from lineoa_pipeline.normalise import sync_settings, write_months
 from lineoa_pipeline.pipeline import run_pipeline
+from lineoa_pipeline.settings import parse_settings
 from lineoa_pipeline.warehouse import connect, write_connection
 from lineoa_pipeline_tests.conftest import IngestDir, read_tables, snapshot_tables
 
@@ -799,6 +801,17 @@ def test_rematerialising_months_replaces_them_and_never_doubles(pipeline_dir: Da
             instance=instance,
         )
         assert one.success
+        # counted work: with the same settings, writing months again rewrites no row
+        written = [
+            *result.asset_materializations_for_node("messages"),
+            *one.asset_materializations_for_node("messages"),
+        ]
+        assert len(written) == 4 and {m.metadata["rows_reclassified"].value for m in written} == {0}
     with write_connection(pipeline_dir) as conn:
         assert read_tables(conn) == before
+        # ... and after a settings change, only the rows whose class it changes
+        sync_settings(conn, parse_settings({"auto_reply_names": ["受付 佐々木"]}))
+        changed = write_months(conn, date(2026, 1, 1), date(2026, 3, 1))
+        staff = sum(1 for m in CHAT if m.sender_type == "Account" and m.sender_name == "受付 佐々木")
+        assert changed == (len(CHAT), staff) and staff > 0
     assert [len(before["messages"])] == [len(CHAT)]

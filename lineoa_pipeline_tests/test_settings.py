@@ -208,7 +208,7 @@ def test_sender_names_placeholders_and_chat_types_follow_the_settings(two_accoun
             }
         },
     }
-    report = two_accounts.ingest(settings)  # nothing new to read: the months are rewritten from staged rows
+    report = two_accounts.ingest(settings)  # nothing new to read: the months are classified anew in place
     assert (report.files_loaded, report.rows_read) == (0, 0)
     assert two_accounts.query("SELECT * EXCLUDE (ingested_at) FROM source_files ORDER BY ALL") == staged
     top = _derived(two_accounts, "さくら整体院")

@@ -133,14 +133,23 @@ def messages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) ->
     with warehouse.write(context.log) as conn:
         sync_settings(conn, warehouse.settings())
         written = write_months(conn, first, last)
-        context.log.info(f"messages: wrote {written:,} rows for {first:%Y-%m} to {last:%Y-%m}")
+        context.log.info(
+            f"messages: wrote {written.rows:,} rows for {first:%Y-%m} to {last:%Y-%m}, "
+            f"{written.reclassified:,} of them classified anew"
+        )
         meta = relation_metadata(
             conn,
             "messages",
-            written,
+            written.rows,
             """SELECT strftime(month, '%Y-%m') AS month, account_name, count(*) AS messages,
                       count(DISTINCT chat_name) AS chats
                FROM messages WHERE month BETWEEN ? AND ? GROUP BY ALL ORDER BY 1 DESC, 2 LIMIT 24""",
             [first, last],
         )
-    return dg.MaterializeResult(metadata={**meta, "months": json.dumps([first.isoformat(), last.isoformat()])})
+    return dg.MaterializeResult(
+        metadata={
+            **meta,
+            "months": json.dumps([first.isoformat(), last.isoformat()]),
+            "rows_reclassified": written.reclassified,
+        }
+    )
