@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import codecs
 import os
+import secrets
 import shutil
 import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -20,10 +22,10 @@ import duckdb
 
 from lineoa_pipeline.archive import Archive
 from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.exports.decode import HEAD_BYTES, ExportHead, NotAnExport, read_head
+from lineoa_pipeline.exports.decode import HEAD_BYTES, ExportHead, NotAnExport, read_head, rows_start
 from lineoa_pipeline.exports.discover import CorruptZip, InboxFile, extract_members, is_zip, walk_inbox
 from lineoa_pipeline.exports.names import chat_name_from_path
-from lineoa_pipeline.sqlfiles import insert_rows, load_sql, run_script
+from lineoa_pipeline.sqlfiles import insert_rows, run_script
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
@@ -71,18 +73,28 @@ class StageReport(IngestCounts):
     """What staging did; `months` are the partitions of `messages` it made stale."""
 
     rows_read: int = 0
+    files_read_together: int = 0  # files whose rows DuckDB read as one, in a scan of a few big files
+    files_read_alone: int = 0  # files read one by one (a batch of one, or one that did not read cleanly together)
     months: list[date] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Candidate:
-    """One CSV to stage: where DuckDB reads it (UTF-8) and what the warehouse calls it."""
+    """One CSV to stage: what the warehouse calls it, the file DuckDB reads it from when it reads it alone
+    (UTF-8), and where its bytes are now (`length` of them from `offset` in `held_in`: the file itself, or a
+    zip's spool, from which `read_path` is written only if needed). A zip member brings its first bytes
+    and its count of double quotes from the extraction."""
 
     read_path: Path
     source_file: str
     sha256: str
     bytes: int
     is_bulk: bool
+    held_in: Path
+    offset: int = 0
+    length: int = 0
+    head: bytes | None = None
+    quotes: int = 0
 
 
 def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log = print) -> ArchiveReport:
@@ -176,8 +188,10 @@ def stage_pending(
     log: Log = print,
     batch_files: int = BATCH_FILES,
     batch_bytes: int = BATCH_BYTES,
+    together: bool = True,
 ) -> StageReport:
-    """Parse every archived input not yet staged, in download order, one transaction per batch of files."""
+    """Parse every archived input not yet staged, in download order, one transaction per batch of files
+    (read together, as a few big CSVs; `together=False` has DuckDB read each file on its own, slowly)."""
     report = StageReport()
     pending = conn.execute(
         "SELECT sha256, file_path, is_zip, bytes FROM _inputs WHERE staged_at IS NULL ORDER BY file_path"
@@ -207,7 +221,7 @@ def stage_pending(
             head["file_rank"] = rank
         done = 0
         for batch in _batches(heads, batch_files, batch_bytes):
-            _stage_batch(conn, batch, report, log)
+            _stage_batch(conn, batch, report, log, work, together)
             done += len(batch)
             log(f"staged {done:,} of {len(heads):,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
         conn.execute(
@@ -256,7 +270,8 @@ def _candidates(
     for sha, label, zipped, _ in pending:
         path = archive.path_of(sha)
         if not zipped:
-            take(Candidate(path, label, sha, path.stat().st_size, False))
+            size = path.stat().st_size
+            take(Candidate(path, label, sha, size, False, path, length=size))
             continue
         scratch = work / sha
         scratch.mkdir()
@@ -267,7 +282,21 @@ def _candidates(
                     quarantined.append((source, member.sha256 or sha, member.problem))
                 else:
                     assert member.path and member.sha256
-                    take(Candidate(member.path, source, member.sha256, member.bytes, True))
+                    read_path = scratch / f"member-{len(candidates):06d}.csv"
+                    take(
+                        Candidate(
+                            read_path,
+                            source,
+                            member.sha256,
+                            member.bytes,
+                            True,
+                            member.path,
+                            member.offset,
+                            member.bytes,
+                            member.head,
+                            member.quotes,
+                        )
+                    )
         except CorruptZip as exc:
             if sha not in seen:
                 candidates[:] = [c for c in candidates if not c.source_file.startswith(label + "!")]
@@ -282,13 +311,14 @@ def _read_heads(candidates: list[Candidate], work: Path) -> tuple[list[dict], li
     quarantined: list[tuple[str, str, str]] = []
     for index, c in enumerate(candidates):
         try:
-            head, read_path = _check_and_transcode(c.read_path, work / f"transcoded-{index}.csv")
+            head, utf8, first = _check_and_transcode(c, work / f"transcoded-{index}.csv")
         except NotAnExport as exc:
             quarantined.append((c.source_file, c.sha256, str(exc)))
             continue
+        rows_at, newline = rows_start(first, utf8.length)
         heads.append(
             {
-                "read_path": str(read_path),
+                "read_path": str(utf8.read_path),
                 "source_file": c.source_file,
                 "sha256": c.sha256,
                 "bytes": c.bytes,
@@ -297,33 +327,48 @@ def _read_heads(candidates: list[Candidate], work: Path) -> tuple[list[dict], li
                 "downloaded_at": head.downloaded_at,
                 "is_bulk": c.is_bulk,
                 "chat_name": chat_name_from_path(c.source_file.rsplit("!", 1)[-1]),
+                "held": utf8,
+                "rows_at": utf8.offset + rows_at,
+                "newline": newline,
             }
         )
     return heads, quarantined
 
 
-def _check_and_transcode(path: Path, transcoded: Path) -> tuple[ExportHead, Path]:
-    """The export's head and the UTF-8 file DuckDB is to read, streaming so that memory stays bounded however
-    big the file: a legacy code page is transcoded into `transcoded`, and the quotes are counted on the way."""
+def _chunks(path: Path, offset: int, length: int) -> Iterator[bytes]:
     with open(path, "rb") as src:
-        head = read_head(src.read(HEAD_BYTES))
-        src.seek(0)
-        if not head.needs_transcoding:
-            quotes = sum(chunk.count(b'"') for chunk in iter(lambda: src.read(CHUNK), b""))
-        else:
-            quotes = _transcode(src, head.encoding, transcoded)
+        src.seek(offset)
+        while length > 0 and (chunk := src.read(min(CHUNK, length))):
+            length -= len(chunk)
+            yield chunk
+
+
+def _check_and_transcode(c: Candidate, transcoded: Path) -> tuple[ExportHead, Candidate, bytes]:
+    """The export's head, the candidate as UTF-8 and its first bytes, streaming so that memory stays bounded
+    however big the file: a legacy code page is transcoded into `transcoded`, and the quotes are counted on
+    the way (a zip member's were counted as it was extracted)."""
+    first = c.head if c.head is not None else next(_chunks(c.held_in, c.offset, min(c.length, HEAD_BYTES)), b"")
+    head = read_head(first)
+    quotes = c.quotes
+    if head.needs_transcoding:
+        quotes = _transcode(_chunks(c.held_in, c.offset, c.length), head.encoding, transcoded)
+        size = transcoded.stat().st_size
+        c = replace(c, read_path=transcoded, held_in=transcoded, offset=0, length=size)
+        first = next(_chunks(transcoded, 0, min(size, HEAD_BYTES)), b"")
+    elif c.head is None:
+        quotes = sum(chunk.count(b'"') for chunk in _chunks(c.held_in, c.offset, c.length))
     if quotes % 2:
         # DuckDB does not always report a quote left open at the end of one file of many.
         raise NotAnExport("a quoted field is never closed: the file is cut off (an interrupted download?)")
-    return head, transcoded if head.needs_transcoding else path
+    return head, c, first
 
 
-def _transcode(src: BinaryIO, encoding: str, target: Path) -> int:
-    """Copy `src` into `target` as UTF-8, chunk by chunk; return the number of double quotes it holds."""
+def _transcode(chunks: Iterable[bytes], encoding: str, target: Path) -> int:
+    """Write `chunks` into `target` as UTF-8; return the number of double quotes they hold."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     quotes = position = 0
     with open(target, "w", encoding="utf-8", newline="") as out:
-        while chunk := src.read(CHUNK):
+        for chunk in chunks:
             quotes += chunk.count(b'"')
             pending = len(decoder.getstate()[0])  # bytes of a character split across chunks
             try:
@@ -351,32 +396,59 @@ def _batches(heads: list[dict], max_files: int, max_bytes: int) -> Iterable[list
         yield batch
 
 
-def _stage_batch(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: StageReport, log: Log) -> None:
-    try:
-        _stage_in_transaction(conn, batch, report)
-    except duckdb.Error as exc:
-        if len(batch) == 1:  # the scan itself failed on this file: quarantine it with DuckDB's words
-            head = batch[0]
-            conn.execute(
-                "INSERT INTO quarantined_files VALUES (?, ?, ?, now())",
-                [head["source_file"], head["sha256"], f"unreadable CSV: {exc}"],
-            )
-            report.files_quarantined += 1
-            log(f"quarantined {head['source_file']}: {exc}")
+def _stage_batch(
+    conn: duckdb.DuckDBPyConnection, batch: list[dict], report: StageReport, log: Log, work: Path, together: bool
+) -> None:
+    """Stage a batch from one read of its files together; when that does not read cleanly, stage each half
+    the same way, down to single files, which DuckDB then reads on their own. (Rows and errors are then each
+    file's own: reading many small files in one scan, DuckDB 1.5 can lose a file's error and keep half of
+    it, so a batch is never read file by file in one scan.) `together=False` reads every file on its own."""
+    if together:
+        try:
+            if _stage_in_transaction(conn, batch, report, work, "together"):
+                return
+        except duckdb.Error as exc:
+            log(f"{len(batch):,} files did not read together ({exc})")
+        if len(batch) > 1:
+            for half in (batch[: len(batch) // 2], batch[len(batch) // 2 :]):
+                _stage_batch(conn, half, report, log, work, together)
             return
-        log(f"a batch of {len(batch):,} files failed to read ({exc}); retrying file by file")
-        for head in batch:
-            _stage_batch(conn, [head], report, log)
+    for head in batch:
+        try:
+            # after a failed read together, a clean read alone means that one of the two lost an error
+            if _stage_in_transaction(conn, [head], report, work, "alone, with errors" if together else "alone"):
+                continue
+            reason = "read differently on two passes (a parser error was lost): not loaded rather than half-loaded"
+        except duckdb.Error as exc:  # the scan itself failed on this file: quarantine it with DuckDB's words
+            reason = f"unreadable CSV: {exc}"
+        conn.execute(
+            "INSERT INTO quarantined_files VALUES (?, ?, ?, now())", [head["source_file"], head["sha256"], reason]
+        )
+        report.files_quarantined += 1
+        log(f"quarantined {head['source_file']}: {reason}")
 
 
-def _stage_in_transaction(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: StageReport) -> None:
+def _stage_in_transaction(
+    conn: duckdb.DuckDBPyConnection, batch: list[dict], report: StageReport, work: Path, read: str
+) -> bool:
+    """Stage one batch in one transaction, `read` "together" (its files' rows read as one), or "alone" (its one
+    file read on its own), or "alone, with errors". False, and nothing done, when the read does not hold up:
+    together, a row rejected or a marker missing; alone with errors, none found."""
     conn.execute("BEGIN TRANSACTION")
     try:
         run_script(conn, "batch_files")
         insert_rows(conn, "batch_files", [tuple(h[c] for c in FILE_COLUMNS) for h in batch])
         conn.execute("DROP TABLE IF EXISTS batch_rejects")
         conn.execute("DROP TABLE IF EXISTS batch_scans")
-        conn.execute(load_sql("read_batch"), [[h["read_path"] for h in batch]])
+        if read == "together":
+            held_up = _read_together(conn, batch, work)
+        else:
+            _write_alone(batch)
+            run_script(conn, "read_batch", [[h["read_path"] for h in batch]])
+            held_up = read == "alone" or (conn.execute("SELECT count(*) FROM batch_rejects").fetchone() or (0,))[0] > 0
+        if not held_up:
+            conn.execute("ROLLBACK")
+            return False
         run_script(conn, "stage_batch")
         counts = conn.execute(
             """SELECT (SELECT count(*) FROM batch_bad_files), coalesce(sum(rows_read), 0),
@@ -396,3 +468,71 @@ def _stage_in_transaction(conn: duckdb.DuckDBPyConnection, batch: list[dict], re
     report.messages_new += new
     report.duplicates += dups
     report.rejected += rejected
+    if read == "together":
+        report.files_read_together += len(batch)
+    else:
+        report.files_read_alone += len(batch)
+    return True
+
+
+def _read_together(conn: duckdb.DuckDBPyConnection, batch: list[dict], work: Path) -> bool:
+    """Read a batch's rows in one scan of a few files (DuckDB's cost is per file: a few big files read several
+    times faster than thousands of small ones). Each file's rows follow a marker row that names it, and an
+    end marker closes each CSV; markers hold a nonce new to this batch, so that no export can forge one. True
+    when no row was rejected and every marker is there: else a quote left open, a bad row or a file cut
+    short by an error may have moved or lost rows."""
+    nonce = "\x1e" + secrets.token_hex(16)
+    paths = _write_together(batch, work, nonce)
+    try:
+        run_script(conn, "read_together", [paths], [nonce])
+        clean = conn.execute(
+            """SELECT (SELECT count(*) FROM batch_rejects) = 0
+                  AND (SELECT count(*) FROM batch_markers WHERE file_rank = 'end') = ?
+                  AND count(*) = ? AND count(DISTINCT f.file_rank) = ?
+               FROM batch_markers m JOIN batch_files f ON f.file_rank::VARCHAR = m.file_rank""",
+            [len(paths), len(batch), len(batch)],
+        ).fetchone()
+    finally:
+        for path in paths:
+            Path(path).unlink(missing_ok=True)
+    return bool(clean and clean[0])
+
+
+def _write_together(batch: list[dict], work: Path, nonce: str) -> list[str]:
+    """Write the rows of the batch's files (what follows their four lines of metadata and header), in the
+    batch's order, each file after its marker row: one CSV, closed by an end marker, for each run of files
+    with the same line ending."""
+    paths: list[str] = []
+    end = f"{nonce},end,,,".encode()
+    with ExitStack() as stack:
+        out: BinaryIO | None = None
+        newline = b""
+        for head in batch:
+            held: Candidate = head["held"]
+            length = held.offset + held.length - head["rows_at"]
+            if out is None or (length and head["newline"] != newline):
+                if out is not None:
+                    out.write(end + newline)
+                newline = head["newline"]
+                paths.append(str(work / f"together-{len(paths)}.csv"))
+                out = stack.enter_context(open(paths[-1], "wb"))
+            out.write(f"{nonce},{head['file_rank']},,,".encode() + newline)
+            last = b""
+            for last in _chunks(held.held_in, head["rows_at"], length):
+                out.write(last)
+            if last and not last.endswith(b"\n"):
+                out.write(newline)
+        if out is not None:
+            out.write(end + newline)
+    return paths
+
+
+def _write_alone(batch: list[dict]) -> None:
+    """Write each zip member of the batch to its own file, for DuckDB to read the files one by one."""
+    for head in batch:
+        held: Candidate = head["held"]
+        target = Path(head["read_path"])
+        if held.held_in != target and not target.exists():
+            with open(target, "wb") as out:
+                for chunk in _chunks(held.held_in, held.offset, held.length):
+                    out.write(chunk)

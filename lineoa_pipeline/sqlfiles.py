@@ -24,9 +24,10 @@ def statements(name: str) -> tuple[str, ...]:
     return tuple(s.strip() for s in re.split(r";\s*\n", load_sql(name) + "\n") if _has_code(s))
 
 
-def run_script(conn: duckdb.DuckDBPyConnection, name: str) -> None:
-    for statement in statements(name):
-        conn.execute(statement)
+def run_script(conn: duckdb.DuckDBPyConnection, name: str, *params: list[Any]) -> None:
+    """Run the statements of `sql/<name>.sql` in order; `params[i]`, if given, are the i-th statement's."""
+    for index, statement in enumerate(statements(name)):
+        conn.execute(statement, params[index] if index < len(params) else None)
 
 
 def _has_code(chunk: str) -> bool:

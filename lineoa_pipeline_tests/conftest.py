@@ -86,11 +86,12 @@ class IngestDir:
         path.write_bytes(data)
         return path
 
-    def ingest(self, settings: Mapping[str, Any] | None = None) -> StageReport:
-        """Take in whatever is new in the inbox and rewrite every month of `messages` with `settings`."""
+    def ingest(self, settings: Mapping[str, Any] | None = None, together: bool = True) -> StageReport:
+        """Take in whatever is new in the inbox and rewrite every month of `messages` with `settings`;
+        `together=False` has DuckDB read each file on its own (the reference for reading files together)."""
         with write_connection(self.data_dir) as conn:
             archive_inbox(conn, self.data_dir, log=_quiet)
-            report = stage_pending(conn, self.data_dir, log=_quiet)
+            report = stage_pending(conn, self.data_dir, log=_quiet, together=together)
             sync_settings(conn, parse_settings(dict(settings or {})))
             write_months(conn, *ALL_MONTHS)
         return report

@@ -222,14 +222,21 @@ ROUNDTRIP = {
 
 def check_roundtrip(shared: Warehouse, chat: list[ChatMessage], account: str, lang: str, zone: str) -> None:
     n = next(shared.counter)
-    account = f"{account} #{n}"  # every example its own account, so that examples never share a message
-    source = f"{n}/20200101_20291231_chat.csv"
-    data = render_export(account, chat, lang=lang, tz_offset=zone, downloaded_at=datetime(2030, 1, 1, 9, 0))
-    note(repr(data))
-    report = shared.ingest({source: data})
-    assert (report.files_loaded, report.files_quarantined, report.rejected) == (1, 0, 0)
-    assert (report.rows_read, report.messages_new, report.duplicates) == (len(chat), len(chat), 0)
-    assert shared.rows(stored(account)) == expected_rows(chat, zone, source)
+    # every example its own accounts, so that examples never share a message; two files in one run, so that
+    # they are read together (as one scan of their rows, each file after a marker row)
+    accounts = [f"{account} #{n}", f"{account} #{n} (2)"]
+    sources = [f"{n}/20200101_20291231_chat.csv", f"{n}/20200101_20291231_chat (2).csv"]
+    files = {
+        source: render_export(name, chat, lang=lang, tz_offset=zone, downloaded_at=datetime(2030, 1, 1, 9, 0))
+        for name, source in zip(accounts, sources, strict=True)
+    }
+    note(repr(files[sources[0]]))
+    report = shared.ingest(files)
+    assert (report.files_loaded, report.files_quarantined, report.rejected) == (2, 0, 0)
+    assert (report.files_read_together, report.rows_read) == (2, 2 * len(chat))
+    assert (report.messages_new, report.duplicates) == (2 * len(chat), 0)
+    for name, source in zip(accounts, sources, strict=True):
+        assert shared.rows(stored(name)) == expected_rows(chat, zone, source)
 
 
 @given(**ROUNDTRIP)

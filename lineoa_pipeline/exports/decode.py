@@ -106,3 +106,15 @@ def _downloaded_at(text: str, offset_minutes: int) -> datetime:
         return datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError as exc:
         raise NotAnExport(f"unreadable download time {text!r}") from exc
+
+
+def rows_start(head: bytes, length: int) -> tuple[int, bytes]:
+    """Where an export's rows begin in its bytes (after the metadata and header lines), from its first bytes
+    `head` (of `length` in all), and the line ending those lines use. A recognised export has its four lines
+    in the head, or is no longer than them (a chat with no messages, perhaps without a last line break)."""
+    end = -1
+    for _ in range(4):
+        end = head.find(b"\n", end + 1)
+        if end < 0:
+            return length, b"\r\n"
+    return end + 1, b"\r\n" if head[end - 1 : end] == b"\r" else b"\n"

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from lineoa_pipeline.exports.decode import HEAD_BYTES
+
 CHUNK = 1 << 20
 MAX_MEMBER_BYTES = 2 << 30  # no single chat export comes near 2 GiB
 MAX_ZIP_BYTES = 32 << 30  # everything one zip may inflate to
@@ -48,13 +50,17 @@ def is_zip(path: Path) -> bool:
 
 @dataclass(frozen=True)
 class Member:
-    """One file taken out of a zip: where its bytes now are, or why it could not be taken."""
+    """One file taken out of a zip: where its bytes now are (`bytes` of them from `offset` in `path`), its
+    first bytes and how many double quotes it holds; or why it could not be taken."""
 
     name: str
     path: Path | None
     sha256: str | None
     bytes: int
     problem: str | None = None
+    offset: int = 0
+    head: bytes = b""
+    quotes: int = 0
 
 
 class CorruptZip(ValueError):
@@ -75,15 +81,18 @@ def member_name(info: zipfile.ZipInfo) -> str:
 
 
 def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
-    """Stream each CSV member of a zip into `scratch` under a numbered name (a member's own name never
-    becomes a path), hashing as it goes and stopping any member that inflates past the limits."""
+    """Stream the CSV members of a zip one after another into one spool file in `scratch` (a member's own
+    name never becomes a path), hashing and counting quotes as it goes and stopping any member that inflates
+    past the limits. Each member keeps its first bytes, for recognising it; the spool is complete once the
+    iteration ends."""
     try:
         zf = zipfile.ZipFile(archive_path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise CorruptZip(f"corrupt zip: {exc}") from exc
+    spool = scratch / "members.spool"
     total = 0
-    with zf:
-        for index, info in enumerate(zf.infolist()):
+    with zf, open(spool, "wb") as out:
+        for info in zf.infolist():
             name = member_name(info)
             if info.is_dir():
                 continue
@@ -92,12 +101,13 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                 continue
             if not name.lower().endswith(".csv") or PurePosixPath(name).name.startswith("."):
                 continue
-            target = scratch / f"{index:06d}.csv"
+            offset = out.tell()
             digest = hashlib.sha256()
-            size = 0
+            size = quotes = 0
+            head = b""
             problem = None
             try:
-                with zf.open(info) as src, open(target, "wb") as out:
+                with zf.open(info) as src:
                     while chunk := src.read(CHUNK):
                         size += len(chunk)
                         total += len(chunk)
@@ -107,16 +117,20 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                             problem = f"inflates more than {MAX_RATIO}x (a zip bomb?)"
                         if problem:
                             break
+                        if len(head) < HEAD_BYTES:
+                            head += chunk[: HEAD_BYTES - len(head)]
                         digest.update(chunk)
+                        quotes += chunk.count(b'"')
                         out.write(chunk)
             except RuntimeError as exc:  # an encrypted member: zipfile asks for a password
                 problem = f"unreadable zip member: {exc}"
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
                 problem = f"corrupt zip member: {exc}"
             if problem:
-                target.unlink(missing_ok=True)
+                out.seek(offset)
+                out.truncate()
                 yield Member(name, None, None, size, problem)
                 if total > MAX_ZIP_BYTES:
                     raise CorruptZip(f"zip inflates past {MAX_ZIP_BYTES:,} bytes in total")
                 continue
-            yield Member(name, target, digest.hexdigest(), size)
+            yield Member(name, spool, digest.hexdigest(), size, offset=offset, head=head, quotes=quotes)

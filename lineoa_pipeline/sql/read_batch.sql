@@ -1,8 +1,8 @@
--- Read every CSV of one batch in a single scan. The dialect is given, never sniffed (the sniffer misreads
--- valid exports); strict mode stays on so that a file cut off inside a quote is reported, not half-read.
--- `?` is the list of files; their metadata rows and header (4 lines) are skipped and read in Python.
--- The table's rowid is the read order: file by file in the list's order, rows in file order.
-CREATE OR REPLACE TEMP TABLE batch_raw AS
+-- Read one export on its own (ingest._stage_batch: a file that did not read cleanly with others), for its
+-- rejected rows and their lines. The dialect is given, never sniffed (the sniffer misreads valid exports);
+-- strict mode stays on so that a file cut off inside a quote is reported, not half-read. `?` is the list of
+-- (one) file; its metadata rows and header (4 lines) are skipped here and read in Python.
+CREATE OR REPLACE TEMP TABLE batch_read AS
 SELECT filename AS read_path, st, sn, d, t, content
 FROM read_csv(
     ?,
@@ -11,3 +11,8 @@ FROM read_csv(
     strict_mode = true, filename = true, store_rejects = true,
     rejects_table = 'batch_rejects', rejects_scan = 'batch_scans', parallel = true
 );
+
+-- rn is the read order: file by file in the list's order, rows in file order.
+CREATE OR REPLACE TEMP TABLE batch_raw AS SELECT rowid AS rn, * FROM batch_read;
+
+DROP TABLE batch_read;

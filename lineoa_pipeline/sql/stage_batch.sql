@@ -1,5 +1,6 @@
--- Stage one batch of exports (temp tables batch_files and batch_raw, rejects from read_batch.sql) into
--- messages, source_files, rejected_rows and quarantined_files. Runs inside one transaction.
+-- Stage one batch of exports (temp tables batch_files and batch_raw, rejects from read_batch.sql or
+-- read_together.sql) into messages, source_files, rejected_rows and quarantined_files. Runs inside one
+-- transaction.
 
 -- A file with a structural error (unterminated quote, invalid UTF-8, ...) is quarantined whole.
 CREATE OR REPLACE TEMP TABLE batch_bad_files AS
@@ -35,23 +36,32 @@ CREATE OR REPLACE TEMP MACRO clean_field(v) AS
 -- A field written back as CSV (quoted when it holds a quote, comma or line break), for a rejected row's raw.
 CREATE OR REPLACE TEMP MACRO csv_field(v) AS
     CASE WHEN regexp_matches(coalesce(v, ''), '[",\r\n]') THEN '"' || replace(v, '"', '""') || '"' ELSE coalesce(v, '') END;
+-- A message's identity (INTERFACE.md): its n-th occurrence in one file of (account, chat, sender type as
+-- written, instant, content).
+CREATE OR REPLACE TEMP MACRO message_id(account, chat, st, sent_at, content, n) AS
+    md5(concat_ws(chr(31), account, chat, st, epoch_us(sent_at)::VARCHAR, content, n::VARCHAR));
 CREATE OR REPLACE TEMP MACRO newlines(v) AS length(coalesce(v, '')) - length(replace(coalesce(v, ''), chr(10), ''));
 
--- Typed rows, narrow (rn = read order); the raw fields stay in batch_raw for the rare rejected row.
+-- Typed rows with their identity (rn = read order); the raw fields stay in batch_raw for the rare rejected
+-- row. The id takes n = 1 here, as nearly every row is alone in its group; repeated groups are renumbered below.
 CREATE OR REPLACE TEMP TABLE batch_rows AS
 WITH raw AS (
-    SELECT rowid AS rn, read_path, st, sn, content,
+    SELECT rn, read_path, st, sn, content,
            try_strptime(trim(d) || ' ' || trim(t), '%Y/%m/%d %H:%M:%S') AS local_ts
     FROM batch_raw
     WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files)
+),
+typed AS (
+    SELECT b.rn, b.read_path, f.source_file, f.account_name, f.chat_name, b.st,
+           clean_field(b.sn) AS sender_name, clean_field(b.content) AS clean_content,
+           -- the instant: local time less the file's offset (plain arithmetic, no time-zone lookup per row)
+           make_timestamptz(epoch_us(b.local_ts) - f.utc_offset_minutes::BIGINT * 60000000) AS sent_at,
+           date_trunc('month', b.local_ts)::DATE AS month,
+           b.local_ts IS NULL OR b.st IS NULL OR b.st NOT IN ('User', 'Account') AS bad
+    FROM raw b JOIN batch_files f USING (read_path)
 )
-SELECT b.rn, b.read_path, f.account_name, f.chat_name, b.st,
-       clean_field(b.sn) AS sender_name, clean_field(b.content) AS clean_content,
-       -- the instant: local time less the file's offset (plain arithmetic, no time-zone lookup per row)
-       make_timestamptz(epoch_us(b.local_ts) - f.utc_offset_minutes::BIGINT * 60000000) AS sent_at,
-       date_trunc('month', b.local_ts)::DATE AS month,
-       b.local_ts IS NULL OR b.st IS NULL OR b.st NOT IN ('User', 'Account') AS bad
-FROM raw b JOIN batch_files f USING (read_path);
+SELECT *, CASE WHEN NOT bad THEN message_id(account_name, chat_name, st, sent_at, clean_content, 1) END AS message_id
+FROM typed;
 
 -- The physical line each rejected record starts on: 5 + the lines of every record before it, read or
 -- rejected. Only files with a rejected row need it. A rejected record sits just before the good row
@@ -63,7 +73,7 @@ WITH needed AS (
     SELECT read_path FROM batch_column_rejects
 ),
 good AS (
-    SELECT read_path, rowid AS rn, rowid - min(rowid) OVER (PARTITION BY read_path) + 1 AS ordinal,
+    SELECT read_path, rn, rn - min(rn) OVER (PARTITION BY read_path) + 1 AS ordinal,
            NULL::BIGINT AS record,
            1 + newlines(st) + newlines(sn) + newlines(d) + newlines(t) + newlines(content) AS span
     FROM batch_raw
@@ -80,35 +90,35 @@ SELECT read_path, rn, record,
                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS line
 FROM (SELECT * FROM good UNION ALL SELECT * FROM rejected);
 
--- Identity: n numbers the rows of one file that share sender type, instant and content, in file order.
--- Nearly every row is alone in its group (n = 1): only the groups an aggregate finds repeated are numbered
--- by a window (keyed by one hash of the fields, not the strings, so that the grouping stays cheap).
-CREATE OR REPLACE TEMP TABLE batch_ids AS
-WITH keyed AS (
-    SELECT rn, account_name, chat_name, st, sent_at, clean_content, hash(read_path, st, sent_at, clean_content) AS k
-    FROM batch_rows
-    WHERE NOT bad
-),
-numbered AS (
-    SELECT rn, row_number() OVER (PARTITION BY k ORDER BY rn) AS n
-    FROM keyed
-    WHERE k IN (SELECT k FROM keyed GROUP BY k HAVING count(*) > 1)
-)
-SELECT rn,
-       md5(concat_ws(chr(31), account_name, chat_name, st, epoch_us(sent_at)::VARCHAR, clean_content,
-           coalesce(n, 1)::VARCHAR)) AS message_id
-FROM keyed LEFT JOIN numbered USING (rn);
+-- Identity: n numbers the rows of one file that share sender type, instant and content, in file order. Only
+-- the groups an aggregate finds repeated (keyed by one hash, so that the grouping stays cheap; the window then
+-- partitions by the fields themselves) are numbered, and their rows after the first take their own ids.
+CREATE OR REPLACE TEMP TABLE batch_repeats AS
+WITH keyed AS (SELECT rn, read_path, message_id, hash(read_path, message_id) AS k FROM batch_rows WHERE NOT bad)
+SELECT rn, row_number() OVER (PARTITION BY read_path, message_id ORDER BY rn) AS n
+FROM keyed
+WHERE k IN (SELECT k FROM keyed GROUP BY k HAVING count(*) > 1);
+
+UPDATE batch_rows r
+SET message_id = message_id(r.account_name, r.chat_name, r.st, r.sent_at, r.clean_content, p.n)
+FROM batch_repeats p
+WHERE p.rn = r.rn AND p.n > 1;
 
 -- What an earlier batch or run already staged (most of a weekly backup): probe with this batch's ids.
 CREATE OR REPLACE TEMP TABLE batch_existing AS
-SELECT message_id FROM messages WHERE message_id IN (SELECT message_id FROM batch_ids);
+SELECT message_id FROM messages WHERE message_id IN (SELECT message_id FROM batch_rows WHERE NOT bad);
 
 -- The first file (in download order, then path: the read order rn) to hold a message stores it. Within a
 -- file the occurrence number keeps ids apart, so a message twice in one batch is in two of its files.
+-- ordinal numbers them in read order (a narrow sort: cheap).
 CREATE OR REPLACE TEMP TABLE batch_new AS
-WITH fresh AS (SELECT * FROM batch_ids WHERE message_id NOT IN (SELECT message_id FROM batch_existing)),
+WITH fresh AS (
+    SELECT rn, message_id FROM batch_rows
+    WHERE NOT bad AND message_id NOT IN (SELECT message_id FROM batch_existing)
+),
 repeats AS (SELECT message_id, min(rn) AS first_rn FROM fresh GROUP BY message_id HAVING count(*) > 1)
-SELECT f.rn, f.message_id FROM fresh f LEFT JOIN repeats r USING (message_id)
+SELECT f.rn, row_number() OVER (ORDER BY f.rn) AS ordinal
+FROM fresh f LEFT JOIN repeats r USING (message_id)
 WHERE r.first_rn IS NULL OR r.first_rn = f.rn;
 
 -- Staged before this batch: export_seq up to here; this batch's new messages follow, in read order, with
@@ -118,10 +128,10 @@ CREATE OR REPLACE TEMP TABLE batch_base AS SELECT coalesce(max(export_seq), 0) A
 -- Stored once, as written: User as user, Account as staff, text, one_to_one; writing the month's partition
 -- (write_months.sql) then classifies them from the settings.
 INSERT INTO messages
-SELECT n.message_id, r.account_name, r.chat_name, 'one_to_one', CASE r.st WHEN 'User' THEN 'user' ELSE 'staff' END,
-       r.sender_name, r.sent_at, r.month, 'text', r.clean_content, f.source_file,
-       (SELECT seq FROM batch_base) + row_number() OVER (ORDER BY r.rn)
-FROM batch_new n JOIN batch_rows r USING (rn) JOIN batch_files f USING (read_path);
+SELECT r.message_id, r.account_name, r.chat_name, 'one_to_one', CASE r.st WHEN 'User' THEN 'user' ELSE 'staff' END,
+       r.sender_name, r.sent_at, r.month, 'text', r.clean_content, r.source_file,
+       (SELECT seq FROM batch_base) + n.ordinal
+FROM batch_new n JOIN batch_rows r USING (rn);
 
 INSERT INTO rejected_rows
 SELECT f.source_file, l.line,
@@ -131,7 +141,7 @@ SELECT f.source_file, l.line,
            ELSE 'bad or empty date/time "' || coalesce(b.d, '') || ' ' || coalesce(b.t, '') || '"'
        END
 FROM batch_rows r
-JOIN batch_raw b ON b.rowid = r.rn
+JOIN batch_raw b ON b.rn = r.rn
 JOIN batch_lines l ON l.rn = r.rn
 JOIN batch_files f ON f.read_path = r.read_path
 WHERE r.bad
@@ -171,7 +181,7 @@ WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
 -- Months to (re)write: those with new messages, and every month of a chat staged before that has just
 -- become a group (a chat new in this batch has all its months among the first kind).
 INSERT INTO _pending_months
-WITH new_rows AS (SELECT n.message_id, r.* FROM batch_new n JOIN batch_rows r USING (rn))
+WITH new_rows AS (SELECT r.* FROM batch_new n JOIN batch_rows r USING (rn))
 SELECT DISTINCT month FROM new_rows
 UNION
 SELECT DISTINCT s.month

@@ -1,0 +1,31 @@
+-- Read one batch's rows from the few CSVs ingest._write_together wrote: every file's rows, each file after a
+-- marker row `<nonce>,<file_rank>,,,`, each CSV closed by `<nonce>,end,,,`. Same dialect as read_batch.sql, no
+-- lines to skip. `?`: the CSVs, then the nonce. Python then checks that nothing was rejected and that every
+-- marker is there, once.
+CREATE OR REPLACE TEMP TABLE batch_read AS
+SELECT st, sn, d, t, content
+FROM read_csv(
+    ?,
+    columns = {'st': 'VARCHAR', 'sn': 'VARCHAR', 'd': 'VARCHAR', 't': 'VARCHAR', 'content': 'VARCHAR'},
+    header = false, delim = ',', quote = '"', escape = '"', auto_detect = false,
+    strict_mode = true, store_rejects = true,
+    rejects_table = 'batch_rejects', rejects_scan = 'batch_scans', parallel = true
+);
+
+-- The markers: `file_rank` a file's, or `end` at the end of a CSV.
+CREATE OR REPLACE TEMP TABLE batch_markers AS
+SELECT rowid AS marker_rn, sn AS file_rank FROM batch_read WHERE st = ?;
+
+-- Each row belongs to the file of the marker before it; rn is the read order, as in read_batch.sql. (A window,
+-- not an ASOF join: DuckDB 1.5's ASOF join over a table made in the open transaction takes minutes.)
+CREATE OR REPLACE TEMP TABLE batch_raw AS
+WITH marked AS (
+    SELECT r.rowid AS rn, r.*,
+           last_value(m.file_rank IGNORE NULLS) OVER (ORDER BY r.rowid ROWS UNBOUNDED PRECEDING) AS file_rank
+    FROM batch_read r LEFT JOIN batch_markers m ON m.marker_rn = r.rowid
+)
+SELECT m.rn, f.read_path, m.st, m.sn, m.d, m.t, m.content
+FROM marked m JOIN batch_files f ON f.file_rank::VARCHAR = m.file_rank
+WHERE m.rn NOT IN (SELECT marker_rn FROM batch_markers);
+
+DROP TABLE batch_read;
