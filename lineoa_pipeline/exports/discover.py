@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from lineoa_pipeline.exports.decode import HEAD_BYTES
+from lineoa_pipeline.exports.decode import HEAD_BYTES, rows_start
 
 CHUNK = 1 << 20
 MAX_MEMBER_BYTES = 2 << 30  # no single chat export comes near 2 GiB
@@ -51,7 +51,7 @@ def is_zip(path: Path) -> bool:
 @dataclass(frozen=True)
 class Member:
     """One file taken out of a zip: where its bytes now are (`bytes` of them from `offset` in `path`), its
-    first bytes and how many double quotes it holds; or why it could not be taken."""
+    metadata and header lines and how many double quotes it holds; or why it could not be taken."""
 
     name: str
     path: Path | None
@@ -83,8 +83,8 @@ def member_name(info: zipfile.ZipInfo) -> str:
 def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
     """Stream the CSV members of a zip one after another into one spool file in `scratch` (a member's own
     name never becomes a path), hashing and counting quotes as it goes and stopping any member that inflates
-    past the limits. Each member keeps its first bytes, for recognising it; the spool is complete once the
-    iteration ends."""
+    past the limits. Each member keeps its metadata and header lines, for recognising it; the spool is
+    complete once the iteration ends."""
     try:
         zf = zipfile.ZipFile(archive_path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
@@ -133,4 +133,5 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                 if total > MAX_ZIP_BYTES:
                     raise CorruptZip(f"zip inflates past {MAX_ZIP_BYTES:,} bytes in total")
                 continue
+            head = head[: rows_start(head, len(head))[0]]  # its metadata and header: memory stays small
             yield Member(name, spool, digest.hexdigest(), size, offset=offset, head=head, quotes=quotes)
