@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from lineoa_pipeline.exports.decode import NotAnExport, read_head
+from lineoa_pipeline.exports.decode import HEAD_BYTES, NotAnExport, read_head
 from lineoa_pipeline.exports.discover import extract_members, member_name, walk_inbox
 from lineoa_pipeline.exports.formats import LANGUAGES, NAME_BRACKETS
 from lineoa_pipeline.exports.names import chat_name_from_path, name_key
@@ -197,6 +197,23 @@ def test_zip_member_names_in_cp932_without_the_utf8_flag_are_read_as_japanese(tm
     members = list(extract_members(path, scratch))
     assert [(m.name, m.problem) for m in members] == [("00001_山田花子.csv", None)]
     assert members[0].path is not None and members[0].path.parent == scratch
+
+
+def test_a_zip_member_is_spooled_whole_and_keeps_only_its_head_lines_in_memory(tmp_path: Path) -> None:
+    rows = [ChatMessage("User", "x", datetime(2026, 3, 2, 8, 0, i % 60), f'row {i}, "quoted"') for i in range(2000)]
+    data = render_export("A", rows, downloaded_at=DOWNLOADED)
+    path = tmp_path / "bulk.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("00001_a.csv", data)
+        archive.writestr("00002_b.csv", data[:-2])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    first, second = extract_members(path, scratch)
+    assert len(data) > HEAD_BYTES  # the head kept is the four lines, not the first 64 KiB
+    assert first.head == second.head == b"".join(data.splitlines(keepends=True)[:4])
+    assert (first.quotes, first.bytes, second.offset) == (data.count(b'"'), len(data), len(data))
+    assert first.path == second.path and first.path is not None
+    assert first.path.read_bytes() == data + data[:-2]
 
 
 def test_a_chat_message_renders_in_the_export_format() -> None:
