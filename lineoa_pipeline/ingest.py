@@ -348,7 +348,7 @@ def _check_and_transcode(c: Candidate, transcoded: Path) -> tuple[ExportHead, Ca
     however big the file: a legacy code page is transcoded into `transcoded`, and the quotes are counted on
     the way (a zip member's were counted as it was extracted)."""
     first = c.head if c.head is not None else next(_chunks(c.held_in, c.offset, min(c.length, HEAD_BYTES)), b"")
-    head = read_head(first)
+    head = read_head(first[: rows_start(first, len(first))[0]])
     quotes = c.quotes
     if head.needs_transcoding:
         quotes = _transcode(_chunks(c.held_in, c.offset, c.length), head.encoding, transcoded)

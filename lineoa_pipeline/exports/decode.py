@@ -7,6 +7,7 @@ import io
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 
 from lineoa_pipeline.exports.formats import CANDIDATE_ENCODINGS, INJECTION_LEADS, LANGUAGES, ExportLanguage
 
@@ -35,8 +36,10 @@ class ExportHead:
         return self.encoding != "utf-8"
 
 
+@lru_cache(maxsize=256)
 def read_head(head: bytes) -> ExportHead:
-    """Recognise an export from its first bytes (at least the four lines of metadata and header)."""
+    """Recognise an export from its first bytes (at least the four lines of metadata and header). Cached: the
+    members of one bulk backup share their head lines, and tens of thousands of them are read at once."""
     if not head:
         raise NotAnExport("empty file")
     if head.startswith(BOM):
