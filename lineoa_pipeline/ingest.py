@@ -6,10 +6,10 @@ Pure domain code: a DuckDB connection in, counts out. Dagster assets and `lineoa
 from __future__ import annotations
 
 import codecs
+import hashlib
 import os
 import secrets
 import shutil
-import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack
@@ -199,7 +199,6 @@ def stage_pending(
     if not pending:  # still say which months are stale: a run killed after staging left them unwritten
         report.months = _pending_months(conn)
         return report
-    shutil.rmtree(data_dir.work, ignore_errors=True)  # what a killed run left
     work = _scratch(data_dir, sum(bytes_ for _, _, zipped, bytes_ in pending if zipped))
     try:
         seen = {
@@ -240,14 +239,29 @@ def _pending_months(conn: duckdb.DuckDBPyConnection) -> list[date]:
 
 def _scratch(data_dir: DataDir, zipped_bytes: int) -> Path:
     """Where zip members are extracted for one run: a RAM-backed folder when there is room for them (tens of
-    thousands of small files cost a disk milliseconds each to create and delete), else the data directory."""
+    thousands of small files cost a disk milliseconds each to create and delete), else the data directory.
+    Each data directory has its own folder of each kind, removed first: a killed run leaves nothing behind
+    for long (one writer per data directory, so the name is never in use)."""
     shm = Path("/dev/shm")
+    on_disk, in_ram = scratch_folders(data_dir)
+    for folder in (on_disk, in_ram):
+        shutil.rmtree(folder, ignore_errors=True)
     room = shutil.disk_usage(shm).free if shm.is_dir() and os.access(shm, os.W_OK) else 0
     # a chat export deflates ~5-10x: leave room for 20x, and half of the space for everyone else
-    base = shm if zipped_bytes * 20 < room // 2 else data_dir.root
-    work = Path(tempfile.mkdtemp(prefix=".lineoa-work-", dir=base)) if base == shm else data_dir.work
-    work.mkdir(parents=True, exist_ok=True)
-    return work
+    if zipped_bytes * 20 < room // 2:
+        try:
+            in_ram.mkdir(mode=0o700)  # never one made by someone else: it was just removed
+            return in_ram
+        except FileExistsError:
+            pass
+    on_disk.mkdir(parents=True, exist_ok=True)
+    return on_disk
+
+
+def scratch_folders(data_dir: DataDir) -> tuple[Path, Path]:
+    """The data directory's scratch folders: on its disk, and in RAM (named after the data directory)."""
+    key = hashlib.sha256(str(data_dir.root.resolve()).encode()).hexdigest()[:16]
+    return data_dir.work, Path("/dev/shm") / f".lineoa-work-{key}"
 
 
 def _candidates(

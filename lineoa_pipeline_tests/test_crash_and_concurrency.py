@@ -24,7 +24,7 @@ import pytest
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import SCALE_SPAN_DAYS, SCALE_START, ChatMessage, render_export, write_scale_inbox
-from lineoa_pipeline.ingest import archive_inbox, stage_pending
+from lineoa_pipeline.ingest import archive_inbox, scratch_folders, stage_pending
 from lineoa_pipeline.pipeline import run_pipeline
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env, run_lineoa, snapshot_tables
@@ -195,6 +195,8 @@ def test_a_run_killed_at_any_point_then_run_again_equals_a_clean_run(tmp_path: P
         assert snapshot_tables(crashed) == expected, f"scenario {number}: {[p.name for p in points]}"
         half_copies = [*crashed.archive.glob(".*.tmp"), *crashed.root.glob(".*.tmp")]
         assert half_copies == [], f"scenario {number}: {half_copies}"
+        left = [folder for folder in scratch_folders(crashed) if folder.exists()]
+        assert left == [], f"scenario {number}: scratch left behind {left}"
         print(f"scenario {number}: equal to the clean run")
         shutil.rmtree(crashed.root)
 
@@ -218,6 +220,20 @@ def test_months_staged_by_a_run_killed_before_writing_them_are_written_by_the_ne
     shutil.copytree(pipeline_dir.inbox, alone.inbox)
     assert run_pipeline(alone).ok
     assert snapshot_tables(pipeline_dir) == snapshot_tables(alone)
+
+
+def test_the_scratch_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    small_inbox(data_dir.inbox)
+    for folder in scratch_folders(data_dir):  # what a run killed while extracting zip members leaves
+        (folder / "a-zip-sha").mkdir(parents=True)
+        (folder / "a-zip-sha" / "members.spool").write_bytes(b"x" * 1024)
+    with write_connection(data_dir) as conn:
+        archive_inbox(conn, data_dir, log=lambda _: None)
+        staged = stage_pending(conn, data_dir, log=lambda _: None)
+    assert staged.files_loaded > 40
+    assert [folder for folder in scratch_folders(data_dir) if folder.exists()] == []
 
 
 def small_inbox(inbox: Path) -> None:
