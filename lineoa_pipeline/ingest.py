@@ -325,11 +325,10 @@ def _read_heads(candidates: list[Candidate], work: Path) -> tuple[list[dict], li
     quarantined: list[tuple[str, str, str]] = []
     for index, c in enumerate(candidates):
         try:
-            head, utf8, first = _check_and_transcode(c, work / f"transcoded-{index}.csv")
+            head, utf8, (rows_at, newline) = _check_and_transcode(c, work / f"transcoded-{index}.csv")
         except NotAnExport as exc:
             quarantined.append((c.source_file, c.sha256, str(exc)))
             continue
-        rows_at, newline = rows_start(first, utf8.length)
         heads.append(
             {
                 "read_path": str(utf8.read_path),
@@ -351,30 +350,39 @@ def _read_heads(candidates: list[Candidate], work: Path) -> tuple[list[dict], li
 
 def _chunks(path: Path, offset: int, length: int) -> Iterator[bytes]:
     with open(path, "rb") as src:
-        src.seek(offset)
-        while length > 0 and (chunk := src.read(min(CHUNK, length))):
-            length -= len(chunk)
-            yield chunk
+        yield from _read_range(src, offset, length)
 
 
-def _check_and_transcode(c: Candidate, transcoded: Path) -> tuple[ExportHead, Candidate, bytes]:
-    """The export's head, the candidate as UTF-8 and its first bytes, streaming so that memory stays bounded
-    however big the file: a legacy code page is transcoded into `transcoded`, and the quotes are counted on
-    the way (a zip member's were counted as it was extracted)."""
-    first = c.head if c.head is not None else next(_chunks(c.held_in, c.offset, min(c.length, HEAD_BYTES)), b"")
-    head = read_head(first[: rows_start(first, len(first))[0]])
+def _read_range(src: BinaryIO, offset: int, length: int) -> Iterator[bytes]:
+    src.seek(offset)
+    while length > 0 and (chunk := src.read(min(CHUNK, length))):
+        length -= len(chunk)
+        yield chunk
+
+
+def _first_bytes(path: Path, offset: int, length: int) -> bytes:
+    return next(_chunks(path, offset, min(length, HEAD_BYTES)), b"")
+
+
+def _check_and_transcode(c: Candidate, transcoded: Path) -> tuple[ExportHead, Candidate, tuple[int, bytes]]:
+    """The export's head, the candidate as UTF-8, and where its rows begin in that (`rows_start`), streaming
+    so that memory stays bounded however big the file: a legacy code page is transcoded into `transcoded`, and
+    the quotes are counted on the way (a zip member's were counted as it was extracted)."""
+    first = c.head if c.head is not None else _first_bytes(c.held_in, c.offset, c.length)
+    rows = rows_start(first, c.length)
+    head = read_head(first[: rows[0]])
     quotes = c.quotes
     if head.needs_transcoding:
         quotes = _transcode(_chunks(c.held_in, c.offset, c.length), head.encoding, transcoded)
         size = transcoded.stat().st_size
         c = replace(c, read_path=transcoded, held_in=transcoded, offset=0, length=size)
-        first = next(_chunks(transcoded, 0, min(size, HEAD_BYTES)), b"")
+        rows = rows_start(_first_bytes(transcoded, 0, size), size)
     elif c.head is None:
         quotes = sum(chunk.count(b'"') for chunk in _chunks(c.held_in, c.offset, c.length))
     if quotes % 2:
         # DuckDB does not always report a quote left open at the end of one file of many.
         raise NotAnExport("a quoted field is never closed: the file is cut off (an interrupted download?)")
-    return head, c, first
+    return head, c, rows
 
 
 def _transcode(chunks: Iterable[bytes], encoding: str, target: Path) -> int:
@@ -521,6 +529,7 @@ def _write_together(batch: list[dict], work: Path, nonce: str) -> list[str]:
     with ExitStack() as stack:
         out: BinaryIO | None = None
         newline = b""
+        source: tuple[Path, BinaryIO] | None = None  # the members of one zip share their spool: open it once
         for head in batch:
             held: Candidate = head["held"]
             length = held.offset + held.length - head["rows_at"]
@@ -530,9 +539,13 @@ def _write_together(batch: list[dict], work: Path, nonce: str) -> list[str]:
                 newline = head["newline"]
                 paths.append(str(work / f"together-{len(paths)}.csv"))
                 out = stack.enter_context(open(paths[-1], "wb"))
+            if source is None or source[0] != held.held_in:
+                if source is not None:
+                    source[1].close()
+                source = (held.held_in, stack.enter_context(open(held.held_in, "rb")))
             out.write(f"{nonce},{head['file_rank']},,,".encode() + newline)
             last = b""
-            for last in _chunks(held.held_in, head["rows_at"], length):
+            for last in _read_range(source[1], head["rows_at"], length):
                 out.write(last)
             if last and not last.endswith(b"\n"):
                 out.write(newline)
