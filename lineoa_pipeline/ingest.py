@@ -196,6 +196,8 @@ def stage_pending(
     pending = conn.execute(
         "SELECT sha256, file_path, is_zip, bytes FROM _inputs WHERE staged_at IS NULL ORDER BY file_path"
     ).fetchall()
+    for folder in scratch_folders(data_dir):  # a killed run's, even when it got as far as marking all staged
+        shutil.rmtree(folder, ignore_errors=True)
     if not pending:  # still say which months are stale: a run killed after staging left them unwritten
         report.months = _pending_months(conn)
         return report
@@ -240,12 +242,10 @@ def _pending_months(conn: duckdb.DuckDBPyConnection) -> list[date]:
 def _scratch(data_dir: DataDir, zipped_bytes: int) -> Path:
     """Where zip members are extracted for one run: a RAM-backed folder when there is room for them (tens of
     thousands of small files cost a disk milliseconds each to create and delete), else the data directory.
-    Each data directory has its own folder of each kind, removed first: a killed run leaves nothing behind
-    for long (one writer per data directory, so the name is never in use)."""
+    Each data directory has its own folder of each kind, removed at the start of staging: a killed run leaves
+    nothing behind for long (one writer per data directory, so the name is never in use)."""
     shm = Path("/dev/shm")
     on_disk, in_ram = scratch_folders(data_dir)
-    for folder in (on_disk, in_ram):
-        shutil.rmtree(folder, ignore_errors=True)
     room = shutil.disk_usage(shm).free if shm.is_dir() and os.access(shm, os.W_OK) else 0
     # a chat export deflates ~5-10x: leave room for 20x, and half of the space for everyone else
     if zipped_bytes * 20 < room // 2:

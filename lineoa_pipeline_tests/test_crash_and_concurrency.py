@@ -226,14 +226,23 @@ def test_the_scratch_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) ->
     data_dir = DataDir(tmp_path / "data")
     data_dir.create()
     small_inbox(data_dir.inbox)
-    for folder in scratch_folders(data_dir):  # what a run killed while extracting zip members leaves
-        (folder / "a-zip-sha").mkdir(parents=True)
-        (folder / "a-zip-sha" / "members.spool").write_bytes(b"x" * 1024)
+    leave_scratch(data_dir)  # what a run killed while extracting zip members leaves
     with write_connection(data_dir) as conn:
         archive_inbox(conn, data_dir, log=lambda _: None)
         staged = stage_pending(conn, data_dir, log=lambda _: None)
-    assert staged.files_loaded > 40
+        assert staged.files_loaded > 40
+        assert [folder for folder in scratch_folders(data_dir) if folder.exists()] == []
+        # killed after marking every input staged, before removing its scratch: the next run has nothing to stage
+        leave_scratch(data_dir)
+        again = stage_pending(conn, data_dir, log=lambda _: None)
+    assert again.files_loaded == 0
     assert [folder for folder in scratch_folders(data_dir) if folder.exists()] == []
+
+
+def leave_scratch(data_dir: DataDir) -> None:
+    for folder in scratch_folders(data_dir):
+        (folder / "a-zip-sha").mkdir(parents=True)
+        (folder / "a-zip-sha" / "members.spool").write_bytes(b"x" * 1024)
 
 
 def small_inbox(inbox: Path) -> None:
