@@ -229,10 +229,20 @@ def stage_pending(
             "UPDATE _inputs SET staged_at = now() WHERE sha256 IN (SELECT unnest(?))",
             [[p[0] for p in pending]],
         )
+        _drop_batch_tables(conn)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     report.months = _pending_months(conn)
     return report
+
+
+def _drop_batch_tables(conn: duckdb.DuckDBPyConnection) -> None:
+    """Free the last batch's temp tables (the months are written next, on the same connection)."""
+    names = conn.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'batch_')"
+    ).fetchall()
+    for (name,) in names:
+        conn.execute(f'DROP TABLE "{name}"')
 
 
 def _pending_months(conn: duckdb.DuckDBPyConnection) -> list[date]:
@@ -427,7 +437,7 @@ def _stage_batch(
     it, so a batch is never read file by file in one scan.) `together=False` reads every file on its own."""
     if together:
         try:
-            if _stage_in_transaction(conn, batch, report, work, "together"):
+            if _stage_read(conn, batch, report, work, "together"):
                 return
         except duckdb.Error as exc:
             log(f"{len(batch):,} files did not read together ({exc})")
@@ -438,7 +448,7 @@ def _stage_batch(
     for head in batch:
         try:
             # after a failed read together, a clean read alone means that one of the two lost an error
-            if _stage_in_transaction(conn, [head], report, work, "alone, with errors" if together else "alone"):
+            if _stage_read(conn, [head], report, work, "alone, with errors" if together else "alone"):
                 continue
             reason = "read differently on two passes (a parser error was lost): not loaded rather than half-loaded"
         except duckdb.Error as exc:  # the scan itself failed on this file: quarantine it with DuckDB's words
@@ -450,28 +460,28 @@ def _stage_batch(
         log(f"quarantined {head['source_file']}: {reason}")
 
 
-def _stage_in_transaction(
-    conn: duckdb.DuckDBPyConnection, batch: list[dict], report: StageReport, work: Path, read: str
-) -> bool:
-    """Stage one batch in one transaction, `read` "together" (its files' rows read as one), or "alone" (its one
-    file read on its own), or "alone, with errors". False, and nothing done, when the read does not hold up:
+def _stage_read(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: StageReport, work: Path, read: str) -> bool:
+    """Stage one batch, `read` "together" (its files' rows read as one), or "alone" (its one file read on its
+    own), or "alone, with errors". Its rows are read and typed into temp tables first, outside any
+    transaction (DuckDB scans a table made inside the open transaction on one thread, several times
+    slower), then stored in one transaction. False, and nothing stored, when the read does not hold up:
     together, a row rejected or a marker missing; alone with errors, none found."""
+    run_script(conn, "batch_files")
+    insert_rows(conn, "batch_files", [tuple(h[c] for c in FILE_COLUMNS) for h in batch])
+    conn.execute("DROP TABLE IF EXISTS batch_rejects")
+    conn.execute("DROP TABLE IF EXISTS batch_scans")
+    if read == "together":
+        held_up = _read_together(conn, batch, work)
+    else:
+        _write_alone(batch)
+        run_script(conn, "read_batch", [[h["read_path"] for h in batch]])
+        held_up = read == "alone" or (conn.execute("SELECT count(*) FROM batch_rejects").fetchone() or (0,))[0] > 0
+    if not held_up:
+        return False
+    run_script(conn, "stage_batch")
     conn.execute("BEGIN TRANSACTION")
     try:
-        run_script(conn, "batch_files")
-        insert_rows(conn, "batch_files", [tuple(h[c] for c in FILE_COLUMNS) for h in batch])
-        conn.execute("DROP TABLE IF EXISTS batch_rejects")
-        conn.execute("DROP TABLE IF EXISTS batch_scans")
-        if read == "together":
-            held_up = _read_together(conn, batch, work)
-        else:
-            _write_alone(batch)
-            run_script(conn, "read_batch", [[h["read_path"] for h in batch]])
-            held_up = read == "alone" or (conn.execute("SELECT count(*) FROM batch_rejects").fetchone() or (0,))[0] > 0
-        if not held_up:
-            conn.execute("ROLLBACK")
-            return False
-        run_script(conn, "stage_batch")
+        run_script(conn, "store_batch")
         counts = conn.execute(
             """SELECT (SELECT count(*) FROM batch_bad_files), coalesce(sum(rows_read), 0),
                       coalesce(sum(messages_new), 0), coalesce(sum(duplicates), 0), coalesce(sum(rejected), 0)

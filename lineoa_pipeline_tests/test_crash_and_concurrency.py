@@ -154,7 +154,7 @@ KILL_POINTS = [
     KillPoint("3 s after the start", lambda _, __: True, 3.0),
     KillPoint("mid-archive: 200 files copied", archive_holds(200)),
     KillPoint("inputs recorded, nothing staged", said("new inputs")),
-    KillPoint("mid-staging: its transaction open", said("new inputs"), 0.5),
+    KillPoint("mid-staging: a batch being typed or stored", said("new inputs"), 0.5),
     KillPoint("staging committed, inputs maybe not marked staged", said("staged ")),
     KillPoint("months written, no snapshot yet", said("messages: wrote")),
 ]
