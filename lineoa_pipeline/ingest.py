@@ -25,7 +25,7 @@ from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.decode import HEAD_BYTES, ExportHead, NotAnExport, read_head, rows_start
 from lineoa_pipeline.exports.discover import CorruptZip, InboxFile, extract_members, is_zip, walk_inbox
 from lineoa_pipeline.exports.names import chat_name_from_path
-from lineoa_pipeline.sqlfiles import insert_rows, run_script
+from lineoa_pipeline.sqlfiles import insert_rows, run_script, transaction
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
@@ -142,8 +142,7 @@ def _record_archived(
         inputs.setdefault(sha, (sha, found.relative, size, is_zip(archive.path_of(sha))))
         names[sha] += named
     # One transaction: a run killed in between must not leave a file known but never an input.
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         columns = list(zip(*inputs.values(), strict=True))
         inserted = conn.execute(
             """INSERT OR IGNORE INTO _inputs
@@ -155,10 +154,6 @@ def _record_archived(
         insert_rows(
             conn, "_inbox_files", [(found.relative, found.bytes, found.mtime_ns, sha) for found, sha, _, _ in group]
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     report.new_inputs += len(inserted)
     # every new name of bytes already taken in is a copy: the first name of a new input is not
     new = {sha for sha, _ in inserted}
@@ -479,8 +474,7 @@ def _stage_read(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: Stag
     if not held_up:
         return False
     run_script(conn, "stage_batch")
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         run_script(conn, "store_batch")
         counts = conn.execute(
             """SELECT (SELECT count(*) FROM batch_bad_files), coalesce(sum(rows_read), 0),
@@ -488,10 +482,6 @@ def _stage_read(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: Stag
                FROM source_files WHERE file_path IN (SELECT source_file FROM batch_files)
                  AND sha256 IN (SELECT sha256 FROM batch_files)"""
         ).fetchone()
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     assert counts is not None
     bad, rows, new, dups, rejected = counts
     report.files_quarantined += bad

@@ -9,7 +9,7 @@ import duckdb
 
 from lineoa_pipeline.exports.names import name_key
 from lineoa_pipeline.settings import Settings
-from lineoa_pipeline.sqlfiles import insert_rows, run_script, statements
+from lineoa_pipeline.sqlfiles import insert_rows, run_script, statements, transaction
 
 
 def sync_settings(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -63,16 +63,11 @@ class MonthsWritten(NamedTuple):
 def write_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> MonthsWritten:
     """Write the `messages` partitions from `first` to `last` (month starts): classify their rows by the
     current settings, in one transaction; only the rows whose class changes are written."""
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         classify, *bookkeeping = statements("write_months")
         changed = conn.execute(classify, {"first": first, "last": last}).fetchone()
         for statement in bookkeeping:
             conn.execute(statement, {"first": first, "last": last})
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     row = conn.execute("SELECT count(*) FROM messages WHERE month BETWEEN ? AND ?", [first, last]).fetchone()
     return MonthsWritten(row[0] if row else 0, changed[0] if changed else 0)
 

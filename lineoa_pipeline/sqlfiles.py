@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -28,6 +30,18 @@ def run_script(conn: duckdb.DuckDBPyConnection, name: str, *params: list[Any]) -
     """Run the statements of `sql/<name>.sql` in order; `params[i]`, if given, are the i-th statement's."""
     for index, statement in enumerate(statements(name)):
         conn.execute(statement, params[index] if index < len(params) else None)
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Everything written inside the block, committed together or (on any exception) not at all."""
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _has_code(chunk: str) -> bool:

@@ -14,7 +14,6 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -24,6 +23,7 @@ import duckdb
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.names import name_key
+from lineoa_pipeline.sqlfiles import insert_rows, transaction
 
 TAG_COLUMNS = ("account_name", "chat_name", "tag")
 MANIFEST_COLUMNS = ("account_name", "chat_name", "sent_at", "kind", "file", "sha256", "bytes")
@@ -119,9 +119,9 @@ def load_chat_tags(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
         read, bad = _read_rows(path, f"tags/{path.name}", TAG_COLUMNS)
         rows += [(*(r.values[c] for c in TAG_COLUMNS), name_key(r.values["chat_name"])) for r in read]
         rejects += bad
-    with _transaction(conn):
+    with transaction(conn):
         conn.execute(_TAG_ROWS)
-        _insert(conn, "tag_rows (account_name, chat_name, tag, name_key)", rows)
+        insert_rows(conn, "tag_rows (account_name, chat_name, tag, name_key)", rows)
         for statement in _CHAT_KEYS:
             conn.execute(statement)
         unmatched = _count(
@@ -167,9 +167,9 @@ def load_media_files(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict
             rows.append(
                 (account, chat, name_key(chat), sent_at, kind, file, sha256, size, verification, source, row.line)
             )
-    with _transaction(conn):
+    with transaction(conn):
         conn.execute(_MEDIA_ROWS)
-        _insert(conn, "media_rows", rows)
+        insert_rows(conn, "media_rows", rows)
         for statement in _CHAT_KEYS:
             conn.execute(statement)
         conn.execute("DELETE FROM media_files")
@@ -291,24 +291,6 @@ def _verify(path: Path, sha256: str, size: int, hashes: dict[str, str]) -> str:
     return "ok" if hashes[real] == sha256 else "checksum_mismatch"
 
 
-@contextmanager
-def _transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    conn.execute("BEGIN TRANSACTION")
-    try:
-        yield
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-
-
-def _insert(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple[Any, ...]]) -> None:
-    """Insert many rows in one statement: one list parameter per column, unnested together."""
-    if rows:
-        columns = [list(c) for c in zip(*rows, strict=True)]
-        conn.execute(f"INSERT INTO {table} SELECT {', '.join('unnest(?)' for _ in columns)}", columns)
-
-
 def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
     row = conn.execute(sql).fetchone()
     return row[0] if row else 0
@@ -316,4 +298,4 @@ def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 def _replace_rejects(conn: duckdb.DuckDBPyConnection, prefix: str, rejects: list[Reject]) -> None:
     conn.execute(_DELETE_REJECTS, {"prefix": prefix})
-    _insert(conn, "rejected_rows", rejects)
+    insert_rows(conn, "rejected_rows", rejects)

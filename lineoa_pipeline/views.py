@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from lineoa_pipeline.sqlfiles import run_script
+from lineoa_pipeline.sqlfiles import run_script, transaction
 
 # Dependency order: the others read response_times.
 VIEWS = ("response_times", "monthly_response_stats", "staff_response_stats", "tag_counts")
@@ -16,8 +16,7 @@ def create_views(conn: duckdb.DuckDBPyConnection) -> None:
     Run it after every change to `messages` or the settings (a run: once, before publishing the snapshot).
     The settings tables start empty (the defaults) if `sync_settings` has never run.
     """
-    conn.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(conn):
         has_settings = conn.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name = '_cfg_accounts'"
         ).fetchone()
@@ -25,7 +24,3 @@ def create_views(conn: duckdb.DuckDBPyConnection) -> None:
             run_script(conn, "settings_tables")
         for view in VIEWS:
             run_script(conn, f"views/{view}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
