@@ -19,8 +19,7 @@ SELECT rowid AS marker_rn, sn AS file_rank, lead(rowid) OVER (ORDER BY rowid) AS
 FROM batch_read WHERE st = ?;
 
 -- Each row belongs to the file of the marker before it; rn is the read order, as in read_batch.sql. The row
--- numbers of each file's span, joined on: cheaper than a window over every row (and DuckDB 1.5's ASOF join
--- over a table made in the open transaction takes minutes).
+-- numbers of each file's span are joined on: cheaper than a window over every row.
 CREATE OR REPLACE TEMP TABLE batch_raw AS
 WITH owners AS (
     SELECT unnest(range(m.marker_rn + 1, m.next_rn)) AS rn, f.read_path
