@@ -180,25 +180,33 @@ def _repository(server: DagsterDev) -> dict[str, Any]:
 
 def _stop_automation(server: DagsterDev) -> None:
     """Stop every sensor and schedule (as a user would in the UI), then wait for what they already started,
-    so that the runs measured below are the only ones."""
-    repository = _repository(server)
-    for sensor in repository["sensors"]:
-        if sensor["sensorState"]["status"] == "RUNNING":
+    so that the runs measured below are the only ones. A stop sent while the daemon records a sensor's first
+    state can be lost (both insert it; one fails), so stop again until all say so, as a user would."""
+    deadline = time.monotonic() + 60
+    while True:
+        repository = _repository(server)
+        running = _not_stopped(repository["sensors"], "sensorState")
+        scheduled = _not_stopped(repository["schedules"], "scheduleState")
+        if not running and not scheduled:
+            break
+        assert time.monotonic() < deadline, f"still running: {running} {scheduled}"
+        for state in running.values():
             server.query(
                 """mutation ($id: String!) { stopSensor(id: $id) { __typename ... on PythonError { message } } }""",
-                {"id": sensor["sensorState"]["id"]},
+                {"id": state["id"]},
             )
-    for schedule in repository["schedules"]:
-        if schedule["scheduleState"]["status"] == "RUNNING":
+        for state in scheduled.values():
             server.query(
                 """mutation ($id: String!) { stopRunningSchedule(id: $id) {
                      __typename ... on PythonError { message } } }""",
-                {"id": schedule["scheduleState"]["id"]},
+                {"id": state["id"]},
             )
-    stopped = _repository(server)
-    assert all(s["sensorState"]["status"] == "STOPPED" for s in stopped["sensors"]), stopped["sensors"]
-    assert all(s["scheduleState"]["status"] == "STOPPED" for s in stopped["schedules"]), stopped["schedules"]
+        time.sleep(0.5)
     _wait_no_unfinished_runs(server)
+
+
+def _not_stopped(instigators: list[dict[str, Any]], state: str) -> dict[str, dict[str, str]]:
+    return {i["name"]: i[state] for i in instigators if i[state]["status"] != "STOPPED"}
 
 
 def _wait_no_unfinished_runs(server: DagsterDev) -> None:
