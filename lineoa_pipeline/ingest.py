@@ -232,7 +232,8 @@ def stage_pending(
 
 
 def _drop_batch_tables(conn: duckdb.DuckDBPyConnection) -> None:
-    """Free the last batch's temp tables (the months are written next, on the same connection)."""
+    """Drop every batch's temp tables: before each read, and after the last batch, to free their memory (the
+    months are written next, on the same connection)."""
     names = conn.execute(
         "SELECT table_name FROM duckdb_tables() WHERE temporary AND starts_with(table_name, 'batch_')"
     ).fetchall()
@@ -461,10 +462,9 @@ def _stage_read(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: Stag
     transaction (DuckDB scans a table made inside the open transaction on one thread, several times
     slower), then stored in one transaction. False, and nothing stored, when the read does not hold up:
     together, a row rejected or a marker missing; alone with errors, none found."""
+    _drop_batch_tables(conn)  # nothing of an earlier read (the rejects tables above all) is read as this one's
     run_script(conn, "batch_files")
     insert_rows(conn, "batch_files", [tuple(h[c] for c in FILE_COLUMNS) for h in batch])
-    conn.execute("DROP TABLE IF EXISTS batch_rejects")
-    conn.execute("DROP TABLE IF EXISTS batch_scans")
     if read == "together":
         held_up = _read_together(conn, batch, work)
     else:
