@@ -29,7 +29,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import lineoa_pipeline
-from lineoa_pipeline.exports.render import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
+from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = Path(lineoa_pipeline.__file__).resolve().parent.parent  # another checkout when given by PYTHONPATH
@@ -54,9 +54,9 @@ UNZIP = "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2
 BACKFILL = """
 from lineoa_pipeline.definitions import defs
 from lineoa_pipeline.defs.partitions import monthly_partitions, range_tags
-from lineoa_pipeline.pipeline import QUIET
+from lineoa_pipeline.runner import INFO_LOGS
 keys = monthly_partitions.get_partition_keys()
-result = defs().resolve_job_def("months_job").execute_in_process(run_config=QUIET, tags=range_tags(keys))
+result = defs().resolve_job_def("months_job").execute_in_process(run_config=INFO_LOGS, tags=range_tags(keys))
 print(f"{'done' if result.success else 'FAILED'}: months {keys[0][:7]} .. {keys[-1][:7]} ({len(keys)})")
 """
 

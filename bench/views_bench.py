@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from lineoa_pipeline.normalise import sync_settings
+from lineoa_pipeline.classify import sync_settings
 from lineoa_pipeline.settings import parse_settings
 from lineoa_pipeline.sqlfiles import run_script
 from lineoa_pipeline.views import VIEWS, create_views

@@ -54,7 +54,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         write_demo_data(data_dir.root)
         print(f"demo data written to {data_dir.root}")
-    from lineoa_pipeline.pipeline import rebuild_warehouse, run_pipeline
+    from lineoa_pipeline.runner import rebuild_warehouse, run_pipeline
 
     started = time.monotonic()
     summary = rebuild_warehouse(data_dir) if args.command == "rebuild" else run_pipeline(data_dir)

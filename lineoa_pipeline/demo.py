@@ -14,14 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from lineoa_pipeline.exports.render import (
-    PHRASES,
-    ChatMessage,
-    export_file_name,
-    render_export,
-    simulate_chat,
-    write_bulk_zip,
-)
+from lineoa_pipeline.exports.render import ChatMessage, export_file_name, render_export, write_bulk_zip
+from lineoa_pipeline.synthetic.conversations import PHRASES, simulate_chat
 
 DENTAL = "みどり歯科クリニック"
 YOGA = "Bayside Yoga"

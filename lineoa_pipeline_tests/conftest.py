@@ -15,9 +15,9 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
 
+from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.ingest import StageReport, archive_inbox, stage_pending
-from lineoa_pipeline.normalise import sync_settings, write_months
 from lineoa_pipeline.settings import parse_settings
 from lineoa_pipeline.warehouse import write_connection
 

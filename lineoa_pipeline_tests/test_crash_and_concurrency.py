@@ -23,9 +23,10 @@ import duckdb
 import pytest
 
 from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.exports.render import SCALE_SPAN_DAYS, SCALE_START, ChatMessage, render_export, write_scale_inbox
+from lineoa_pipeline.exports.render import ChatMessage, render_export
 from lineoa_pipeline.ingest import archive_inbox, scratch_folders, stage_pending
-from lineoa_pipeline.pipeline import run_pipeline
+from lineoa_pipeline.runner import run_pipeline
+from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env, run_lineoa, snapshot_tables
 

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from lineoa_pipeline.demo import write_demo_data
-from lineoa_pipeline.exports.render import write_scale_inbox
+from lineoa_pipeline.synthetic.scale import write_scale_inbox
 from lineoa_pipeline.warehouse import connect
 from lineoa_pipeline_tests.processes import free_port, stop_group
 

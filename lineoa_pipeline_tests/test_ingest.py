@@ -19,6 +19,7 @@ import pytest
 
 from lineoa_pipeline import cli
 from lineoa_pipeline.archive import Archive
+from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.definitions import defs
 from lineoa_pipeline.defs.ingest.assets import messages as messages_asset
@@ -27,10 +28,10 @@ from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.exports.discover import member_name
 from lineoa_pipeline.exports.formats import LANGUAGES, PLACEHOLDERS
 from lineoa_pipeline.exports.names import chat_name_from_path
-from lineoa_pipeline.exports.render import PHRASES, ChatMessage, render_export, write_bulk_zip
-from lineoa_pipeline.normalise import sync_settings, write_months
-from lineoa_pipeline.pipeline import run_pipeline
+from lineoa_pipeline.exports.render import ChatMessage, render_export, write_bulk_zip
+from lineoa_pipeline.runner import run_pipeline
 from lineoa_pipeline.settings import parse_settings
+from lineoa_pipeline.synthetic.conversations import PHRASES
 from lineoa_pipeline.warehouse import connect, write_connection
 from lineoa_pipeline_tests.conftest import IngestDir, read_tables, snapshot_tables
 

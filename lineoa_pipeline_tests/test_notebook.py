@@ -11,7 +11,7 @@ import pytest
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.demo import write_demo_data
-from lineoa_pipeline.pipeline import run_pipeline
+from lineoa_pipeline.runner import run_pipeline
 from lineoa_pipeline_tests.processes import stop_group
 
 ROOT = Path(__file__).resolve().parents[1]

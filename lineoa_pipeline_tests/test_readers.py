@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from lineoa_pipeline.demo import write_demo_data
-from lineoa_pipeline.exports.render import write_scale_inbox
+from lineoa_pipeline.synthetic.scale import write_scale_inbox
 from lineoa_pipeline.warehouse import connect
 from lineoa_pipeline_tests.processes import stop_group
 from lineoa_pipeline_tests.reader_process import STATE

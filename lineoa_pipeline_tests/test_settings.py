@@ -13,7 +13,7 @@ from lineoa_pipeline import cli
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.formats import PLACEHOLDERS
 from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.pipeline import run_pipeline
+from lineoa_pipeline.runner import run_pipeline
 from lineoa_pipeline.settings import (
     DEFAULT_AUTO_REPLY_NAMES,
     DEFAULT_RETENTION,

@@ -14,7 +14,7 @@ monthly_partitions = dg.MonthlyPartitionsDefinition(
 )
 
 
-def month_keys_between(months: list[str]) -> list[str]:
+def partition_keys_of(months: list[str]) -> list[str]:
     """The partition keys (`YYYY-MM-01`) of the given ISO dates that this partitions definition holds, sorted."""
     keys = set(monthly_partitions.get_partition_keys())
     return sorted(k for k in {m[:7] + "-01" for m in months} if k in keys)

@@ -19,8 +19,8 @@ from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.sensors import retention_sensor
 from lineoa_pipeline.demo import write_demo_data
 from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.pipeline import run_pipeline
 from lineoa_pipeline.retention import Alert
+from lineoa_pipeline.runner import run_pipeline
 from lineoa_pipeline.warehouse import publish_snapshot
 from lineoa_pipeline_tests.conftest import IngestDir
 

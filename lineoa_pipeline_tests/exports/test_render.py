@@ -16,18 +16,10 @@ import pytest
 
 from lineoa_pipeline.demo import write_demo_data
 from lineoa_pipeline.exports.formats import INJECTION_LEADS, LANGUAGES, PLACEHOLDERS
-from lineoa_pipeline.exports.render import (
-    PHRASES,
-    SCALE_SPAN_DAYS,
-    SCALE_START,
-    ChatMessage,
-    export_file_name,
-    render_export,
-    simulate_chat,
-    write_bulk_zip,
-    write_scale_inbox,
-)
+from lineoa_pipeline.exports.render import ChatMessage, export_file_name, render_export, write_bulk_zip
 from lineoa_pipeline.settings import DEFAULT_AUTO_REPLY_NAMES, load_settings
+from lineoa_pipeline.synthetic.conversations import PHRASES, simulate_chat
+from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
 
 SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
 BOM = b"\xef\xbb\xbf"

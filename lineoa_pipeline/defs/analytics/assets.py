@@ -2,9 +2,9 @@
 
 import dagster as dg
 
+from lineoa_pipeline.classify import sync_settings
 from lineoa_pipeline.defs.metadata import markdown_table, relation_metadata
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.normalise import sync_settings
 from lineoa_pipeline.tags_media import load_chat_tags, load_media_files
 from lineoa_pipeline.views import VIEWS, create_views
 

@@ -6,7 +6,7 @@ import json
 import dagster as dg
 
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS, ingest_job, months_job
-from lineoa_pipeline.defs.partitions import month_keys_between, range_tags
+from lineoa_pipeline.defs.partitions import partition_keys_of, range_tags
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.exports.discover import walk_inbox
 
@@ -38,7 +38,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
 def stale_months_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.RunRequest:
     materialization = asset_event.asset_materialization
     stale = materialization.metadata["stale_months"].value if materialization else []
-    keys = month_keys_between(stale)  # type: ignore[arg-type]
+    keys = partition_keys_of(stale)  # type: ignore[arg-type]
     run_key = f"staged-{asset_event.run_id}"  # one staged_files materialisation a run
     if not keys:
         return dg.RunRequest(run_key=run_key, asset_selection=AFTER_MONTHS)

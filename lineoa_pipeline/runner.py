@@ -14,11 +14,11 @@ import dagster as dg
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
-from lineoa_pipeline.defs.partitions import month_keys_between, monthly_partitions, range_tags
+from lineoa_pipeline.defs.partitions import monthly_partitions, partition_keys_of, range_tags
 from lineoa_pipeline.ingest import IngestCounts, register_archive
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 
-QUIET = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
 @dataclass
@@ -56,7 +56,7 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
     definitions = defs()
     # The data directory reaches the resource as run config: resources passed to execute_in_process conflict
     # with the definitions' own when a run selects a subset of the job's assets.
-    run_config = {**QUIET, "resources": {"warehouse": {"config": {"data_dir": str(data_dir.root)}}}}
+    run_config = {**INFO_LOGS, "resources": {"warehouse": {"config": {"data_dir": str(data_dir.root)}}}}
     data_dir.create()
     summary = RunSummary()
     with writer_lock(data_dir, on_wait=print), _instance(instance) as inst:
@@ -72,7 +72,7 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
         # a file whose bytes were an input already is not staged again: the archive step counts it
         summary.files_seen += int(_metadata(ingest, "archived_inputs").get("already_seen_inputs", 0))
         summary.months_outside = list(staged.get("months_outside_partitions", []))
-        keys = month_keys_between(staged.get("stale_months", []))
+        keys = partition_keys_of(staged.get("stale_months", []))
         months = definitions.resolve_job_def("months_job")
         if keys:
             result = months.execute_in_process(

@@ -1,0 +1,1 @@
+"""Made-up LINE chats for the demo, the tests and the benchmark: conversations and scale."""
