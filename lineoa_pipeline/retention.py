@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
@@ -29,7 +28,6 @@ MediaState = Literal["saved", "pending", "at_risk", "lost"]
 MEDIA_KINDS = ("photo", "video", "voice", "file")
 MEDIA_STATES: tuple[MediaState, ...] = ("at_risk", "lost", "pending", "saved")
 _SEVERITY = {"lost": 0, "at_risk": 1, "ok": 2}
-_AT_RISK_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -323,7 +321,7 @@ def _media_query(
         "days": [c[3] for c in cfg],
         "warns": [c[4] for c in cfg],
         "offsets": [offsets[c[0]] for c in cfg],
-        "offset_texts": [_offset(_zone(offsets[c[0]])) for c in cfg],
+        "offset_texts": [offset_text(_zone(offsets[c[0]])) for c in cfg],
         **extra,
     }
     sql = f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}"
@@ -352,95 +350,11 @@ def _media_message(m: MediaStatus) -> str:
     return f"{m.account_name}: the {what} is not saved; LINE deletes it at {_short(m.expires_at)}. Save it now."
 
 
-def render_table(report: StatusReport) -> str:
-    """A readable report, worst account first: its months at risk or lost, media about to expire, when to
-    back up next and how long since the last bulk backup."""
-    months: dict[str, list[MonthStatus]] = {a.account_name: [] for a in report.accounts}
-    for m in report.months:
-        months[m.account_name].append(m)
-    at_risk: dict[str, list[MediaStatus]] = {a.account_name: [] for a in report.accounts}
-    for x in report.media_at_risk:
-        at_risk[x.account_name].append(x)
-
-    def badness(a: AccountStatus) -> tuple[Any, ...]:
-        alerts = Counter(m.alert for m in months[a.account_name])
-        due = a.next_backup_due_by or datetime.max.replace(tzinfo=UTC)
-        return (-alerts["lost"], -alerts["at_risk"], -len(at_risk[a.account_name]), due, a.account_name)
-
-    out = [f"Retention status as of {_short(report.as_of)}"]
-    if not report.accounts:
-        out.append("No exports yet: put LINE bulk backups (.zip) in inbox/ and run `lineoa run`.")
-    for a in sorted(report.accounts, key=badness):
-        name = a.account_name
-        out += ["", *_account_lines(report.as_of, a, months[name], report.media_counts[name], at_risk[name])]
-    return "\n".join(out)
-
-
-def _account_lines(
-    as_of: datetime,
-    account: AccountStatus,
-    months: list[MonthStatus],
-    counts: Counter[MediaState],
-    at_risk: list[MediaStatus],
-) -> list[str]:
-    lines = [f"{account.account_name}  (times in UTC{_offset(account.zone)})"]
-    last, due = account.last_bulk_backup_at, account.next_backup_due_by
-    lines.append(f"  Last bulk backup:        {f'{_local(last)}, {_span(as_of - last)} ago' if last else 'never'}")
-    if due is None:
-        lines.append("  Next bulk backup due by: nothing left that a backup could save")
-    elif due <= as_of:
-        lines.append(f"  Next bulk backup due by: {_local(due)}, overdue by {_span(as_of - due)}: back up now")
-    else:
-        lines.append(f"  Next bulk backup due by: {_local(due)}, in {_span(due - as_of)}")
-    lines.append("  Months, worst first:")
-    table = [("month", "coverage", "alert", "LINE starts deleting", "all gone by")]
-    table += [
-        (f"{m.month:%Y-%m}", m.coverage, m.alert, _local(m.cutoff_at), _local(m.final_at))
-        for m in sorted(months, key=lambda m: (_SEVERITY[m.alert], m.month))
-    ]
-    lines += _columns(table, indent=4)
-    summary = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in MEDIA_STATES)
-    lines.append(f"  Media placeholders: {summary if counts.total() else 'none'}")
-    if at_risk:
-        table = [("deleted at", "kind", "sent", "chat")]
-        table += [(_local(x.expires_at), x.kind, _local(x.sent_at), x.chat_name) for x in at_risk[:_AT_RISK_SHOWN]]
-        lines += _columns(table, indent=4)
-        if len(at_risk) > _AT_RISK_SHOWN:
-            lines.append(f"    … and {len(at_risk) - _AT_RISK_SHOWN} more at risk (`lineoa status --json` lists all)")
-    return lines
-
-
-def _columns(rows: list[tuple[str, ...]], indent: int) -> list[str]:
-    """Left-aligned columns; East Asian wide characters count as two."""
-    widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
-    return [
-        " " * indent + "  ".join(c + " " * (w - _width(c)) for c, w in zip(r, widths, strict=True)).rstrip()
-        for r in rows
-    ]
-
-
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _span(span: timedelta) -> str:
-    seconds = int(span.total_seconds())
-    if seconds >= 2 * 86400:
-        return f"{seconds // 86400} days"
-    if seconds >= 2 * 3600:
-        return f"{seconds // 3600} hours"
-    return f"{seconds // 60} minutes"
-
-
-def _local(when: datetime) -> str:
-    return f"{when:%Y-%m-%d %H:%M}"
-
-
 def _short(when: datetime) -> str:
-    return f"{when:%Y-%m-%d %H:%M} {_offset(when.tzinfo)}"
+    return f"{when:%Y-%m-%d %H:%M} {offset_text(when.tzinfo)}"
 
 
-def _offset(zone: tzinfo | None) -> str:
+def offset_text(zone: tzinfo | None) -> str:
     """`+09:00`, as `datetime.isoformat` writes it."""
     return datetime(2000, 1, 1, tzinfo=zone).isoformat()[-6:]
 

@@ -27,12 +27,11 @@ from lineoa_pipeline.retention import (
     compute_status,
     current_alerts,
     latest_ingest,
-    render_table,
     status_json,
 )
 from lineoa_pipeline.settings import Settings, parse_settings
 from lineoa_pipeline.sqlfiles import sql_literal
-from lineoa_pipeline.status_cmd import run_status
+from lineoa_pipeline.status_cmd import render_table, run_status
 from lineoa_pipeline.warehouse import NoWarehouseYet, connect, publish_snapshot, write_connection
 from lineoa_pipeline_tests.conftest import BuildWarehouse
 
