@@ -9,7 +9,7 @@ import duckdb
 
 from lineoa_pipeline.exports.names import name_key
 from lineoa_pipeline.settings import Settings
-from lineoa_pipeline.sqlfiles import insert_rows, run_script, statements, transaction
+from lineoa_pipeline.sqlfiles import insert_rows, retry_conflicts, run_script, statements, transaction
 
 
 def sync_settings(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -47,10 +47,9 @@ def mark_reclassified_months(conn: duckdb.DuckDBPyConnection) -> int:
     stale = conn.execute(
         """INSERT INTO _pending_months
            SELECT DISTINCT w.month FROM _written_months w LEFT JOIN _cfg_classification c USING (account_name)
-           WHERE w.settings_hash IS DISTINCT FROM c.settings_hash
-           RETURNING month"""
-    ).fetchall()
-    return len(stale)
+           WHERE w.settings_hash IS DISTINCT FROM c.settings_hash"""
+    ).fetchone()  # the count of rows inserted (a lake has no RETURNING)
+    return stale[0] if stale else 0
 
 
 class MonthsWritten(NamedTuple):
@@ -63,11 +62,16 @@ class MonthsWritten(NamedTuple):
 def write_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> MonthsWritten:
     """Write the `messages` partitions from `first` to `last` (month starts): classify their rows by the
     current settings, in one transaction; only the rows whose class changes are written."""
-    with transaction(conn):
-        classify, *bookkeeping = statements("write_months")
-        changed = conn.execute(classify, {"first": first, "last": last}).fetchone()
-        for statement in bookkeeping:
-            conn.execute(statement, {"first": first, "last": last})
+
+    def write() -> tuple[int] | None:
+        with transaction(conn):
+            classify, *bookkeeping = statements("write_months")
+            changed = conn.execute(classify, {"first": first, "last": last}).fetchone()
+            for statement in bookkeeping:
+                conn.execute(statement, {"first": first, "last": last})
+        return changed
+
+    changed = retry_conflicts(write)  # a lake's concurrent writer of the same months: run it again after theirs
     row = conn.execute("SELECT count(*) FROM messages WHERE month BETWEEN ? AND ?", [first, last]).fetchone()
     return MonthsWritten(row[0] if row else 0, changed[0] if changed else 0)
 

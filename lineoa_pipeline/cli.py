@@ -1,4 +1,4 @@
-"""`lineoa run | status | demo | rebuild`: parse arguments, then run the Dagster jobs in-process."""
+"""`lineoa run | status | demo | rebuild | migrate`: parse arguments, then run the Dagster jobs in-process."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from lineoa_pipeline import lake
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.settings import SettingsError, load_settings
 
@@ -21,9 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("demo", "write a realistic sample data directory and run the pipeline on it"),
         ("rebuild", "recreate the warehouse from archive/ alone"),
         ("status", "coverage, alerts and when to back up next"),
+        ("migrate", "copy the embedded warehouse.duckdb into the lake that [warehouse] names"),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
+        if name == "migrate":
+            sub.add_argument("--to-lake", action="store_true", required=True, help="into the [warehouse] lake")
         if name == "status":
             sub.add_argument(
                 "--as-of",
@@ -39,6 +43,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"lineoa: bad setting in {data_dir.settings_file}: {exc}", file=sys.stderr)
         return 2
+    try:
+        return _command(args, data_dir)
+    except lake.LakeUnreachable as exc:  # one line: the cause, never the password (lake.scrub)
+        print(f"lineoa: {exc}", file=sys.stderr)
+        return 1
+
+
+def _command(args: argparse.Namespace, data_dir: DataDir) -> int:
+    if args.command == "migrate":
+        from lineoa_pipeline.lake import LakeNotEmpty
+        from lineoa_pipeline.warehouse import NoWarehouseYet, migrate_to_lake
+
+        try:
+            copied = migrate_to_lake(data_dir, on_wait=print)
+        except (LakeNotEmpty, NoWarehouseYet, ValueError) as exc:
+            print(f"lineoa: {exc}", file=sys.stderr)
+            return 1
+        print(f"migrated into the lake: {copied.get('messages', 0):,} messages, {len(copied)} tables")
+        return 0
     if args.command == "status":
         from lineoa_pipeline.status_cmd import run_status
         from lineoa_pipeline.warehouse import NoWarehouseYet
@@ -56,6 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"demo data written to {data_dir.root}")
     from lineoa_pipeline.runner import rebuild_warehouse, run_pipeline
 
+    if (settings := lake.configured(data_dir)) is not None:
+        lake.open_lake(data_dir, settings).close()  # unreachable: say so in one line, before any run starts
     started = time.monotonic()
     summary = rebuild_warehouse(data_dir) if args.command == "rebuild" else run_pipeline(data_dir)
     print(f"{summary} in {time.monotonic() - started:.1f} s")

@@ -25,7 +25,7 @@ from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.decode import HEAD_BYTES, ExportHead, NotAnExport, read_head, rows_start
 from lineoa_pipeline.exports.discover import CorruptZip, InboxFile, extract_members, is_zip, walk_inbox
 from lineoa_pipeline.exports.names import chat_name_from_path
-from lineoa_pipeline.sqlfiles import insert_rows, run_script, transaction
+from lineoa_pipeline.sqlfiles import insert_rows, retry_conflicts, run_script, transaction
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
@@ -143,12 +143,7 @@ def _record_archived(
         names[sha] += named
     # One transaction: a run killed in between must not leave a file known but never an input.
     with transaction(conn):
-        columns = list(zip(*inputs.values(), strict=True))
-        inserted = conn.execute(
-            """INSERT OR IGNORE INTO _inputs
-               SELECT unnest(?), unnest(?), unnest(?), unnest(?), now(), NULL RETURNING sha256, bytes""",
-            [list(c) for c in columns],
-        ).fetchall()
+        inserted = _new_inputs(conn, list(inputs.values()))
         paths = [found.relative for found, _, _, _ in group]
         conn.execute("DELETE FROM _inbox_files WHERE file_path IN (SELECT unnest(?))", [paths])
         insert_rows(
@@ -166,15 +161,32 @@ def register_archive(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> int:
     Returns the copies among them: names beyond the first that the same bytes arrived under."""
     archive = Archive(data_dir.archive)
     copies = 0
+    inputs = []
     for sha in archive.entries():
         paths = archive.paths(sha) or [sha]
         copies += len(paths) - 1
         path = archive.path_of(sha)
-        conn.execute(
-            "INSERT OR IGNORE INTO _inputs VALUES (?, ?, ?, ?, now(), NULL)",
-            [sha, paths[0], path.stat().st_size, is_zip(path)],
-        )
+        inputs.append((sha, paths[0], path.stat().st_size, is_zip(path)))
+    _new_inputs(conn, inputs)
     return copies
+
+
+def _new_inputs(conn: duckdb.DuckDBPyConnection, inputs: list[tuple[str, str, int, bool]]) -> list[tuple[str, int]]:
+    """Record the `(sha256, path, bytes, is_zip)` inputs not recorded yet; returns their (sha256, bytes).
+    An anti-join, not INSERT OR IGNORE … RETURNING: a lake's tables have neither keys nor RETURNING."""
+    if not inputs:
+        return []
+    new = conn.execute(
+        """SELECT * FROM (SELECT unnest(?) AS sha256, unnest(?) AS path, unnest(?) AS bytes, unnest(?) AS is_zip)
+           WHERE sha256 NOT IN (SELECT sha256 FROM _inputs)""",
+        [list(c) for c in zip(*inputs, strict=True)],
+    ).fetchall()
+    if new:
+        conn.execute(
+            "INSERT INTO _inputs SELECT unnest(?), unnest(?), unnest(?), unnest(?), now(), NULL",
+            [list(c) for c in zip(*new, strict=True)],
+        )
+    return [(sha, size) for sha, _, size, _ in new]
 
 
 def stage_pending(
@@ -473,15 +485,19 @@ def _stage_read(conn: duckdb.DuckDBPyConnection, batch: list[dict], report: Stag
         held_up = read == "alone" or (conn.execute("SELECT count(*) FROM batch_rejects").fetchone() or (0,))[0] > 0
     if not held_up:
         return False
-    run_script(conn, "stage_batch")
-    with transaction(conn):
-        run_script(conn, "store_batch")
-        counts = conn.execute(
-            """SELECT (SELECT count(*) FROM batch_bad_files), coalesce(sum(rows_read), 0),
-                      coalesce(sum(messages_new), 0), coalesce(sum(duplicates), 0), coalesce(sum(rejected), 0)
-               FROM source_files WHERE file_path IN (SELECT source_file FROM batch_files)
-                 AND sha256 IN (SELECT sha256 FROM batch_files)"""
-        ).fetchone()
+
+    def store() -> tuple | None:
+        run_script(conn, "stage_batch")
+        with transaction(conn):
+            run_script(conn, "store_batch")
+            return conn.execute(
+                """SELECT (SELECT count(*) FROM batch_bad_files), coalesce(sum(rows_read), 0),
+                          coalesce(sum(messages_new), 0), coalesce(sum(duplicates), 0), coalesce(sum(rejected), 0)
+                   FROM source_files WHERE file_path IN (SELECT source_file FROM batch_files)
+                     AND sha256 IN (SELECT sha256 FROM batch_files)"""
+            ).fetchone()
+
+    counts = retry_conflicts(store)  # a lake's month writer committed first: type the batch again on its snapshot
     assert counts is not None
     bad, rows, new, dups, rejected = counts
     report.files_quarantined += bad

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
@@ -16,7 +15,7 @@ from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
 from lineoa_pipeline.defs.partitions import monthly_partitions, partition_keys_of, range_tags
 from lineoa_pipeline.ingest import IngestCounts, register_archive
-from lineoa_pipeline.warehouse import write_connection, writer_lock
+from lineoa_pipeline.warehouse import start_over, write_connection, writer_lock
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -108,10 +107,8 @@ def _side_inputs_changed(data_dir: DataDir) -> bool:
 def rebuild_warehouse(data_dir: DataDir, instance: dg.DagsterInstance | None = None) -> RunSummary:
     """Recreate the warehouse from `archive/` alone, then run as a fresh run would."""
     with writer_lock(data_dir, on_wait=print):
-        for path in (data_dir.warehouse, data_dir.warehouse.with_name(data_dir.warehouse.name + ".wal")):
-            if path.exists():
-                shutil.move(path, path.with_name(path.name + ".before-rebuild"))
-        with write_connection(data_dir) as conn:
+        start_over(data_dir)
+        with write_connection(data_dir, exclusive=True) as conn:
             copies = register_archive(conn, data_dir)
         summary = run_pipeline(data_dir, instance)
         summary.files_seen += copies  # as a fresh run of every name the archive recorded counts them

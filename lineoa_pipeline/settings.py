@@ -74,6 +74,17 @@ class AccountSettings:
 
 
 @dataclass(frozen=True)
+class LakeSettings:
+    """`[warehouse]`: the warehouse as a DuckLake (catalog in PostgreSQL, data as Parquet under `data_path`,
+    relative to the data directory when relative) instead of the embedded `warehouse.duckdb`."""
+
+    catalog: str
+    data_path: str
+    writers: int = 2
+    keep_snapshots_days: int = 30
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything `lineoa.toml` can set, with the spec's defaults."""
 
@@ -81,6 +92,7 @@ class Settings:
     first_month: date = date(2019, 1, 1)
     defaults: AccountSettings = field(default_factory=AccountSettings)
     accounts: dict[str, AccountSettings] = field(default_factory=dict)
+    warehouse: LakeSettings | None = None  # None: the embedded warehouse.duckdb
 
     def for_account(self, account_name: str) -> AccountSettings:
         return self.accounts.get(account_name, self.defaults)
@@ -95,7 +107,10 @@ _ACCOUNT_KEYS = {
     "business_hours",
     "chat_types",
 }
-_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts"}
+_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "warehouse"}
+_LAKE_KEYS = {"catalog", "data_path", "writers", "keep_snapshots_days"}
+# libpq's keyword (any case, spaces around `=`): a password in lineoa.toml would reach logs and backups.
+_PASSWORD = re.compile(r"(^|[\s:])password\s*=", re.IGNORECASE)
 
 
 def load_settings(path: Path) -> Settings:
@@ -126,7 +141,32 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
     }
     for name, table in raw.get("accounts", {}).items():
         _no_unknown(_expect(table, dict, f"accounts.{name}"), _ACCOUNT_KEYS, f"accounts.{name}.")
-    return Settings(timezone, date(int(first[:4]), int(first[5:]), 1), defaults, accounts)
+    warehouse = _lake(raw["warehouse"]) if "warehouse" in raw else None
+    return Settings(timezone, date(int(first[:4]), int(first[5:]), 1), defaults, accounts, warehouse)
+
+
+def _lake(raw: Any) -> LakeSettings:
+    _no_unknown(_expect(raw, dict, "warehouse"), _LAKE_KEYS, "warehouse.")
+    for key in ("catalog", "data_path"):
+        if key not in raw:
+            raise SettingsError(f"warehouse.{key}: required with [warehouse]")
+    catalog = _expect(raw["catalog"], str, "warehouse.catalog")
+    if _PASSWORD.search(catalog):  # never echo the catalog: it holds the password
+        raise SettingsError(
+            "warehouse.catalog: a password= is refused here; set PGPASSWORD, or use a PostgreSQL service "
+            "or password file (~/.pgpass)"
+        )
+    if not catalog.startswith("postgres:"):
+        raise SettingsError(f"warehouse.catalog: expected a PostgreSQL catalog 'postgres:dbname=…', got {catalog!r}")
+    writers = _non_negative(raw.get("writers", 2), "warehouse.writers")
+    if writers < 1:
+        raise SettingsError("warehouse.writers: expected 1 or more, got 0")
+    return LakeSettings(
+        catalog,
+        _expect(raw["data_path"], str, "warehouse.data_path"),
+        writers,
+        _non_negative(raw.get("keep_snapshots_days", 30), "warehouse.keep_snapshots_days"),
+    )
 
 
 def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> AccountSettings:

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import random
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
+
+T = TypeVar("T")
+CONFLICT_ATTEMPTS = 12
 
 SQL_DIR = Path(__file__).parent / "sql"
 
@@ -38,10 +43,26 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
     conn.execute("BEGIN TRANSACTION")
     try:
         yield
-        conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    conn.execute("COMMIT")  # a commit that fails (a lake's conflict) leaves no transaction to roll back
+
+
+def retry_conflicts(work: Callable[[], T]) -> T:
+    """`work()`, run again (after a short random pause) while its commit conflicts with another writer's.
+
+    Only a lake raises these across processes (the embedded file has one writer): DuckLake fails the later
+    of two commits that touch the same data, and rolls it back whole, so running it again is safe.
+    """
+    for attempt in range(1, CONFLICT_ATTEMPTS + 1):
+        try:
+            return work()
+        except duckdb.TransactionException as exc:
+            if "conflict" not in str(exc).lower() or attempt == CONFLICT_ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0.05, 0.25) * attempt)
+    raise AssertionError("unreachable")
 
 
 def _has_code(chunk: str) -> bool:

@@ -5,6 +5,9 @@ So writers take `.lineoa.lock` in the data directory (waiting their turn), and a
 successful run the warehouse is copied whole to `warehouse.snapshot.duckdb` and renamed into place.
 `connect()` opens that snapshot read-only: a notebook never touches the writer's file, a run never breaks
 an open reader (the rename leaves the reader on the copy it opened), and a reader always sees a whole run.
+
+With `[warehouse]` in lineoa.toml the same tables live in a DuckLake instead (`lake.py`): no snapshot copy,
+readers attach the lake read-only, and writers need the lock only to take the inbox in (`exclusive`).
 """
 
 from __future__ import annotations
@@ -15,14 +18,17 @@ import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from lineoa_pipeline import lake
 from lineoa_pipeline.archive import fsync_dir
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.sqlfiles import run_script, sql_literal
+from lineoa_pipeline.views import create_views
 
 WRITER_MEMORY = "1GB"
 _held = threading.local()
@@ -68,9 +74,20 @@ def writer_lock(data_dir: DataDir, on_wait: Callable[[str], None] | None = None)
 
 @contextmanager
 def write_connection(
-    data_dir: DataDir, on_wait: Callable[[str], None] | None = None
+    data_dir: DataDir, on_wait: Callable[[str], None] | None = None, exclusive: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to the writer's file, under the writer lock, with the schema in place; closed after."""
+    """A connection to the writer's file, under the writer lock, with the schema in place; closed after.
+
+    With a lake, the lock is taken only when `exclusive` (taking the inbox in: two runs must not stage the
+    same files); other writes run at once, and DuckLake's conflict detection orders them.
+    """
+    if (settings := lake.configured(data_dir)) is not None:
+        with (
+            writer_lock(data_dir, on_wait) if exclusive else nullcontext(),
+            lake.write_connection(data_dir, settings, WRITER_MEMORY) as conn,
+        ):
+            yield conn
+        return
     with writer_lock(data_dir, on_wait):
         conn = duckdb.connect(data_dir.warehouse)
         try:
@@ -84,8 +101,11 @@ def write_connection(
             conn.close()
 
 
-def publish_snapshot(data_dir: DataDir, on_wait: Callable[[str], None] | None = None) -> Path:
-    """Copy the warehouse whole beside it and rename the copy into place for readers."""
+def publish_snapshot(data_dir: DataDir, on_wait: Callable[[str], None] | None = None) -> Path | None:
+    """Copy the warehouse whole beside it and rename the copy into place for readers (None with a lake:
+    its readers see every committed snapshot already)."""
+    if lake.configured(data_dir) is not None:
+        return None
     with writer_lock(data_dir, on_wait):
         if not data_dir.warehouse.exists():
             with write_connection(data_dir):
@@ -104,12 +124,23 @@ def publish_snapshot(data_dir: DataDir, on_wait: Callable[[str], None] | None = 
     return data_dir.snapshot
 
 
-def connect(data_dir: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyConnection:
+def connect(
+    data_dir: str | os.PathLike[str] | None = None, at: datetime | int | None = None
+) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the latest published warehouse, for notebooks and `lineoa status`.
 
-    It never blocks a run and a run never breaks it; open a new one to see newer runs.
+    It never blocks a run and a run never breaks it; open a new one to see newer runs. With a lake, `at`
+    (a time, or a snapshot id) reads the warehouse as it was then (time travel).
     """
     resolved = DataDir.resolve(data_dir)
+    if (settings := lake.configured(resolved)) is not None:
+        conn = lake.open_lake(resolved, settings, read_only=True, at=at)
+        if not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'messages'").fetchone()[0]:
+            conn.close()
+            raise NoWarehouseYet(f"no warehouse in the lake of {resolved.root} yet: run `lineoa run` first")
+        return conn
+    if at is not None:
+        raise ValueError("reading an earlier state (at=) needs the lake warehouse ([warehouse] in lineoa.toml)")
     if not resolved.snapshot.exists():
         raise NoWarehouseYet(f"no warehouse in {resolved.root} yet: run `lineoa run` first")
     # ATTACH rather than connect(path): DuckDB shares one database per path within a process, so a second
@@ -119,3 +150,27 @@ def connect(data_dir: str | os.PathLike[str] | None = None) -> duckdb.DuckDBPyCo
     conn.execute(f"ATTACH {sql_literal(str(resolved.snapshot))} AS warehouse (READ_ONLY)")
     conn.execute("USE warehouse")
     return conn
+
+
+def start_over(data_dir: DataDir) -> None:
+    """Set the warehouse aside for a rebuild: the embedded file is renamed `*.before-rebuild`; a lake's
+    tables and views are dropped (its earlier snapshots stay readable with `connect(at=…)` until expired)."""
+    if (settings := lake.configured(data_dir)) is not None:
+        lake.drop_everything(data_dir, settings)
+        return
+    for path in (data_dir.warehouse, data_dir.warehouse.with_name(data_dir.warehouse.name + ".wal")):
+        if path.exists():
+            shutil.move(path, path.with_name(path.name + ".before-rebuild"))
+
+
+def migrate_to_lake(data_dir: DataDir, on_wait: Callable[[str], None] | None = None) -> dict[str, int]:
+    """Copy the embedded `warehouse.duckdb` into the (empty) lake that `[warehouse]` names, every table in one
+    transaction, then create the views there; returns the rows copied per table. The file stays as it was."""
+    if lake.configured(data_dir) is None:
+        raise ValueError(f"no [warehouse] in {data_dir.settings_file}: set the lake to migrate to first")
+    if not data_dir.warehouse.exists():
+        raise NoWarehouseYet(f"no embedded warehouse in {data_dir.root} to migrate")
+    with write_connection(data_dir, on_wait, exclusive=True) as conn:
+        copied = lake.migrate(data_dir, conn)
+        create_views(conn)
+    return copied

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,24 +18,153 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
 
+from lineoa_pipeline import lake
 from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.ingest import StageReport, archive_inbox, stage_pending
 from lineoa_pipeline.settings import parse_settings
-from lineoa_pipeline.warehouse import write_connection
+from lineoa_pipeline.warehouse import connect, write_connection
+from lineoa_pipeline_tests.processes import free_port
 
 BuildWarehouse = Callable[..., DataDir]
 
 
+# --- the warehouse under test: the embedded file, or a DuckLake on a real PostgreSQL -------------------------
+
+
+@dataclass(frozen=True)
+class Postgres:
+    """A PostgreSQL server of this test session, on a loopback port, with password authentication (the
+    password is in PGPASSWORD for the session, as a deployment sets it)."""
+
+    bin: Path
+    port: int
+    user: str
+    password: str
+
+    def new_database(self) -> str:
+        name = "lake_" + secrets.token_hex(6)
+        subprocess.run(
+            [str(self.bin / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, name],
+            check=True,
+            env={**os.environ, "PGPASSWORD": self.password},
+        )
+        return name
+
+    def catalog(self, database: str, port: int | None = None) -> str:
+        return f"postgres:dbname={database} host=127.0.0.1 port={port or self.port} user={self.user}"
+
+
+def _as_postgres(command: list[str]) -> list[str]:
+    """PostgreSQL refuses to run as root: run its tools as the postgres user then."""
+    return ["runuser", "-u", "postgres", "--", *command] if os.geteuid() == 0 else command
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL for the lake's catalog, started once per session; skips where none is installed."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not found:
+        pytest.skip("PostgreSQL is not installed (Debian: apt-get install postgresql)")
+    bin_dir = found[-1].parent
+    root = Path(tempfile.mkdtemp(prefix="lineoa-pg-"))
+    password = "pw-" + secrets.token_hex(8)
+    server = Postgres(bin_dir, free_port(), "lineoa", password)
+    saved = os.environ.get("PGPASSWORD")
+    try:
+        if os.geteuid() == 0:
+            shutil.chown(root, "postgres")
+        (root / "pw").write_text(password)
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(root / "db"),
+                    "-U",
+                    server.user,
+                    "-A",
+                    "scram-sha-256",
+                    "--pwfile",
+                    str(root / "pw"),
+                    "--no-sync",
+                ]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        options = f"-p {server.port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+        subprocess.run(
+            _as_postgres(
+                [str(bin_dir / "pg_ctl"), "-D", str(root / "db"), "-o", options, "-w", "-l", str(root / "log"), "start"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+        os.environ["PGPASSWORD"] = password
+        yield server
+    finally:
+        subprocess.run(
+            _as_postgres([str(bin_dir / "pg_ctl"), "-D", str(root / "db"), "-m", "immediate", "stop"]),
+            capture_output=True,
+            check=False,
+        )
+        if saved is None:
+            os.environ.pop("PGPASSWORD", None)
+        else:
+            os.environ["PGPASSWORD"] = saved
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def use_lake(data_dir: DataDir, postgres: Postgres, writers: int = 2) -> str:
+    """Point `data_dir` at a new, empty lake (its own database): `[warehouse]` added to its lineoa.toml."""
+    table = (
+        f'\n[warehouse]\ncatalog = "{postgres.catalog(postgres.new_database())}"\ndata_path = "lake"\n'
+        f"writers = {writers}\n"
+    )
+    data_dir.root.mkdir(parents=True, exist_ok=True)
+    with open(data_dir.settings_file, "a", encoding="utf-8") as settings:
+        settings.write(table)
+    return table
+
+
+@pytest.fixture(params=["embedded", pytest.param("lake", marks=pytest.mark.slow)])
+def warehouse_kind(request: pytest.FixtureRequest) -> str:
+    """Which warehouse the data directories of a test use: the embedded file (the fast suite), or a lake."""
+    return request.param
+
+
 @pytest.fixture
-def build_warehouse(tmp_path: Path) -> BuildWarehouse:
+def new_data_dir(tmp_path: Path, warehouse_kind: str, request: pytest.FixtureRequest) -> Callable[[str], DataDir]:
+    """`new_data_dir(name)`: a created data directory under tmp_path, on the warehouse of `warehouse_kind`."""
+
+    def make(name: str = "data") -> DataDir:
+        data_dir = DataDir(tmp_path / name)
+        data_dir.create()
+        if warehouse_kind == "lake":
+            use_lake(data_dir, request.getfixturevalue("postgres"))
+        return data_dir
+
+    return make
+
+
+def open_warehouse(data_dir: DataDir) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to what the writers left: the warehouse file, or the lake's latest snapshot."""
+    if lake.configured(data_dir) is not None:
+        return connect(data_dir.root)
+    conn = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    conn.execute("SET TimeZone = 'UTC'")
+    return conn
+
+
+@pytest.fixture
+def build_warehouse(new_data_dir: Callable[[str], DataDir]) -> BuildWarehouse:
     """`build(inbox, settings)`: write `inbox` (relative path -> bytes) into a fresh data directory, ingest
     it and write every month of `messages` with `settings` (a parsed lineoa.toml table); returns the DataDir.
     """
 
     def build(inbox: Mapping[str, bytes], settings: Mapping[str, Any] | None = None) -> DataDir:
-        data_dir = DataDir(tmp_path / "data")
-        data_dir.create()
+        data_dir = new_data_dir("data")
         for relative, data in inbox.items():
             path = data_dir.inbox / relative
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,28 +229,24 @@ class IngestDir:
         return report
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Rows of `sql` over the warehouse file, opened read-only (`ingest` leaves it checkpointed)."""
-        conn = duckdb.connect(str(self.data_dir.warehouse), read_only=True)
+        """Rows of `sql` over the warehouse, opened read-only (`ingest` leaves it checkpointed)."""
+        conn = open_warehouse(self.data_dir)
         try:
-            conn.execute("SET TimeZone = 'UTC'")
             return conn.execute(sql, list(params)).fetchall()
         finally:
             conn.close()
 
 
 @pytest.fixture
-def ingest_dir(tmp_path: Path) -> IngestDir:
-    data_dir = DataDir(tmp_path / "data")
-    data_dir.create()
-    return IngestDir(data_dir)
+def ingest_dir(new_data_dir: Callable[[str], DataDir]) -> IngestDir:
+    return IngestDir(new_data_dir("data"))
 
 
 @pytest.fixture
-def pipeline_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataDir:
+def pipeline_dir(new_data_dir: Callable[[str], DataDir], monkeypatch: pytest.MonkeyPatch) -> DataDir:
     """An empty data directory that `run_pipeline` and `lineoa` (in this process) use: the Dagster
     resource finds it through LINEOA_DATA_DIR, as under `lineoa run --data-dir`."""
-    data_dir = DataDir(tmp_path / "data")
-    data_dir.create()
+    data_dir = new_data_dir("data")
     monkeypatch.setenv("LINEOA_DATA_DIR", str(data_dir.root))
     return data_dir
 
@@ -129,8 +257,8 @@ def read_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ..
 
 
 def snapshot_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]]:
-    """The public tables as a reader sees them: the published snapshot, opened read-only."""
-    conn = duckdb.connect(str(data_dir.snapshot), read_only=True)
+    """The public tables as a reader sees them: the published snapshot (or the lake), opened read-only."""
+    conn = connect(data_dir.root)
     try:
         return read_tables(conn)
     finally:

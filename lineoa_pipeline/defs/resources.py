@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -29,12 +30,13 @@ class WarehouseResource(dg.ConfigurableResource):
         return load_settings(self.location.settings_file)
 
     @contextmanager
-    def write(self, log: dg.DagsterLogManager) -> Iterator[duckdb.DuckDBPyConnection]:
-        with write_connection(self.location, on_wait=log.info) as conn:
+    def write(self, log: dg.DagsterLogManager, exclusive: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """`exclusive`: also with a lake, one such writer at a time (taking the inbox in)."""
+        with write_connection(self.location, on_wait=log.info, exclusive=exclusive) as conn:
             yield conn
 
-    def publish(self, log: dg.DagsterLogManager) -> None:
-        publish_snapshot(self.location, on_wait=log.info)
+    def publish(self, log: dg.DagsterLogManager) -> Path | None:
+        return publish_snapshot(self.location, on_wait=log.info)
 
 
 @dg.definitions

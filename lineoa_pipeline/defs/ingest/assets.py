@@ -20,7 +20,7 @@ GROUP = "ingest"
 def archived_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every `.zip` and `.csv` in `inbox/` (any depth) copied byte for byte into `archive/<sha256>`, with
     the paths it arrived under beside it, before anything reads it. Unchanged files are not hashed again."""
-    with warehouse.write(context.log) as conn:
+    with warehouse.write(context.log, exclusive=True) as conn:
         report = archive_inbox(conn, warehouse.location, context.log.info)
         total = conn.execute("SELECT count(*), coalesce(sum(bytes), 0) FROM _inputs").fetchone() or (0, 0)
         meta = relation_metadata(conn, "_inputs", total[0])
@@ -46,7 +46,7 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     distinct messages staged, duplicates counted, bad rows rejected, unreadable files quarantined.
     Its metadata lists the months of `messages` that are now stale: those with new messages, and those
     a change of `lineoa.toml` classifies differently (sender roles, placeholder texts, chat types)."""
-    with warehouse.write(context.log) as conn:
+    with warehouse.write(context.log, exclusive=True) as conn:
         sync_settings(conn, warehouse.settings())
         if reclassified := mark_reclassified_months(conn):
             context.log.info(f"lineoa.toml classifies messages differently now: {reclassified} months to rewrite")

@@ -1,10 +1,11 @@
-"""The read-only snapshot that notebooks and `lineoa status` open."""
+"""What readers open: the read-only snapshot of the embedded warehouse, or the maintained files of a lake."""
 
 import dagster as dg
 
 from lineoa_pipeline.defs.analytics.assets import ANALYTICS_ASSETS
 from lineoa_pipeline.defs.metadata import relation_metadata
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
+from lineoa_pipeline.lake import maintain
 from lineoa_pipeline.warehouse import connect
 
 # Everything a reader queries; the snapshot follows whenever any of it changes.
@@ -21,13 +22,32 @@ PUBLISHED = ["messages", "bulk_backups", *ANALYTICS_ASSETS]
 def warehouse_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """`warehouse.snapshot.duckdb`: a whole copy of the warehouse, renamed into place after the tables
     it depends on are written, so a reader never blocks a run, a run never breaks a reader, and a reader
-    always sees whole runs. `lineoa_pipeline.warehouse.connect()` opens it read-only."""
-    warehouse.publish(context.log)
+    always sees whole runs. `lineoa_pipeline.warehouse.connect()` opens it read-only. With a lake
+    (`[warehouse]`) nothing is copied: readers attach the lake's latest snapshot."""
+    published = warehouse.publish(context.log)
     conn = connect(warehouse.location.root)
     try:
         rows = (conn.execute("SELECT count(*) FROM messages").fetchone() or (0,))[0]
         meta = relation_metadata(conn, "messages", rows)
     finally:
         conn.close()
-    size = warehouse.location.snapshot.stat().st_size
-    return dg.MaterializeResult(metadata={**meta, "bytes": dg.MetadataValue.int(size)})
+    if published is None:  # a lake: readers attach its latest snapshot, nothing is copied
+        return dg.MaterializeResult(metadata=meta)
+    return dg.MaterializeResult(metadata={**meta, "bytes": dg.MetadataValue.int(published.stat().st_size)})
+
+
+@dg.asset(group_name="warehouse", kinds={"duckdb", "parquet"}, pool=WRITE_POOL)
+def lake_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """The lake's Parquet files and snapshots (`[warehouse]` in lineoa.toml): the small files many runs leave
+    merged, snapshots older than `keep_snapshots_days` expired, and the files no kept snapshot reads
+    deleted (DuckLake's own functions). The embedded warehouse file needs none of this."""
+    settings = warehouse.settings().warehouse
+    if settings is None:
+        context.log.info("the warehouse is the embedded file: nothing to maintain")
+        return dg.MaterializeResult(metadata={"lake": False})
+    counts = maintain(warehouse.location, settings)
+    context.log.info(
+        f"lake: {counts['files_before']} data files merged into {counts['files_after']}, "
+        f"{counts['snapshots_before'] - counts['snapshots_after']} snapshots expired"
+    )
+    return dg.MaterializeResult(metadata={"lake": True, **counts, "keep_snapshots_days": settings.keep_snapshots_days})

@@ -1,0 +1,296 @@
+"""The warehouse on a DuckLake (`[warehouse]`) over a real PostgreSQL: the password kept out of every file and
+message, an unreachable lake, months partitioned in the files, readers on snapshots, time travel, writers in
+parallel processes, maintenance and the migration from the embedded file.
+
+Every other warehouse test runs against the lake too (the `warehouse_kind` fixture, in the slow suite).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from lineoa_pipeline import cli, lake
+from lineoa_pipeline.classify import sync_settings, write_months
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.defs.resources import WarehouseResource
+from lineoa_pipeline.defs.warehouse.assets import lake_files
+from lineoa_pipeline.exports.render import ChatMessage, render_export
+from lineoa_pipeline.ingest import archive_inbox, stage_pending
+from lineoa_pipeline.settings import LakeSettings, SettingsError, parse_settings
+from lineoa_pipeline.warehouse import connect, write_connection
+from lineoa_pipeline_tests.conftest import (
+    IngestDir,
+    Postgres,
+    lineoa_command,
+    lineoa_env,
+    read_tables,
+    use_lake,
+)
+from lineoa_pipeline_tests.processes import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+ACCOUNT = "さくら整体院"
+
+
+def chat(month: int, replies: int = 30) -> list[ChatMessage]:
+    """A chat in 2026-`month`: a question, the auto reply (classified by the month write), then staff replies."""
+    day = datetime(2026, month, 3, 9, 0)
+    out = [
+        ChatMessage("User", "山田 花子", day, "予約したいです"),
+        ChatMessage("Account", "応答メッセージ", day, "メッセージありがとうございます。"),
+    ]
+    out += [ChatMessage("Account", "受付", day + timedelta(minutes=i + 1), f"返信 {i}") for i in range(replies)]
+    return out
+
+
+def drop(data_dir: DataDir, name: str, month: int) -> None:
+    path = data_dir.inbox / f"{name}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render_export(ACCOUNT, chat(month), downloaded_at=datetime(2026, month, 28)))
+
+
+def counts(data_dir: DataDir, at: datetime | int | None = None) -> tuple[int, int]:
+    conn = connect(data_dir.root, at=at)
+    try:
+        row = conn.execute("SELECT (SELECT count(*) FROM source_files), (SELECT count(*) FROM messages)").fetchone()
+    finally:
+        conn.close()
+    assert row is not None
+    return row[0], row[1]
+
+
+@pytest.fixture
+def lake_dir(tmp_path: Path, postgres: Postgres) -> DataDir:
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    use_lake(data_dir, postgres)
+    return data_dir
+
+
+# --- [warehouse] in lineoa.toml (fast: no PostgreSQL) ---------------------------------------------------------
+
+
+def test_warehouse_settings_have_defaults_and_refuse_a_password_without_repeating_it() -> None:
+    parsed = parse_settings({"warehouse": {"catalog": "postgres:dbname=l host=h user=u", "data_path": "lake/"}})
+    assert parsed.warehouse == LakeSettings("postgres:dbname=l host=h user=u", "lake/", 2, 30)
+    assert parse_settings({}).warehouse is None
+    for catalog in ("postgres:dbname=l password=s3cret-word host=h", "postgres:PASSWORD = s3cret-word"):
+        with pytest.raises(SettingsError) as refused:
+            parse_settings({"warehouse": {"catalog": catalog, "data_path": "lake"}})
+        assert "PGPASSWORD" in str(refused.value) and "s3cret-word" not in str(refused.value)
+    for bad, key in (
+        ({"catalog": "postgres:dbname=l", "data_path": "x", "writers": 0}, "warehouse.writers"),
+        ({"catalog": "postgres:dbname=l"}, "warehouse.data_path"),
+        ({"catalog": "postgres:dbname=l", "data_path": "x", "threads": 2}, "warehouse.threads"),
+        ({"catalog": "sqlite:x.db", "data_path": "x"}, "warehouse.catalog"),
+    ):
+        with pytest.raises(SettingsError, match=key):
+            parse_settings({"warehouse": bad})
+
+
+def test_a_relative_data_path_is_in_the_data_directory(tmp_path: Path) -> None:
+    data_dir = DataDir(tmp_path)
+    assert lake.data_path(data_dir, LakeSettings("postgres:", "lake")) == str(tmp_path / "lake") + "/"
+    assert lake.data_path(data_dir, LakeSettings("postgres:", "/srv/lake/")) == "/srv/lake/"
+    assert lake.data_path(data_dir, LakeSettings("postgres:", "s3://bucket/lake")) == "s3://bucket/lake/"
+
+
+# --- the lake itself (slow: a real PostgreSQL) ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_the_password_reaches_no_output_and_an_unreachable_lake_leaves_the_inbox_pending(
+    tmp_path: Path, postgres: Postgres
+) -> None:
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    drop(data_dir, "a", 1)
+    database = postgres.new_database()
+
+    def run(catalog: str, password: str) -> subprocess.CompletedProcess[str]:
+        data_dir.settings_file.write_text(f'[warehouse]\ncatalog = "{catalog}"\ndata_path = "lake"\n')
+        return subprocess.run(
+            lineoa_command("run", "--data-dir", str(data_dir.root)),
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**lineoa_env(), "PGPASSWORD": password},
+            check=False,
+        )
+
+    for catalog, password in (
+        (postgres.catalog(database, port=free_port()), postgres.password),  # nothing listens there
+        (postgres.catalog(database), "wrong-" + postgres.password),
+    ):
+        failed = run(catalog, password)
+        assert failed.returncode == 1, failed.stdout + failed.stderr
+        lines = failed.stderr.strip().splitlines()
+        assert len(lines) == 1, failed.stderr  # one clear line
+        message = lines[0]
+        assert message.startswith("lineoa: the lake warehouse") and "cannot be attached" in message, message
+        assert postgres.password not in failed.stdout + failed.stderr
+        assert list(data_dir.inbox.iterdir()) and not list(data_dir.archive.iterdir())  # the inbox stays pending
+
+    done = run(postgres.catalog(database), postgres.password)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert postgres.password not in done.stdout + done.stderr
+    assert postgres.password not in data_dir.settings_file.read_text()
+    assert counts(data_dir) == (1, len(chat(1)))
+    assert not data_dir.warehouse.exists() and not data_dir.snapshot.exists()  # the lake holds it all
+
+
+@pytest.mark.slow
+def test_months_are_partitioned_in_the_files_and_time_travel_reads_an_earlier_run(lake_dir: DataDir) -> None:
+    ingest = IngestDir(lake_dir)
+    drop(lake_dir, "january", 1)
+    ingest.ingest()
+    first = counts(lake_dir)
+    conn = connect(lake_dir.root)
+    (latest, committed_at), *_ = reversed(lake.snapshots(conn))
+    conn.close()
+
+    drop(lake_dir, "february", 2)
+    ingest.ingest()
+    assert counts(lake_dir) == (2, 2 * len(chat(1)))
+    assert counts(lake_dir, at=latest) == first == (1, len(chat(1)))
+    assert counts(lake_dir, at=committed_at) == first
+    with pytest.raises(ValueError, match="lake"):
+        connect(lake_dir.root.parent / "elsewhere", at=latest)
+
+    settings = lake.configured(lake_dir)
+    assert settings is not None
+    lake.maintain(lake_dir, settings)  # small commits' rows, inlined in the catalog, go to Parquet
+    months = sorted(p.relative_to(lake_dir.root / "lake") for p in (lake_dir.root / "lake").rglob("*.parquet"))
+    messages = [p.parent for p in months if p.parts[1] == "messages" and not p.name.endswith("-delete.parquet")]
+    assert set(map(str, messages)) == {"main/messages/year=2026/month=1", "main/messages/year=2026/month=2"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("months", [("2026-01-01", "2026-02-01"), ("2026-01-01", "2026-01-01")])
+def test_two_processes_writing_months_at_once_equal_a_sequential_run(
+    tmp_path: Path, postgres: Postgres, months: tuple[str, str]
+) -> None:
+    """Both commits are held until both are ready: the same month conflicts and one writer retries."""
+    directories = []
+    for name, kind in (("parallel", "lake"), ("sequential", "embedded")):
+        data_dir = DataDir(tmp_path / name)
+        data_dir.create()
+        if kind == "lake":
+            use_lake(data_dir, postgres)
+        drop(data_dir, "january", 1)
+        drop(data_dir, "february", 2)
+        with write_connection(data_dir) as conn:  # staged, classified by no month write yet
+            archive_inbox(conn, data_dir, log=lambda _: None)
+            stage_pending(conn, data_dir, log=lambda _: None)
+            sync_settings(conn, parse_settings({}))
+        directories.append(data_dir)
+    parallel, sequential = directories
+
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "lineoa_pipeline_tests.month_writer_process", str(parallel.root), month]
+            + [str(barrier), f"w{i}", "2"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, month in enumerate(months)
+    ]
+    commits = []
+    for writer in writers:
+        out, err = writer.communicate(timeout=300)
+        assert writer.returncode == 0, err
+        commits.append(json.loads(out.strip().splitlines()[-1])["commits"])
+    if months[0] == months[1]:
+        assert sorted(commits)[-1] > 1, commits  # the later commit conflicted and ran again
+    print(f"\n[lake] months {months}: commits per writer {commits}")
+
+    with write_connection(sequential) as conn:
+        for month in sorted(set(months)):
+            write_months(conn, date.fromisoformat(month), date.fromisoformat(month))
+    assert month_state(parallel) == month_state(sequential)
+    auto_replies = month_state(parallel)["messages"]
+    assert sum(1 for row in auto_replies if row[4] == "auto_reply") == len(set(months))
+
+
+def month_state(data_dir: DataDir) -> dict[str, list[tuple]]:
+    """What month writes change: the messages' classes, which months were written, which are still pending."""
+    with write_connection(data_dir) as conn:
+        return {
+            "messages": conn.execute("SELECT * FROM messages ORDER BY ALL").fetchall(),
+            "written": conn.execute("SELECT * FROM _written_months ORDER BY ALL").fetchall(),
+            "pending": conn.execute("SELECT DISTINCT month FROM _pending_months ORDER BY 1").fetchall(),
+        }
+
+
+@pytest.mark.slow
+def test_migrate_copies_the_embedded_warehouse_into_the_lake(
+    pipeline_dir: DataDir, postgres: Postgres, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if lake.configured(pipeline_dir) is not None:
+        pytest.skip("starts from the embedded warehouse")
+    drop(pipeline_dir, "january", 1)
+    drop(pipeline_dir, "february", 2)
+    assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
+    views = "SELECT * FROM monthly_response_stats ORDER BY ALL"
+    conn = connect(pipeline_dir.root)
+    before, stats = read_tables(conn), conn.execute(views).fetchall()
+    conn.close()
+    assert len(before["messages"]) == 2 * len(chat(1))
+
+    use_lake(pipeline_dir, postgres)
+    assert cli.main(["migrate", "--to-lake", "--data-dir", str(pipeline_dir.root)]) == 0
+    assert "migrated into the lake" in capsys.readouterr().out
+    conn = connect(pipeline_dir.root)
+    try:
+        assert read_tables(conn) == before
+        assert conn.execute(views).fetchall() == stats
+    finally:
+        conn.close()
+    assert cli.main(["migrate", "--to-lake", "--data-dir", str(pipeline_dir.root)]) == 1  # never twice
+    assert "already holds a warehouse" in capsys.readouterr().err
+
+    drop(pipeline_dir, "march", 3)  # and runs go on in the lake
+    assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
+    assert counts(pipeline_dir) == (3, 3 * len(chat(1)))
+
+
+@pytest.mark.slow
+def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -> None:
+    ingest = IngestDir(lake_dir)
+    for month in range(1, 5):
+        drop(lake_dir, f"m{month}", month)
+        ingest.ingest()
+    conn = connect(lake_dir.root)
+    first_snapshot = lake.snapshots(conn)[0][0]
+    before = read_tables(conn)
+    conn.close()
+
+    result = dg.materialize([lake_files], resources={"warehouse": WarehouseResource(data_dir=str(lake_dir.root))})
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    metadata = {k: v.value for k, v in event.materialization.metadata.items()}  # type: ignore[union-attr]
+    assert metadata["lake"] is True and metadata["snapshots_after"] == metadata["snapshots_before"]  # kept 30 days
+
+    settings = lake.configured(lake_dir)
+    assert settings is not None
+    expired = lake.maintain(lake_dir, LakeSettings(settings.catalog, settings.data_path, keep_snapshots_days=0))
+    assert expired["snapshots_after"] < expired["snapshots_before"]
+    conn = connect(lake_dir.root)
+    try:
+        assert read_tables(conn) == before
+    finally:
+        conn.close()
+    with pytest.raises(Exception, match=r"(?i)snapshot"):
+        counts(lake_dir, at=first_snapshot)
+
