@@ -195,10 +195,10 @@ def test_two_processes_writing_months_at_once_equal_a_sequential_run(
 
     barrier = tmp_path / "barrier"
     barrier.mkdir()
+    writer = [sys.executable, "-m", "lineoa_pipeline_tests.month_writer_process", str(parallel.root)]
     writers = [
         subprocess.Popen(
-            [sys.executable, "-m", "lineoa_pipeline_tests.month_writer_process", str(parallel.root), month]
-            + [str(barrier), f"w{i}", "2"],
+            [*writer, month, str(barrier), f"w{i}", "2"],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -293,4 +293,3 @@ def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -
         conn.close()
     with pytest.raises(Exception, match=r"(?i)snapshot"):
         counts(lake_dir, at=first_snapshot)
-
