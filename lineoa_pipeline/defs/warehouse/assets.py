@@ -47,7 +47,8 @@ def lake_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) 
         return dg.MaterializeResult(metadata={"lake": False})
     counts = maintain(warehouse.location, settings)
     context.log.info(
-        f"lake: {counts['files_before']} data files merged into {counts['files_after']}, "
-        f"{counts['snapshots_before'] - counts['snapshots_after']} snapshots expired"
+        f"lake: {counts['files_before']} data files before, {counts['files_after']} after (rows inlined in the"
+        f" catalog written out, small files merged); {counts['snapshots_before']} snapshots before,"
+        f" {counts['snapshots_after']} after"
     )
     return dg.MaterializeResult(metadata={"lake": True, **counts, "keep_snapshots_days": settings.keep_snapshots_days})
