@@ -15,7 +15,7 @@ from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
 from lineoa_pipeline.defs.partitions import monthly_partitions, partition_keys_of, range_tags
 from lineoa_pipeline.ingest import IngestCounts, register_archive
-from lineoa_pipeline.warehouse import start_over, write_connection, writer_lock
+from lineoa_pipeline.warehouse import published_marker, start_over, write_connection, writer_lock
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
@@ -94,9 +94,10 @@ def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) 
 def _side_inputs_changed(data_dir: DataDir) -> bool:
     """Whether tags, media or settings changed after the snapshot was published (a stat of each, no reading):
     with no new export either, a run has nothing to refresh and stops after the ingest run."""
-    if not data_dir.snapshot.exists():
+    marker = published_marker(data_dir)
+    if not marker.exists():
         return True
-    published = data_dir.snapshot.stat().st_mtime_ns
+    published = marker.stat().st_mtime_ns
     paths = [data_dir.settings_file]
     for folder in (data_dir.tags, data_dir.media):
         for parent, _, names in os.walk(folder):

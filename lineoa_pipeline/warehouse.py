@@ -105,6 +105,7 @@ def publish_snapshot(data_dir: DataDir, on_wait: Callable[[str], None] | None = 
     """Copy the warehouse whole beside it and rename the copy into place for readers (None with a lake:
     its readers see every committed snapshot already)."""
     if lake.configured(data_dir) is not None:
+        published_marker(data_dir).touch()
         return None
     with writer_lock(data_dir, on_wait):
         if not data_dir.warehouse.exists():
@@ -122,6 +123,12 @@ def publish_snapshot(data_dir: DataDir, on_wait: Callable[[str], None] | None = 
         finally:
             tmp.unlink(missing_ok=True)
     return data_dir.snapshot
+
+
+def published_marker(data_dir: DataDir) -> Path:
+    """The file whose time says when readers last got a whole run: the snapshot, or with a lake (which
+    readers see as it commits) a marker touched where the snapshot would have been published."""
+    return data_dir.root / ".lake-published" if lake.configured(data_dir) is not None else data_dir.snapshot
 
 
 def connect(
