@@ -196,10 +196,12 @@ def drop_everything(data_dir: DataDir, lake: LakeSettings) -> None:
                 views = conn.execute(
                     "SELECT view_name FROM duckdb_views() WHERE database_name = ? AND NOT internal", [LAKE]
                 ).fetchall()
-                tables = conn.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE])
+                tables = conn.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = ?", [LAKE]
+                ).fetchall()
                 for (view,) in views:
                     conn.execute(f'DROP VIEW IF EXISTS "{view}"')
-                for (table,) in tables.fetchall():
+                for (table,) in tables:
                     conn.execute(f'DROP TABLE IF EXISTS "{table}"')
 
         retry_conflicts(drop)

@@ -21,6 +21,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from lineoa_pipeline import lake
 from lineoa_pipeline.exports.render import ChatMessage, render_export, write_bulk_zip
 from lineoa_pipeline.retention import (
     MonthStatus,
@@ -497,6 +498,8 @@ def test_run_status_reads_the_published_warehouse_with_the_data_dirs_settings(
     build_warehouse: BuildWarehouse,
 ) -> None:
     data_dir = build_warehouse({"山田花子.csv": single("2025-04-02 09:00", [msg("2025-03-10 12:00:00")])})
+    if lake.configured(data_dir) is not None:
+        pytest.skip("a lake is never unpublished: its readers see each commit")
     with pytest.raises(NoWarehouseYet):
         run_status(data_dir, None, True, io.BytesIO())
     publish_snapshot(data_dir)
