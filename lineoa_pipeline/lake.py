@@ -34,6 +34,10 @@ class LakeUnreachable(RuntimeError):
     """The lake's catalog cannot be attached (PostgreSQL down, refused, bad credentials)."""
 
 
+class LakeNotCreated(LakeUnreachable):
+    """The catalog answers but holds no lake yet (a reader came before the first writer)."""
+
+
 class LakeNotEmpty(RuntimeError):
     """The lake already holds a warehouse: a migration would mix two histories."""
 
@@ -73,7 +77,8 @@ def open_lake(
             conn.execute(f"ATTACH {sql_literal('ducklake:' + lake.catalog)} AS {LAKE} ({', '.join(options)})")
         except duckdb.Error as exc:
             cause = " ".join(scrub(str(exc)).split())  # libpq's reason spans lines: one line, for logs
-            raise LakeUnreachable(f"the lake warehouse (catalog {lake.catalog}) cannot be attached: {cause}") from None
+            unreachable = LakeNotCreated if read_only and "does not exist" in cause else LakeUnreachable
+            raise unreachable(f"the lake warehouse (catalog {lake.catalog}) cannot be attached: {cause}") from None
         conn.execute(f"USE {LAKE}")
     except BaseException:
         conn.close()

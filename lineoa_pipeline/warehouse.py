@@ -141,10 +141,14 @@ def connect(
     """
     resolved = DataDir.resolve(data_dir)
     if (settings := lake.configured(resolved)) is not None:
-        conn = lake.open_lake(resolved, settings, read_only=True, at=at)
+        missing = NoWarehouseYet(f"no warehouse in the lake of {resolved.root} yet: run `lineoa run` first")
+        try:
+            conn = lake.open_lake(resolved, settings, read_only=True, at=at)
+        except lake.LakeNotCreated:
+            raise missing from None
         if not conn.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'messages'").fetchone()[0]:
             conn.close()
-            raise NoWarehouseYet(f"no warehouse in the lake of {resolved.root} yet: run `lineoa run` first")
+            raise missing
         return conn
     if at is not None:
         raise ValueError("reading an earlier state (at=) needs the lake warehouse ([warehouse] in lineoa.toml)")

@@ -21,10 +21,11 @@ from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.warehouse.assets import lake_files
+from lineoa_pipeline.demo import write_demo_data
 from lineoa_pipeline.exports.render import ChatMessage, render_export
 from lineoa_pipeline.ingest import archive_inbox, stage_pending
 from lineoa_pipeline.settings import LakeSettings, SettingsError, parse_settings
-from lineoa_pipeline.warehouse import connect, write_connection
+from lineoa_pipeline.warehouse import NoWarehouseYet, connect, write_connection
 from lineoa_pipeline_tests.conftest import (
     IngestDir,
     Postgres,
@@ -34,6 +35,7 @@ from lineoa_pipeline_tests.conftest import (
     use_lake,
 )
 from lineoa_pipeline_tests.processes import free_port
+from lineoa_pipeline_tests.test_readers import SPAN_DAYS, Reader, _lineoa_run, _state, _weekly_backup
 
 ROOT = Path(__file__).resolve().parents[1]
 ACCOUNT = "さくら整体院"
@@ -148,6 +150,8 @@ def test_the_password_reaches_no_output_and_an_unreachable_lake_leaves_the_inbox
 
 @pytest.mark.slow
 def test_months_are_partitioned_in_the_files_and_time_travel_reads_an_earlier_run(lake_dir: DataDir) -> None:
+    with pytest.raises(NoWarehouseYet):  # a reader before the first writer: no lake in the catalog yet
+        connect(lake_dir.root)
     ingest = IngestDir(lake_dir)
     drop(lake_dir, "january", 1)
     ingest.ingest()
@@ -272,8 +276,11 @@ def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -
     for month in range(1, 5):
         drop(lake_dir, f"m{month}", month)
         ingest.ingest()
+        if month == 1:
+            conn = connect(lake_dir.root)
+            first_snapshot = lake.snapshots(conn)[-1][0]
+            conn.close()
     conn = connect(lake_dir.root)
-    first_snapshot = lake.snapshots(conn)[0][0]
     before = read_tables(conn)
     conn.close()
 
@@ -282,7 +289,7 @@ def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -
     (event,) = result.get_asset_materialization_events()
     metadata = {k: v.value for k, v in event.materialization.metadata.items()}  # type: ignore[union-attr]
     assert metadata["lake"] is True and metadata["files_after"] > 0
-    assert counts(lake_dir, at=first_snapshot) == (0, 0)  # kept: younger than keep_snapshots_days
+    assert counts(lake_dir, at=first_snapshot) == (1, len(chat(1)))  # kept: younger than keep_snapshots_days
 
     settings = lake.configured(lake_dir)
     assert settings is not None
@@ -295,3 +302,32 @@ def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -
         conn.close()
     with pytest.raises(Exception, match=r"(?i)snapshot"):
         counts(lake_dir, at=first_snapshot)
+
+
+@pytest.mark.slow
+def test_readers_during_a_run_see_whole_snapshots_only(tmp_path: Path, postgres: Postgres) -> None:
+    """Notebooks on `connect()` in their own processes while `lineoa run` writes the lake: every state they
+    see is a committed snapshot (each message stored counted by the file that brought it), never part of one."""
+    data = tmp_path / "data"
+    write_demo_data(data)
+    use_lake(DataDir(data), postgres)
+    first = _lineoa_run(data)
+    assert first.returncode == 0, first.stdout
+    before = _state(data)
+    stop = tmp_path / "stop-readers"
+    readers = [Reader(data, "hold", stop), Reader(data, "reopen", stop)]
+    try:
+        last_week = datetime.now().replace(second=0, microsecond=0) - timedelta(days=8)
+        _weekly_backup(data, last_week - timedelta(days=SPAN_DAYS), last_week)
+        run = _lineoa_run(data)
+        assert run.returncode == 0, run.stdout
+    finally:
+        stop.touch()
+    after = _state(data)
+    assert before[2] < after[2]
+    for reader in readers:
+        seen = reader.finish()
+        assert not seen["errors"], seen["errors"][0]
+        assert all(files_new == messages for _, files_new, messages in seen["seen"]), seen["seen"]
+        assert seen["seen"] == sorted(seen["seen"]) and seen["seen"][0] == before and seen["last"] == after
+        print(f"\n[lake readers] {seen['queries']} queries saw {len(seen['seen'])} snapshots: {seen['seen']}")
