@@ -62,6 +62,9 @@ def open_lake(
     conn = duckdb.connect()
     try:
         conn.execute("SET TimeZone = 'UTC'")
+        # DuckLake 1.5 writes a join's min and max values into its catalog query as SQL text, and a value
+        # with a NUL character cuts that text short (a syntax error in PostgreSQL): chat text may hold one.
+        conn.execute("SET disabled_optimizers = 'join_filter_pushdown'")
         for package, name in _EXTENSIONS:
             conn.execute(f"LOAD {sql_literal(_extension_file(package, name))}")
         options = [f"DATA_PATH {sql_literal(data_path(data_dir, lake))}"]
