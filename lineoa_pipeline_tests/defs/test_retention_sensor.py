@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from lineoa_pipeline import lake
 from lineoa_pipeline.alerts import deliver, raise_new, read_records
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.resources import WarehouseResource
@@ -108,6 +109,8 @@ def test_an_old_export_added_later_raises_its_lost_alerts_once(ingest_dir: Inges
         return render_export("さくら整体院", messages, downloaded_at=when + timedelta(days=1))
 
     data_dir = ingest_dir.data_dir
+    if lake.configured(data_dir) is not None:
+        pytest.skip("a lake has no unpublished state: the sensor sees each commit")
     ingest_dir.drop("山田花子.csv", export(today - timedelta(days=7), "予約したいです"))
     ingest_dir.ingest()
     publish_snapshot(data_dir)
