@@ -80,7 +80,8 @@ class StatusReport:
 
 @dataclass(frozen=True)
 class Alert:
-    """A month or media placeholder at risk or lost; the retention sensor raises each `key` once."""
+    """A month or media placeholder at risk or lost; the retention sensor raises each once per level
+    (`alerts.alert_key` of its record)."""
 
     account_name: str
     subject: Literal["month", "media"]
@@ -92,12 +93,6 @@ class Alert:
     chat_name: str | None = None
     sent_at: datetime | None = None
     message_id: str | None = None
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        """Subject and level: what is raised only once."""
-        subject = f"{self.month:%Y-%m}" if self.month else str(self.message_id)
-        return (self.account_name, self.subject, subject, self.level)
 
     def record(self, at: datetime) -> dict[str, Any]:
         """The alert as one line of `alerts.jsonl`, raised at `at`."""
