@@ -8,7 +8,13 @@ from pathlib import Path
 import dagster as dg
 
 from lineoa_pipeline.definitions import defs
-from lineoa_pipeline.defs.analytics.assets import analytics_views
+from lineoa_pipeline.defs.analytics.assets import analytics_views, media_files
+from lineoa_pipeline.defs.analytics.checks import (
+    MEDIA_VERIFIED,
+    NO_NEGATIVE_WAIT,
+    every_media_file_verified,
+    no_negative_response_time,
+)
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.exports.render import ChatMessage, render_export
 from lineoa_pipeline.views import VIEW_SPECS
@@ -59,3 +65,20 @@ def test_each_view_materialisation_describes_its_columns(build_warehouse: BuildW
         assert [c.name for c in preview.schema.columns] == list(view.columns)
     counts = {e.asset_key.to_user_string(): e.metadata["dagster/row_count"].value for e in events}
     assert counts["response_times"] == counts["monthly_response_stats"] == 1
+
+
+def test_the_checks_run_their_sql(build_warehouse: BuildWarehouse) -> None:
+    data_dir = build_warehouse({"a.csv": render_export("さくら整体院", CHAT, downloaded_at=datetime(2026, 4, 1))})
+    (data_dir.media / "manifest.csv").write_text(
+        "account_name,chat_name,sent_at,kind,file,sha256,bytes\n"
+        f"さくら整体院,山田花子,2026-03-04T10:00:00+09:00,photo,gone.jpg,{'0' * 64},10\n",
+        encoding="utf-8",
+    )
+    result = dg.materialize(
+        [media_files, analytics_views, every_media_file_verified, no_negative_response_time],
+        resources={"warehouse": WarehouseResource(data_dir=str(data_dir.root))},
+    )
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert not checks[MEDIA_VERIFIED].passed
+    assert checks[MEDIA_VERIFIED].metadata["missing_file"].value == 1
+    assert checks[NO_NEGATIVE_WAIT].passed and checks[NO_NEGATIVE_WAIT].metadata["bad_inquiries"].value == 0
