@@ -20,13 +20,12 @@ from typing import Any, BinaryIO, Literal
 
 import duckdb
 
-from lineoa_pipeline.settings import CHAT_TYPES, Settings
+from lineoa_pipeline.settings import CHAT_TYPES, MEDIA_KINDS, Settings
 from lineoa_pipeline.sqlfiles import execute_with_literals, load_sql
 
 Coverage = Literal["complete", "partial", "missing"]
 Level = Literal["ok", "at_risk", "lost"]
 MediaState = Literal["saved", "pending", "at_risk", "lost"]
-MEDIA_KINDS = ("photo", "video", "voice", "file")
 MEDIA_STATES: tuple[MediaState, ...] = ("at_risk", "lost", "pending", "saved")
 _SEVERITY = {"lost": 0, "at_risk": 1, "ok": 2}
 _AT_RISK_SHOWN = 10
@@ -315,6 +314,7 @@ def _media_query(
         "accounts": [c[0] for c in cfg],
         "chat_types": [c[1] for c in cfg],
         "kinds": [c[2] for c in cfg],
+        "media_kinds": list(MEDIA_KINDS),
         "days": [c[3] for c in cfg],
         "warns": [c[4] for c in cfg],
         "offsets": [offsets[c[0]] for c in cfg],

@@ -23,11 +23,11 @@ import duckdb
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.names import name_key
+from lineoa_pipeline.settings import MEDIA_KINDS
 from lineoa_pipeline.sqlfiles import insert_rows, load_sql, run_script, transaction
 
 TAG_COLUMNS = ("account_name", "chat_name", "tag")
 MANIFEST_COLUMNS = ("account_name", "chat_name", "sent_at", "kind", "file", "sha256", "bytes")
-MEDIA_KINDS = ("photo", "video", "voice", "file")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 

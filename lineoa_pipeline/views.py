@@ -24,6 +24,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from lineoa_pipeline.classify import sync_settings
+from lineoa_pipeline.settings import Settings
 from lineoa_pipeline.sqlfiles import SQL_DIR, run_script, split_statements, transaction
 
 VIEWS_DIR = SQL_DIR / "views"
@@ -75,14 +77,14 @@ def create_views(conn: duckdb.DuckDBPyConnection, views: tuple[View, ...] = VIEW
     """Rebuild the inquiries behind `response_times` and (re)create the views, in one transaction.
 
     Run it after every change to `messages` or the settings (a run: once, before publishing the snapshot).
-    The settings tables start empty (the defaults) if `sync_settings` has never run.
+    Without settings tables (`sync_settings` has never run) it writes them from the defaults.
     """
     with transaction(conn):
         has_settings = conn.execute(
             "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name = '_cfg_accounts'"
         ).fetchone()
         if not has_settings or not has_settings[0]:
-            run_script(conn, "settings_tables")
+            sync_settings(conn, Settings())
         for view in views:
             for statement in view.statements:
                 conn.execute(statement)

@@ -13,6 +13,7 @@ import pytest
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import ChatMessage, render_export
+from lineoa_pipeline.settings import AccountSettings
 from lineoa_pipeline.sqlfiles import run_script
 from lineoa_pipeline.views import VIEW_SPECS, VIEWS_DIR, column_types, create_views, load_views
 from lineoa_pipeline.warehouse import write_connection
@@ -236,6 +237,16 @@ def test_views_on_a_warehouse_without_settings(tmp_path: Path) -> None:
         run_script(conn, "schema")
         create_views(conn)
         assert conn.execute("SELECT count(*) FROM monthly_response_stats").fetchone() == (0,)
+
+
+def test_without_settings_tables_the_views_take_the_default_settings(warehouse: DataDir) -> None:
+    with write_connection(warehouse) as conn:
+        conn.execute("DROP TABLE _cfg_accounts")
+        create_views(conn)
+        assert conn.execute("SELECT account_name, sla_minutes FROM _cfg_accounts ORDER BY 1").fetchall() == [
+            (STUDIO, AccountSettings().sla_minutes),
+            (CLINIC, AccountSettings().sla_minutes),
+        ]
 
 
 # The public tables an analytics view may read, each an asset of its own; staging's tables (source_files,

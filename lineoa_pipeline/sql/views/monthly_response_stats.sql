@@ -22,7 +22,8 @@ SELECT r.account_name, r.month,
        quantile_cont(r.response_seconds, 0.5) AS median_response_seconds,
        quantile_cont(r.response_seconds, 0.9) AS p90_response_seconds,
        quantile_cont(r.business_seconds, 0.5) AS median_business_seconds,
-       count(*) FILTER (WHERE r.business_seconds <= 60 * coalesce(a.sla_minutes, 60)) / count(*) AS within_sla
+       count(*) FILTER (WHERE r.business_seconds <= 60 * a.sla_minutes) / count(*) AS within_sla
 FROM response_times r
+-- sync_settings writes every account's sla_minutes (the default included): the default lives in settings.py.
 LEFT JOIN _cfg_accounts a USING (account_name)
 GROUP BY r.account_name, r.month;
