@@ -21,7 +21,8 @@ WEBHOOK_ENV = "LINEOA_ALERT_WEBHOOK"
 MAX_BLOCKS = 40  # Slack accepts 50 blocks a message
 
 
-def _key(record: dict[str, Any]) -> tuple[str, str, str, str]:
+def alert_key(record: dict[str, Any]) -> tuple[str, str, str, str]:
+    """Account, subject, which month or placeholder, and level: what is raised only once."""
     where = record.get("month") or record.get("message_id") or f"{record.get('chat_name')}|{record.get('sent_at')}"
     return (record["account_name"], record["subject"], str(where), record["level"])
 
@@ -42,12 +43,12 @@ def _append(path: Path, records: Iterable[dict[str, Any]]) -> None:
 
 def raise_new(path: Path, alerts: Iterable[Alert], at: datetime) -> list[dict[str, Any]]:
     """Append to `alerts.jsonl` the alerts not raised before at their level; return those records."""
-    raised = {_key(r) for r in read_records(path)}
+    raised = {alert_key(r) for r in read_records(path)}
     new = []
     for alert in alerts:
         record = alert.record(at)
-        if _key(record) not in raised:
-            raised.add(_key(record))
+        if alert_key(record) not in raised:
+            raised.add(alert_key(record))
             new.append(record)
     if new:
         _append(path, new)

@@ -9,7 +9,7 @@ import duckdb
 
 from lineoa_pipeline.exports.names import name_key
 from lineoa_pipeline.settings import Settings
-from lineoa_pipeline.sqlfiles import insert_rows, run_script, statements, transaction
+from lineoa_pipeline.sqlfiles import insert_rows, load_sql, run_script, statements, transaction
 
 
 def sync_settings(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -44,13 +44,7 @@ def mark_reclassified_months(conn: duckdb.DuckDBPyConnection) -> int:
     """Make stale every month written under other classification settings (sender roles, placeholder
     texts, chat types) than the ones `sync_settings` last wrote, so that a change of `lineoa.toml` reaches
     all of history at the next run. Returns how many months that is."""
-    stale = conn.execute(
-        """INSERT INTO _pending_months
-           SELECT DISTINCT w.month FROM _written_months w LEFT JOIN _cfg_classification c USING (account_name)
-           WHERE w.settings_hash IS DISTINCT FROM c.settings_hash
-           RETURNING month"""
-    ).fetchall()
-    return len(stale)
+    return len(conn.execute(load_sql("mark_reclassified_months")).fetchall())
 
 
 class MonthsWritten(NamedTuple):

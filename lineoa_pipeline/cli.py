@@ -12,8 +12,20 @@ from datetime import datetime
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.settings import SettingsError, load_settings
 
+_RUN_EXIT = (
+    "0 when every step succeeded (a quarantined file, a rejected row or a retention alert is not a failure); "
+    "1 when a step failed; 2 for a bad setting in lineoa.toml or bad arguments."
+)
+EXIT_CODES = {
+    "run": _RUN_EXIT,
+    "demo": _RUN_EXIT,
+    "rebuild": _RUN_EXIT,
+    "status": "0 with the report; 1 before the first run (no warehouse yet); 2 for a bad setting or bad arguments.",
+}
 
-def main(argv: Sequence[str] | None = None) -> int:
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: each command with its options and, in its help, its exit codes."""
     parser = argparse.ArgumentParser(prog="lineoa", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     for name, text in (
@@ -22,7 +34,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("rebuild", "recreate the warehouse from archive/ alone"),
         ("status", "coverage, alerts and when to back up next"),
     ):
-        sub = commands.add_parser(name, help=text, description=text)
+        sub = commands.add_parser(name, help=text, description=text, epilog=f"exit status: {EXIT_CODES[name]}")
         sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
         if name == "status":
             sub.add_argument(
@@ -31,6 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 help="ISO-8601 time (default: now); without an offset it is in the settings' time zone",
             )
             sub.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
     data_dir = DataDir.resolve(args.data_dir)
     os.environ["LINEOA_DATA_DIR"] = str(data_dir.root)  # the definitions read their settings from here

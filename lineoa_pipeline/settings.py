@@ -24,7 +24,9 @@ DEFAULT_AUTO_REPLY_NAMES = (
 DEFAULT_API_SENDER_NAMES = ("Unknown",)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHAT_TYPES = ("one_to_one", "group")
-MEDIA_KINDS = ("photo", "video", "voice", "file", "sticker", "location", "unsent", "text")
+# Placeholders of the files LINE deletes (retention.media and .file): saved by listing them in a manifest.
+MEDIA_KINDS = ("photo", "video", "voice", "file")
+MESSAGE_KINDS = (*MEDIA_KINDS, "sticker", "location", "unsent", "text")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 
 
@@ -111,12 +113,12 @@ def load_settings(path: Path) -> Settings:
 
 def parse_settings(raw: dict[str, Any]) -> Settings:
     _no_unknown(raw, _TOP_KEYS, "")
-    timezone = raw.get("timezone", "Asia/Tokyo")
+    timezone = raw.get("timezone", Settings.timezone)
     try:
         ZoneInfo(_expect(timezone, str, "timezone"))
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingsError(f"timezone: unknown time zone {timezone!r}") from exc
-    first = _expect(raw.get("first_month", "2019-01"), str, "first_month")
+    first = _expect(raw.get("first_month", f"{Settings.first_month:%Y-%m}"), str, "first_month")
     if not re.fullmatch(r"\d{4}-\d{2}", first) or not 1 <= int(first[5:]) <= 12:
         raise SettingsError(f"first_month: expected YYYY-MM, got {first!r}")
     defaults = _account(raw, AccountSettings(), "")
@@ -140,7 +142,7 @@ def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> Account
     if "placeholders" in raw:
         extra = _expect(raw["placeholders"], dict, prefix + "placeholders")
         for text, kind in extra.items():
-            if kind not in MEDIA_KINDS:
+            if kind not in MESSAGE_KINDS:
                 raise SettingsError(f"{prefix}placeholders.{text}: unknown kind {kind!r}")
         out = replace(out, placeholders={**base.placeholders, **extra})
     if "retention" in raw:

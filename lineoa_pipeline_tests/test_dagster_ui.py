@@ -26,6 +26,7 @@ import pytest
 
 from lineoa_pipeline.demo import write_demo_data
 from lineoa_pipeline.synthetic.scale import write_scale_inbox
+from lineoa_pipeline.views import VIEW_SPECS
 from lineoa_pipeline.warehouse import connect
 from lineoa_pipeline_tests.processes import free_port, stop_group
 
@@ -160,6 +161,19 @@ def _asset_nodes(server: DagsterDev) -> dict[str, dict[str, Any]]:
                           assetChecksOrError { ... on AssetChecks { checks { name description } } } } }"""
     )
     return {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
+
+
+def _definition_metadata(server: DagsterDev, asset: str) -> dict[str, dict[str, Any]]:
+    """An asset's definition metadata in the UI, by label: column schemas and code references in full."""
+    data = server.query(
+        """query ($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) { ... on AssetNode {
+             metadataEntries { label
+               ... on TableSchemaMetadataEntry { schema { columns { name description } } }
+               ... on CodeReferencesMetadataEntry {
+                 codeReferences { ... on LocalFileCodeReference { filePath lineNumber } } } } } } }""",
+        {"key": {"path": [asset]}},
+    )
+    return {e["label"]: e for e in data["assetNodeOrError"]["metadataEntries"]}
 
 
 def _repository(server: DagsterDev) -> dict[str, Any]:
@@ -391,6 +405,15 @@ def test_ui_shows_the_asset_graph(dagster_dev: DagsterDev) -> None:
 
     pools = dagster_dev.query("{ instance { poolConfig { defaultPoolLimit } } }")["instance"]["poolConfig"]
     assert pools["defaultPoolLimit"] == 1, "the instance did not read the project's dagster.yaml"
+
+    for view in VIEW_SPECS:  # each view's columns described, and a link to its .sql, as the UI shows them
+        entries = _definition_metadata(dagster_dev, view.name)
+        columns = entries["dagster/column_schema"]["schema"]["columns"]
+        assert [(c["name"], c["description"]) for c in columns] == list(view.columns.items())
+        files = [r["filePath"] for r in entries["dagster/code_references"]["codeReferences"]]
+        assert files[0] == str(view.path) and files[0].endswith(f"sql/views/{view.name}.sql"), files
+    for name in nodes:
+        assert "dagster/code_references" in _definition_metadata(dagster_dev, name), f"{name} links no source"
 
 
 def test_dg_dev_loads_the_same_code_location(tmp_path: Path, demo_dir: Path) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import re
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -11,8 +13,9 @@ import pytest
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import ChatMessage, render_export
+from lineoa_pipeline.settings import AccountSettings
 from lineoa_pipeline.sqlfiles import run_script
-from lineoa_pipeline.views import create_views
+from lineoa_pipeline.views import VIEW_SPECS, VIEWS_DIR, column_types, create_views, load_views
 from lineoa_pipeline.warehouse import write_connection
 from lineoa_pipeline_tests.conftest import BuildWarehouse
 
@@ -234,6 +237,85 @@ def test_views_on_a_warehouse_without_settings(tmp_path: Path) -> None:
         run_script(conn, "schema")
         create_views(conn)
         assert conn.execute("SELECT count(*) FROM monthly_response_stats").fetchone() == (0,)
+
+
+def test_without_settings_tables_the_views_take_the_default_settings(warehouse: DataDir) -> None:
+    with write_connection(warehouse) as conn:
+        conn.execute("DROP TABLE _cfg_accounts")
+        create_views(conn)
+        assert conn.execute("SELECT account_name, sla_minutes FROM _cfg_accounts ORDER BY 1").fetchall() == [
+            (STUDIO, AccountSettings().sla_minutes),
+            (CLINIC, AccountSettings().sla_minutes),
+        ]
+
+
+# The public tables an analytics view may read, each an asset of its own; staging's tables (source_files,
+# rejected_rows, ...) are written before `messages`, so reading `messages` covers them.
+ASSET_TABLES = ("messages", "chat_tags", "media_files")
+BUSIEST_CHATS = """/* ---
+description: >
+  Per account, the chats with the most inquiries.
+reads: [response_times]
+columns:
+  account_name: The account.
+  chat_name: The chat.
+  inquiries: Its inquiries, ever.
+--- */
+CREATE OR REPLACE VIEW busiest_chats AS
+SELECT account_name, chat_name, count(*) AS inquiries FROM response_times GROUP BY ALL;
+"""
+
+
+def test_each_view_declares_its_real_columns_and_describes_each(warehouse: DataDir) -> None:
+    with write_connection(warehouse) as conn:
+        for view in VIEW_SPECS:
+            real = [row[0] for row in conn.execute(f"DESCRIBE {view.name}").fetchall()]
+            assert list(view.columns) == real, f"{view.path.name} declares other columns than the view has"
+            assert all(d.strip() for d in view.columns.values()), f"{view.path.name} leaves a column undescribed"
+            assert view.description.strip(), f"{view.path.name} has no description"
+    assert {name: list(types) for name, types in column_types().items()} == {
+        v.name: list(v.columns) for v in VIEW_SPECS
+    }
+
+
+def test_each_view_reads_exactly_what_it_declares() -> None:
+    names = [v.name for v in VIEW_SPECS]
+    for view in VIEW_SPECS:
+        assert set(view.reads) <= {*ASSET_TABLES, *names} - {view.name}, f"{view.name} reads {view.reads}"
+        assert all(names.index(r) < names.index(view.name) for r in view.reads if r in names), "not in order"
+        for read in view.reads:
+            assert any(re.search(rf"\b{read}\b", s) for s in view.statements), f"{view.name} never reads {read}"
+        with duckdb.connect() as conn:
+            run_script(conn, "schema")
+            create_views(conn, VIEW_SPECS[: names.index(view.name)])
+            for other in {*ASSET_TABLES, *names[: names.index(view.name)]} - set(view.reads):
+                kind = "TABLE" if other in ASSET_TABLES else "VIEW"
+                conn.execute(f"DROP {kind} {other}")
+            create_views(conn, (view,))  # fails if it reads anything it does not declare
+
+
+def test_adding_a_view_is_one_new_file(warehouse: DataDir, tmp_path: Path) -> None:
+    folder = tmp_path / "views"
+    shutil.copytree(VIEWS_DIR, folder)
+    (folder / "busiest_chats.sql").write_text(BUSIEST_CHATS, encoding="utf-8")
+    views = load_views(folder)
+    names = [v.name for v in views]
+    assert names.index("response_times") < names.index("busiest_chats")
+    busiest = views[names.index("busiest_chats")]
+    assert (busiest.reads, list(busiest.columns)) == (("response_times",), ["account_name", "chat_name", "inquiries"])
+    with write_connection(warehouse) as conn:
+        create_views(conn, views)
+        top = conn.execute("SELECT chat_name, inquiries FROM busiest_chats ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
+    assert top == ("渡辺", 3)
+
+
+def test_a_view_without_front_matter_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bare.sql").write_text("CREATE VIEW bare AS SELECT 1 AS one;\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bare\.sql: no front matter"):
+        load_views(tmp_path)
+    (tmp_path / "bare.sql").write_text("/* ---\ndescription: x\n--- */\nSELECT 1;\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bare\.sql: the front matter must hold description, reads and columns"):
+        load_views(tmp_path)
 
 
 def _reference_business_seconds(

@@ -1,8 +1,9 @@
-"""What must hold of the analytics: every manifest row verified, no negative wait."""
+"""What must hold of the analytics: every manifest row verified, no negative wait (`sql/checks/<name>.sql`)."""
 
 import dagster as dg
 
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
+from lineoa_pipeline.sqlfiles import load_sql
 
 MEDIA_VERIFIED = "every_media_file_verified"
 NO_NEGATIVE_WAIT = "no_negative_response_time"
@@ -14,9 +15,7 @@ def every_media_file_verified(
 ) -> dg.AssetCheckResult:
     """Warns when a manifest lists a file that is missing or whose checksum or size differs."""
     with warehouse.write(context.log) as conn:
-        bad = conn.execute(
-            "SELECT verification, count(*) FROM media_files WHERE verification <> 'ok' GROUP BY 1 ORDER BY 1"
-        ).fetchall()
+        bad = conn.execute(load_sql(f"checks/{MEDIA_VERIFIED}")).fetchall()
     return dg.AssetCheckResult(passed=not bad, severity=dg.AssetCheckSeverity.WARN, metadata={v: n for v, n in bad})
 
 
@@ -26,11 +25,5 @@ def no_negative_response_time(
 ) -> dg.AssetCheckResult:
     """Fails if any inquiry was answered before it was asked, or has more business seconds than seconds."""
     with warehouse.write(context.log) as conn:
-        bad = (
-            conn.execute(
-                """SELECT count(*) FROM response_times
-                   WHERE response_seconds < 0 OR business_seconds < 0 OR business_seconds > response_seconds"""
-            ).fetchone()
-            or (0,)
-        )[0]
+        bad = (conn.execute(load_sql(f"checks/{NO_NEGATIVE_WAIT}")).fetchone() or (0,))[0]
     return dg.AssetCheckResult(passed=bad == 0, metadata={"bad_inquiries": bad})

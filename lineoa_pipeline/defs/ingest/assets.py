@@ -8,7 +8,7 @@ from datetime import timedelta
 import dagster as dg
 
 from lineoa_pipeline.classify import mark_reclassified_months, sync_settings, write_months
-from lineoa_pipeline.defs.metadata import relation_metadata
+from lineoa_pipeline.defs.metadata import preview_table, relation_metadata
 from lineoa_pipeline.defs.partitions import monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest import archive_inbox, stage_pending
@@ -104,14 +104,14 @@ def bulk_backups(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     if not any(row[3] > since for row in rows):
         context.log.info("no new bulk backup in this run")
         return
-    table = ["| account | last bulk backup | backups |", "|---|---|---|"]
-    table += [f"| {a} | {d.isoformat()} | {n} |" for a, d, n, _ in rows]
     yield dg.MaterializeResult(
         metadata={
             **meta,
             "accounts": len(rows),
             "last_bulk_backup_at": dg.MetadataValue.json({a: d.isoformat() for a, d, _, _ in rows}),
-            "preview": dg.MetadataValue.md("\n".join(table)),
+            "preview": preview_table(
+                [(a, d.isoformat(), n) for a, d, n, _ in rows], ["account", "last bulk backup", "backups"]
+            ),
         }
     )
 

@@ -1,7 +1,21 @@
--- One row per inquiry. Within a chat, in message order (sent_at, then export order), a user message asks
--- unless an inquiry is already waiting, and the first staff message after it answers; auto replies and
--- API messages take no part. business_seconds counts the wait inside the account's business hours
--- (weekly hours less holidays, in the account's fixed UTC offset); without business hours it is the wait.
+/* ---
+description: >
+  One row per inquiry. Within a chat, in message order (sent_at, then export order), a user message
+  asks unless an inquiry is already waiting, and the first staff message after it answers; auto
+  replies and API messages neither ask nor answer. business_seconds counts the wait inside the
+  account's business hours (weekly hours less holidays, in the account's UTC offset); without
+  business hours it is the wait.
+reads: [messages]
+columns:
+  account_name: The account, as its exports name it.
+  chat_name: The chat the inquiry was asked in.
+  month: First day of the local month of asked_at.
+  asked_at: When the user message that started the inquiry was sent.
+  replied_at: When the first staff message after it was sent; NULL while unanswered.
+  response_seconds: Seconds from asked_at to replied_at; NULL while unanswered.
+  business_seconds: The seconds of that wait inside business hours (equal to response_seconds without business hours); NULL while unanswered.
+  replied_by: The sender name of the staff member who answered; NULL while unanswered.
+--- */
 -- Materialised, rebuilt by views.create_views after messages or settings change: its windows over every
 -- message cost some 30 plain passes over `messages`, and three more views and the notebooks read it.
 CREATE OR REPLACE TABLE _response_times AS
