@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from lineoa_pipeline.alerts import WebhookError, deliver, pseudonym, raise_new, read_records, slack_payload, webhook_url
@@ -313,3 +314,13 @@ def test_a_half_written_last_alert_line_is_repaired_not_fatal(
     assert "alerts.jsonl: removed a half-written last line" in capfd.readouterr().err
     assert data_dir.alerts.read_bytes() == whole
     assert first.run_requests
+
+
+def test_alerts_carry_no_message_text(data_dir: DataDir, hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
+    tick(data_dir)
+    with duckdb.connect(str(data_dir.snapshot), read_only=True) as conn:
+        texts = {r[0] for r in conn.execute("SELECT DISTINCT content FROM messages WHERE kind = 'text'").fetchall()}
+    raised = data_dir.alerts.read_text(encoding="utf-8") + json.dumps(hook.bodies, ensure_ascii=False)
+    assert len(texts) > 50 and hook.bodies
+    assert [t for t in texts if len(t) >= 4 and t in raised] == []
