@@ -9,11 +9,14 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 import pytest
 
 from lineoa_pipeline import cli
 from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.defs.resources import WarehouseResource
+from lineoa_pipeline.defs.warehouse.assets import warehouse_snapshot
 from lineoa_pipeline.exports.formats import PLACEHOLDERS
 from lineoa_pipeline.exports.render import ChatMessage, render_export
 from lineoa_pipeline.runner import run_pipeline
@@ -364,3 +367,10 @@ def test_a_settings_change_is_seen_by_content_not_modification_time(
     capsys.readouterr()
     assert run_pipeline(pipeline_dir).ok
     assert "nothing new since the last run" in capsys.readouterr().out  # nothing changed: nothing refreshed
+
+    # A snapshot published by a run from the UI may reflect other settings: the next run refreshes.
+    resources = {"warehouse": WarehouseResource(data_dir=str(pipeline_dir.root))}
+    assert dg.materialize([warehouse_snapshot], resources=resources).success
+    assert not pipeline_dir.side_inputs_mark.exists()
+    assert run_pipeline(pipeline_dir).ok
+    assert "nothing new since the last run" not in capsys.readouterr().out
