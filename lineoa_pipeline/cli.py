@@ -9,7 +9,8 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
-from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.alerts import WEBHOOK_ENV, WebhookError, webhook_url
+from lineoa_pipeline.datadir import DEMO_DIR, DataDir, keep_private
 from lineoa_pipeline.settings import SettingsError, load_settings
 
 _RUN_EXIT = (
@@ -22,6 +23,12 @@ EXIT_CODES = {
     "rebuild": _RUN_EXIT,
     "status": "0 with the report; 1 before the first run (no warehouse yet); 2 for a bad setting or bad arguments.",
 }
+# Times the retention arithmetic (a century of days either side) can reach without overflowing.
+AS_OF_YEARS = (2000, 2999)
+
+
+class UsageError(Exception):
+    """An argument or environment variable that cannot be used: one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,7 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
         ("status", "coverage, alerts and when to back up next"),
     ):
         sub = commands.add_parser(name, help=text, description=text, epilog=f"exit status: {EXIT_CODES[name]}")
-        sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
+        if name == "demo":
+            sub.add_argument("--data-dir", help="where to write it (default: demo-data/ in the project)")
+            sub.add_argument(
+                "--force", action="store_true", help="write into a data directory that already has an archive"
+            )
+        else:
+            sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
         if name == "status":
             sub.add_argument(
                 "--as-of",
@@ -49,10 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    data_dir = DataDir.resolve(args.data_dir)
+    keep_private()
+    try:
+        data_dir = _data_dir(args)
+        webhook_url(os.environ.get(WEBHOOK_ENV))
+    except (UsageError, WebhookError) as exc:
+        print(f"lineoa: {exc}", file=sys.stderr)
+        return 2
     os.environ["LINEOA_DATA_DIR"] = str(data_dir.root)  # the definitions read their settings from here
     try:
-        load_settings(data_dir.settings_file)
+        settings = load_settings(data_dir.settings_file)
     except SettingsError as exc:
         print(f"lineoa: bad setting in {data_dir.settings_file}: {exc}", file=sys.stderr)
         return 2
@@ -60,30 +79,63 @@ def main(argv: Sequence[str] | None = None) -> int:
         from lineoa_pipeline.status_cmd import run_status
         from lineoa_pipeline.warehouse import NoWarehouseYet
 
+        for warning in settings.warnings:  # a run says these in its log
+            print(f"lineoa: warning: {warning}", file=sys.stderr)
         try:
             run_status(data_dir, args.as_of, args.json, sys.stdout.buffer)
         except NoWarehouseYet as exc:
             print(f"lineoa: {exc}", file=sys.stderr)
             return 1
         return 0
+    from lineoa_pipeline.runner import RebuildError, WarehouseBusy, ensure_not_held, rebuild_warehouse, run_pipeline
+
     if args.command == "demo":
-        from lineoa_pipeline.demo import write_demo_data
+        from lineoa_pipeline.demo import DemoRefused, write_demo_data
 
-        write_demo_data(data_dir.root)
+        try:
+            write_demo_data(data_dir.root, force=args.force)
+        except DemoRefused as exc:
+            print(f"lineoa: {exc}", file=sys.stderr)
+            return 2
         print(f"demo data written to {data_dir.root}")
-    from lineoa_pipeline.runner import rebuild_warehouse, run_pipeline
-
     started = time.monotonic()
-    summary = rebuild_warehouse(data_dir) if args.command == "rebuild" else run_pipeline(data_dir)
+    try:
+        ensure_not_held(data_dir)
+        summary = rebuild_warehouse(data_dir) if args.command == "rebuild" else run_pipeline(data_dir)
+    except (WarehouseBusy, RebuildError) as exc:
+        print(f"lineoa: {exc}", file=sys.stderr)
+        return 1
     print(f"{summary} in {time.monotonic() - started:.1f} s")
     return 0 if summary.ok else 1
 
 
+def _data_dir(args: argparse.Namespace) -> DataDir:
+    """The data directory the command works on. A folder named by `--data-dir` or `LINEOA_DATA_DIR` must
+    exist (a typo must not start an empty warehouse), except for `demo`, which makes its own."""
+    # demo never takes $LINEOA_DATA_DIR: that is where real exports go
+    chosen = DataDir.resolve(args.data_dir or DEMO_DIR) if args.command == "demo" else DataDir.resolve(args.data_dir)
+    from_env = args.command != "demo" and os.environ.get("LINEOA_DATA_DIR")
+    named = "--data-dir" if args.data_dir else "LINEOA_DATA_DIR" if from_env else ""
+    root = chosen.root
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{named or 'the data directory'} {root} is a file, not a folder")
+    if named and args.command != "demo" and not root.exists():  # the default data/ is made on first use
+        raise UsageError(
+            f"{named} {root}: no such folder (create it and put exports in its inbox/, "
+            f"or try `lineoa demo --data-dir {root}` for a sample)"
+        )
+    return chosen
+
+
 def _instant(text: str) -> datetime:
     try:
-        return datetime.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 time: {text!r} (e.g. 2026-03-01T09:00:00+09:00)") from None
+    first, last = AS_OF_YEARS
+    if not first <= moment.year <= last:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range: give a time between the years {first} and {last}")
+    return moment
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@ from pathlib import Path
 
 import dagster as dg
 
+from lineoa_pipeline.datadir import keep_private
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
     """Every asset, check, job, sensor and schedule under `defs/`, each asset linked to its source file."""
+    keep_private()  # every process that runs the pipeline (UI, daemon, run workers) writes private files
     # Code references (and mapping specs) are beta/preview in Dagster 1.13: without this their warnings
     # would print on every load, in `lineoa run` as in the UI.
     with warnings.catch_warnings():

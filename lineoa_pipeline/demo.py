@@ -51,11 +51,29 @@ _DENTAL_CHATS = (
 _GROUP_EXTRAS = ((40, 2, "photo"), (12, 5, "photo"), (4, 1, "photo"), (9, 3, "file"), (6, 2, "file"))
 
 
-def write_demo_data(data_dir: Path, now: datetime | None = None) -> None:
+MARK = ".lineoa-demo"  # a data directory the demo made: it may write there again
+
+
+class DemoRefused(Exception):
+    """The demo would write made-up exports and settings into a data directory that holds real ones."""
+
+
+def write_demo_data(data_dir: Path, now: datetime | None = None, force: bool = False) -> None:
     """Write inbox/, tags/, media/ and lineoa.toml into `data_dir` (deterministic given `now`, default: now).
 
-    A naive `now` is taken as UTC. Existing files of the same names are replaced.
+    A naive `now` is taken as UTC. Existing files of the same names are replaced, so a data directory with
+    an archive or a warehouse that the demo did not make is refused (DemoRefused) unless `force`: its
+    archive would keep the made-up exports for good.
     """
+    if not force and not (data_dir / MARK).exists():
+        held = [name for name in ("archive", "warehouse.duckdb") if _has_content(data_dir / name)]
+        if held:
+            raise DemoRefused(
+                f"{data_dir} already holds {' and '.join(held)}: the demo would add made-up exports to it for good "
+                "and replace its settings, tags and media manifest. Choose another --data-dir, or add --force."
+            )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / MARK).write_text("written by `lineoa demo`: made-up data, safe to delete\n", encoding="utf-8")
     now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     inbox = data_dir / "inbox"
@@ -64,6 +82,10 @@ def write_demo_data(data_dir: Path, now: datetime | None = None) -> None:
     _write_tags(data_dir / "tags" / "tags.csv")
     _write_media(data_dir / "media", {**dental, **others})
     _write_settings(data_dir / "lineoa.toml", _local(now, DENTAL))
+
+
+def _has_content(path: Path) -> bool:
+    return path.is_file() or (path.is_dir() and any(path.iterdir()))
 
 
 def _local(now: datetime, account: str) -> datetime:

@@ -28,6 +28,11 @@ CHAT_TYPES = ("one_to_one", "group")
 MEDIA_KINDS = ("photo", "video", "voice", "file")
 MESSAGE_KINDS = (*MEDIA_KINDS, "sticker", "location", "unsent", "text")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+ALERT_NAMES = ("plain", "masked")
+MAX_DAYS = 36_500  # a hundred years: beyond it a date overflows, and no plan keeps anything that long
+MAX_SLA_MINUTES = 525_600  # a year
+MIN_TEXT_WARNING_DAYS = 7  # LINE lets an account create one bulk backup a week
+_FIRST_YEAR = 2000  # before LINE existed: a typo, and each month is a partition
 
 
 class SettingsError(ValueError):
@@ -83,6 +88,8 @@ class Settings:
     first_month: date = date(2019, 1, 1)
     defaults: AccountSettings = field(default_factory=AccountSettings)
     accounts: dict[str, AccountSettings] = field(default_factory=dict)
+    alert_names: str = "plain"  # "masked": chat names reach the webhook as stable pseudonyms
+    warnings: tuple[str, ...] = ()  # settings that work but are probably not what was meant
 
     def for_account(self, account_name: str) -> AccountSettings:
         return self.accounts.get(account_name, self.defaults)
@@ -97,17 +104,33 @@ _ACCOUNT_KEYS = {
     "business_hours",
     "chat_types",
 }
-_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts"}
+_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names"}
+
+
+def setting_warnings(settings: Settings, accounts: set[str]) -> list[str]:
+    """What a run should say about settings that work but are probably not meant: a short warning window,
+    and an `[accounts."…"]` section naming none of the warehouse's `accounts` (a typo applies nothing)."""
+    unmatched = [
+        f'[accounts."{name}"] matches no account in the warehouse (known: {", ".join(sorted(accounts))}); '
+        "the name must equal the export's account name exactly"
+        for name in sorted(settings.accounts)
+        if accounts and name not in accounts
+    ]
+    return [*settings.warnings, *unmatched]
 
 
 def load_settings(path: Path) -> Settings:
     """Read `lineoa.toml` (defaults when absent); raise SettingsError naming a bad key."""
     if not path.exists():
         return Settings()
+    if not path.is_file():
+        raise SettingsError(f"{path.name} is a folder or a special file, not a settings file: remove or rename it")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path.name}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SettingsError(f"{path.name}: cannot be read ({exc.strerror})") from exc
     return parse_settings(raw)
 
 
@@ -119,22 +142,32 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingsError(f"timezone: unknown time zone {timezone!r}") from exc
     first = _expect(raw.get("first_month", f"{Settings.first_month:%Y-%m}"), str, "first_month")
-    if not re.fullmatch(r"\d{4}-\d{2}", first) or not 1 <= int(first[5:]) <= 12:
-        raise SettingsError(f"first_month: expected YYYY-MM, got {first!r}")
+    if not re.fullmatch(r"\d{4}-\d{2}", first) or not 1 <= int(first[5:]) <= 12 or int(first[:4]) < _FIRST_YEAR:
+        raise SettingsError(f"first_month: expected a month written YYYY-MM, from {_FIRST_YEAR}-01 on, got {first!r}")
+    alert_names = raw.get("alert_names", "plain")
+    if alert_names not in ALERT_NAMES:
+        raise SettingsError(f'alert_names: expected "plain" or "masked", got {alert_names!r}')
     defaults = _account(raw, AccountSettings(), "")
-    accounts = {
-        name: _account(table, defaults, f"accounts.{name}.")
-        for name, table in _expect(raw.get("accounts", {}), dict, "accounts").items()
-    }
-    for name, table in raw.get("accounts", {}).items():
+    accounts = {}
+    for name, table in _expect(raw.get("accounts", {}), dict, "accounts").items():
         _no_unknown(_expect(table, dict, f"accounts.{name}"), _ACCOUNT_KEYS, f"accounts.{name}.")
-    return Settings(timezone, date(int(first[:4]), int(first[5:]), 1), defaults, accounts)
+        accounts[name] = _account(table, defaults, f"accounts.{name}.")
+    warnings = tuple(
+        f"{prefix}retention.{chat_type}.warn.text = {r.warn_text}: under {MIN_TEXT_WARNING_DAYS} days, a warning "
+        "may come too late, as LINE allows one bulk backup a week"
+        for prefix, s in [("", defaults), *((f"accounts.{n}.", a) for n, a in accounts.items())]
+        for chat_type, r in s.retention.items()
+        if r.warn_text < MIN_TEXT_WARNING_DAYS and (prefix == "" or r != defaults.retention[chat_type])
+    )
+    start = date(int(first[:4]), int(first[5:]), 1)
+    return Settings(timezone, start, defaults, accounts, alert_names, warnings)
 
 
 def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> AccountSettings:
     out = base
     if "sla_minutes" in raw:
-        out = replace(out, sla_minutes=_non_negative(raw["sla_minutes"], prefix + "sla_minutes"))
+        minutes = _non_negative(raw["sla_minutes"], prefix + "sla_minutes", MAX_SLA_MINUTES)
+        out = replace(out, sla_minutes=minutes)
     for key in ("auto_reply_names", "api_sender_names"):
         if key in raw:
             names = _expect(raw[key], list, prefix + key)
@@ -169,9 +202,9 @@ def _retention(raw: Any, base: dict[str, Retention], key: str) -> dict[str, Rete
         _no_unknown(warn, {"text", "media", "file"}, here + ".warn.")
         old = base[chat_type]
         out[chat_type] = Retention(
-            *(_non_negative(table.get(k, getattr(old, k)), f"{here}.{k}") for k in ("text", "media", "file")),
+            *(_non_negative(table.get(k, getattr(old, k)), f"{here}.{k}", MAX_DAYS) for k in ("text", "media", "file")),
             *(
-                _non_negative(warn.get(k, getattr(old, "warn_" + k)), f"{here}.warn.{k}")
+                _non_negative(warn.get(k, getattr(old, "warn_" + k)), f"{here}.warn.{k}", MAX_DAYS)
                 for k in ("text", "media", "file")
             ),
         )
@@ -199,6 +232,9 @@ def _business_hours(raw: Any, key: str) -> tuple[dict[int, list[tuple[int, int]]
             hours[index] = ranges
     holidays = []
     for text in _expect(raw.get("holidays", []), list, f"{key}.holidays"):
+        if type(text) is date:  # a TOML date written bare (2026-01-01) means the same as "2026-01-01"
+            holidays.append(text)
+            continue
         try:
             holidays.append(date.fromisoformat(_expect(text, str, f"{key}.holidays")))
         except ValueError as exc:
@@ -212,13 +248,16 @@ def _no_unknown(raw: dict[str, Any], known: set[str], prefix: str) -> None:
         raise SettingsError(f"{prefix}{unknown[0]}: unknown setting (known: {', '.join(sorted(known))})")
 
 
+_KIND_WORDS = {dict: "a table (key = value pairs)", list: "a list [...]", str: "text in quotes", int: "a whole number"}
+
+
 def _expect(value: Any, kind: type, key: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise SettingsError(f"{key}: expected {kind.__name__}, got {value!r}")
+        raise SettingsError(f"{key}: expected {_KIND_WORDS.get(kind, kind.__name__)}, got {value!r}")
     return value
 
 
-def _non_negative(value: Any, key: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SettingsError(f"{key}: expected a whole number of 0 or more, got {value!r}")
+def _non_negative(value: Any, key: str, most: int) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
+        raise SettingsError(f"{key}: expected a whole number from 0 to {most:,}, got {value!r}")
     return value

@@ -12,6 +12,7 @@ from lineoa_pipeline.defs.metadata import preview_table, relation_metadata
 from lineoa_pipeline.defs.partitions import monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest import archive_inbox, stage_pending
+from lineoa_pipeline.settings import setting_warnings
 
 GROUP = "ingest"
 
@@ -51,6 +52,9 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         if reclassified := mark_reclassified_months(conn):
             context.log.info(f"lineoa.toml classifies messages differently now: {reclassified} months to rewrite")
         report = stage_pending(conn, warehouse.location, context.log.info)
+        accounts = {row[0] for row in conn.execute("SELECT DISTINCT account_name FROM source_files").fetchall()}
+        for warning in setting_warnings(warehouse.settings(), accounts):
+            context.log.warning(f"lineoa.toml: {warning}")
         partitions = set(monthly_partitions.get_partition_keys())
         outside = sorted(m for m in report.months if m.isoformat() not in partitions)
         if outside:  # no partition will ever classify these months: do it here

@@ -36,15 +36,22 @@ def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
         conn = connect(location.root)
     except NoWarehouseYet:
         return dg.SensorResult(skip_reason="no warehouse published yet")
+    settings = warehouse.settings()
     try:
         ingested_through = latest_ingest(conn)  # of the same snapshot as the alerts
-        alerts = current_alerts(conn, warehouse.settings(), now, lost_since=lost_since, ingested_after=ingested_after)
+        alerts = current_alerts(conn, settings, now, lost_since=lost_since, ingested_after=ingested_after)
     finally:
         conn.close()
-    new = raise_new(location.alerts, alerts, now)
+    new = raise_new(location.alerts, alerts, now, context.log.warning)
     for record in new:
         context.log.warning(f"retention alert ({record['level']}): {record['message']}")
-    delivered, problem = deliver(location.webhook_outbox, new, os.environ.get(WEBHOOK_ENV))
+    delivered, problem = deliver(
+        location.webhook_outbox,
+        new,
+        os.environ.get(WEBHOOK_ENV),
+        masked=settings.alert_names == "masked",
+        log=context.log.warning,
+    )
     if problem:
         context.log.warning(f"alert webhook refused delivery ({problem}); retrying on the next tick")
     elif delivered:
