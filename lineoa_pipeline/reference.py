@@ -88,6 +88,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         _code(dict(_ACCOUNT.chat_types)),
         "A table of chat name = " + " or ".join(CHAT_TYPES) + ", overriding what the exports show.",
     ),
+    "alert_names": (
+        '`"plain"`',
+        '`"masked"` sends chat names to the webhook (only) as stable pseudonyms (`chat-` and 10 hexadecimal '
+        "digits); `alerts.jsonl` and the run log keep the real names.",
+    ),
     "accounts": (
         "none",
         '`[accounts."name"]` (the exact `account_name`) overrides for one account any key above but '
