@@ -1,14 +1,26 @@
-"""The archive: every input kept byte for byte under its SHA-256, with the paths it arrived under."""
+"""The archive: every input kept byte for byte under its SHA-256, with the paths it arrived under; and the
+first step of a run, which copies every new inbox file into it."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+
+import duckdb
+
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.exports.discover import InboxFile, is_zip, walk_inbox
+from lineoa_pipeline.sqlfiles import insert_rows, transaction
 
 CHUNK = 1 << 20
 FSYNC_AT_MOST = 64  # files made durable one by one; more: one os.sync()
+ARCHIVE_GROUP = 2_000
+Log = Callable[[str], None]
 
 
 def fsync_dir(folder: Path) -> None:
@@ -118,3 +130,93 @@ def sha256_of(path: Path) -> str:
         while chunk := src.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+@dataclass
+class ArchiveReport:
+    """What one look at the inbox found."""
+
+    new_inputs: int = 0
+    unchanged: int = 0
+    archived_bytes: int = 0
+    already_seen: int = 0  # inbox files under a new name whose bytes were an input already (a copy)
+
+
+def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log = print) -> ArchiveReport:
+    """Copy every new inbox file into `archive/` (atomically) and make it an input to stage.
+
+    Files are copied in groups; a group's bytes are put on disk (`Archive.make_durable`) before one
+    transaction records it, so nothing derived from a file is ever written before its archived copy is durable.
+    """
+    archive = Archive(data_dir.archive)
+    archive.discard_partial()
+    report = ArchiveReport()
+    known = {
+        row[0]: (row[1], row[2], row[3])
+        for row in conn.execute("SELECT file_path, bytes, mtime_ns, sha256 FROM _inbox_files").fetchall()
+    }
+    files = walk_inbox(data_dir.inbox) if data_dir.inbox.exists() else []
+    group: list[tuple[InboxFile, str, int, bool]] = []
+    for index, found in enumerate(files, 1):
+        seen = known.get(found.relative)
+        if seen and seen[:2] == (found.bytes, found.mtime_ns) and archive.path_of(seen[2]).exists():
+            report.unchanged += 1
+            continue
+        sha, size = archive.put(found.path, durable=False)
+        named = archive.record_path(sha, found.relative, durable=False)
+        group.append((found, sha, size, named))
+        if len(group) >= ARCHIVE_GROUP or index == len(files):
+            _record_archived(conn, archive, group, report)
+            group = []
+            log(f"archived {index:,} of {len(files):,} inbox files")
+    if group:
+        _record_archived(conn, archive, group, report)
+    return report
+
+
+def _record_archived(
+    conn: duckdb.DuckDBPyConnection,
+    archive: Archive,
+    group: list[tuple[InboxFile, str, int, bool]],
+    report: ArchiveReport,
+) -> None:
+    archive.make_durable([sha for _, sha, _, _ in group])
+    inputs: dict[str, tuple[str, str, int, bool]] = {}
+    names: Counter[str] = Counter()  # names each input gained in this group
+    for found, sha, size, named in group:
+        inputs.setdefault(sha, (sha, found.relative, size, is_zip(archive.path_of(sha))))
+        names[sha] += named
+    # One transaction: a run killed in between must not leave a file known but never an input.
+    with transaction(conn):
+        columns = list(zip(*inputs.values(), strict=True))
+        inserted = conn.execute(
+            """INSERT OR IGNORE INTO _inputs
+               SELECT unnest(?), unnest(?), unnest(?), unnest(?), now(), NULL RETURNING sha256, bytes""",
+            [list(c) for c in columns],
+        ).fetchall()
+        paths = [found.relative for found, _, _, _ in group]
+        conn.execute("DELETE FROM _inbox_files WHERE file_path IN (SELECT unnest(?))", [paths])
+        insert_rows(
+            conn, "_inbox_files", [(found.relative, found.bytes, found.mtime_ns, sha) for found, sha, _, _ in group]
+        )
+    report.new_inputs += len(inserted)
+    # every new name of bytes already taken in is a copy: the first name of a new input is not
+    new = {sha for sha, _ in inserted}
+    report.already_seen += sum(max(0, n - (sha in new)) for sha, n in names.items())
+    report.archived_bytes += sum(size for _, size in inserted)
+
+
+def register_archive(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> int:
+    """Make every verified archive entry an input to stage again (for a rebuild from `archive/` alone).
+    Returns the copies among them: names beyond the first that the same bytes arrived under."""
+    archive = Archive(data_dir.archive)
+    copies = 0
+    for sha in archive.entries():
+        paths = archive.paths(sha) or [sha]
+        copies += len(paths) - 1
+        path = archive.path_of(sha)
+        conn.execute(
+            "INSERT OR IGNORE INTO _inputs VALUES (?, ?, ?, ?, now(), NULL)",
+            [sha, paths[0], path.stat().st_size, is_zip(path)],
+        )
+    return copies

@@ -1,4 +1,4 @@
--- Read one export on its own (ingest._stage_batch: a file that did not read cleanly with others), for its
+-- Read one export on its own (batches.stage_batch: a file that did not read cleanly with others), for its
 -- rejected rows and their lines. The dialect is given, never sniffed (the sniffer misreads valid exports);
 -- strict mode stays on so that a file cut off inside a quote is reported, not half-read. `?` is the list of
 -- (one) file; its metadata rows and header (4 lines) are skipped here and read in Python.

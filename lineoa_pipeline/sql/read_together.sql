@@ -1,4 +1,4 @@
--- Read one batch's rows from the few CSVs ingest._write_together wrote: every file's rows, each file after a
+-- Read one batch's rows from the few CSVs batches._write_together wrote: every file's rows, each file after a
 -- marker row `<nonce>,<file_rank>,,,`, each CSV closed by `<nonce>,end,,,`. Same dialect as read_batch.sql, no
 -- lines to skip. `?`: the CSVs, then the nonce. Python then checks that nothing was rejected and that every
 -- marker is there, once.
