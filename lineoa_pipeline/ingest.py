@@ -132,11 +132,7 @@ def _candidates(
         path = archive.path_of(sha)
         if not zipped:
             size = path.stat().st_size
-            take(
-                Candidate(
-                    path, label, chat_name_from_path(label.rsplit("!", 1)[-1]), sha, size, False, path, length=size
-                )
-            )
+            take(Candidate(path, label, chat_name_from_path(label), sha, size, False, path, length=size))
             continue
         scratch = work / sha
         scratch.mkdir()
@@ -152,7 +148,7 @@ def _candidates(
                         Candidate(
                             read_path,
                             source,
-                            chat_name_from_path(source.rsplit("!", 1)[-1]),
+                            chat_name_from_path(member.name),
                             member.sha256,
                             member.bytes,
                             True,

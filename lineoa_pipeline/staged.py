@@ -20,10 +20,11 @@ CHUNK = 1 << 20
 
 @dataclass(frozen=True)
 class Candidate:
-    """One CSV to stage: what the warehouse calls it, the file DuckDB reads it from when it reads it alone
-    (UTF-8), and where its bytes are now (`length` of them from `offset` in `held_in`: the file itself, or a
-    zip's spool, from which `read_path` is written only if needed). A zip member brings its metadata and
-    header lines and its count of double quotes from the extraction."""
+    """One CSV to stage: what the warehouse calls it, its chat (from its own file name, or a zip member's own
+    name: never from the joined `zip!member`, as a chat name may hold a `!`), the file DuckDB reads it from
+    when it reads it alone (UTF-8), and where its bytes are now (`length` of them from `offset` in
+    `held_in`: the file itself, or a zip's spool, from which `read_path` is written only if needed). A zip
+    member brings its metadata and header lines and its count of double quotes from the extraction."""
 
     read_path: Path
     source_file: str

@@ -188,3 +188,21 @@ def test_chat_names_come_from_file_names(ingest_dir: IngestDir) -> None:
     ingest_dir.ingest()
     got = dict(ingest_dir.query("SELECT source_file, chat_name FROM messages"))
     assert got == names
+
+
+# Chat names with every kind of punctuation, some only punctuation: `!` is also what joins a zip and its member.
+PUNCTUATED = ["Hi!Yuki", "Bye!Yuki", "#1?", "100%", "Yuki！", "!", "!!", "?#%", "！", "a!b!c", "#"]
+
+
+def test_a_chat_name_is_never_cut_loose_or_inside_a_zip(ingest_dir: IngestDir) -> None:
+    # every chat holds the same message, and one of its own: each keeps both, under its whole name
+    shared = msg("User", "客", "2026-03-01 10:00:00", "hi")
+    chats = {name: [shared, msg("User", "客", "2026-03-01 10:01:00", f"I am {name}")] for name in PUNCTUATED}
+    for name, rows in chats.items():
+        ingest_dir.drop(f"loose/20260301_20260301_{name}.csv", export(rows, downloaded_at=datetime(2026, 3, 2)))
+    write_bulk_zip(ingest_dir.data_dir.inbox / "bulk.zip", "さくら整体院", chats, downloaded_at=DOWNLOADED)
+    report = ingest_dir.ingest()
+    assert report.files_loaded == 2 * len(PUNCTUATED)
+    # a loose file and a later zip member of one chat are one chat: its two messages once
+    got = ingest_dir.query("SELECT chat_name, count(*) FROM messages GROUP BY ALL ORDER BY ALL")
+    assert got == sorted((name, 2) for name in PUNCTUATED)
