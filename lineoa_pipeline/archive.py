@@ -15,6 +15,7 @@ import duckdb
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.discover import InboxFile, is_zip, walk_inbox
+from lineoa_pipeline.exports.names import chat_name_from_path
 from lineoa_pipeline.sqlfiles import insert_rows, transaction
 
 CHUNK = 1 << 20
@@ -139,7 +140,20 @@ class ArchiveReport:
     new_inputs: int = 0
     unchanged: int = 0
     archived_bytes: int = 0
-    already_seen: int = 0  # inbox files under a new name whose bytes were an input already (a copy)
+    already_seen: int = 0  # inbox files under a new name whose bytes and chat were an input already (a copy)
+
+
+@dataclass(frozen=True)
+class _Archived:
+    """An inbox file just copied in: its bytes' SHA-256 and size, whether its path is new to them, and whether
+    its chat is (a loose CSV's chat is in its file name: the same bytes under another chat's name are that
+    chat's export, to stage; under the same chat's name, a copy)."""
+
+    found: InboxFile
+    sha: str
+    size: int
+    named: bool
+    new_chat: bool
 
 
 def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log = print) -> ArchiveReport:
@@ -156,15 +170,16 @@ def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
         for row in conn.execute("SELECT file_path, bytes, mtime_ns, sha256 FROM _inbox_files").fetchall()
     }
     files = walk_inbox(data_dir.inbox) if data_dir.inbox.exists() else []
-    group: list[tuple[InboxFile, str, int, bool]] = []
+    group: list[_Archived] = []
     for index, found in enumerate(files, 1):
         seen = known.get(found.relative)
         if seen and seen[:2] == (found.bytes, found.mtime_ns) and archive.path_of(seen[2]).exists():
             report.unchanged += 1
             continue
         sha, size = archive.put(found.path, durable=False)
+        chats = {chat_name_from_path(path) for path in archive.paths(sha)}
         named = archive.record_path(sha, found.relative, durable=False)
-        group.append((found, sha, size, named))
+        group.append(_Archived(found, sha, size, named, named and chat_name_from_path(found.relative) not in chats))
         if len(group) >= ARCHIVE_GROUP or index == len(files):
             _record_archived(conn, archive, group, report)
             group = []
@@ -175,17 +190,16 @@ def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
 
 
 def _record_archived(
-    conn: duckdb.DuckDBPyConnection,
-    archive: Archive,
-    group: list[tuple[InboxFile, str, int, bool]],
-    report: ArchiveReport,
+    conn: duckdb.DuckDBPyConnection, archive: Archive, group: list[_Archived], report: ArchiveReport
 ) -> None:
-    archive.make_durable([sha for _, sha, _, _ in group])
+    archive.make_durable([a.sha for a in group])
     inputs: dict[str, tuple[str, str, int, bool]] = {}
     names: Counter[str] = Counter()  # names each input gained in this group
-    for found, sha, size, named in group:
-        inputs.setdefault(sha, (sha, found.relative, size, is_zip(archive.path_of(sha))))
-        names[sha] += named
+    chats: Counter[str] = Counter()  # of them, names of a chat new to a loose CSV's bytes
+    for a in group:
+        zipped = inputs.setdefault(a.sha, (a.sha, a.found.relative, a.size, is_zip(archive.path_of(a.sha))))[3]
+        names[a.sha] += a.named
+        chats[a.sha] += a.new_chat and not zipped
     # One transaction: a run killed in between must not leave a file known but never an input.
     with transaction(conn):
         columns = list(zip(*inputs.values(), strict=True))
@@ -194,29 +208,32 @@ def _record_archived(
                SELECT unnest(?), unnest(?), unnest(?), unnest(?), now(), NULL RETURNING sha256, bytes""",
             [list(c) for c in columns],
         ).fetchall()
-        paths = [found.relative for found, _, _, _ in group]
+        new = {sha for sha, _ in inserted}
+        # known bytes under a new chat's name: staged again, for that chat (staging skips the chats it has)
+        again = [sha for sha, n in chats.items() if n and sha not in new]
+        conn.execute("UPDATE _inputs SET staged_at = NULL WHERE sha256 IN (SELECT unnest(?))", [again])
+        paths = [a.found.relative for a in group]
         conn.execute("DELETE FROM _inbox_files WHERE file_path IN (SELECT unnest(?))", [paths])
-        insert_rows(
-            conn, "_inbox_files", [(found.relative, found.bytes, found.mtime_ns, sha) for found, sha, _, _ in group]
-        )
-    report.new_inputs += len(inserted)
-    # every new name of bytes already taken in is a copy: the first name of a new input is not
-    new = {sha for sha, _ in inserted}
-    report.already_seen += sum(max(0, n - (sha in new)) for sha, n in names.items())
+        insert_rows(conn, "_inbox_files", [(a.found.relative, a.found.bytes, a.found.mtime_ns, a.sha) for a in group])
+    report.new_inputs += len(inserted) + len(again)
+    # every other new name is a copy: the first name of a new input, and a new chat's name, are not
+    report.already_seen += sum(max(0, n - chats[sha] - (sha in new and not chats[sha])) for sha, n in names.items())
     report.archived_bytes += sum(size for _, size in inserted)
 
 
 def register_archive(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> int:
     """Make every verified archive entry an input to stage again (for a rebuild from `archive/` alone).
-    Returns the copies among them: names beyond the first that the same bytes arrived under."""
+    Returns the copies among them: names beyond the first that the same bytes arrived under (for a loose
+    CSV, beyond the first of each chat)."""
     archive = Archive(data_dir.archive)
     copies = 0
     for sha in archive.entries():
         paths = archive.paths(sha) or [sha]
-        copies += len(paths) - 1
         path = archive.path_of(sha)
+        zipped = is_zip(path)
+        copies += len(paths) - (1 if zipped else len({chat_name_from_path(p) for p in paths}))
         conn.execute(
             "INSERT OR IGNORE INTO _inputs VALUES (?, ?, ?, ?, now(), NULL)",
-            [sha, paths[0], path.stat().st_size, is_zip(path)],
+            [sha, paths[0], path.stat().st_size, zipped],
         )
     return copies

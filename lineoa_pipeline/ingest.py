@@ -10,7 +10,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -50,13 +50,7 @@ def stage_pending(
         return report
     work = _scratch(data_dir, sum(bytes_ for _, _, zipped, bytes_ in pending if zipped))
     try:
-        seen = {
-            r[0]
-            for r in conn.execute(
-                "SELECT sha256 FROM source_files UNION SELECT sha256 FROM quarantined_files"
-            ).fetchall()
-        }
-        candidates, quarantined = _candidates(pending, Archive(data_dir.archive), work, seen, report)
+        candidates, quarantined = _candidates(pending, Archive(data_dir.archive), work, _Seen.of(conn), report)
         staged, more = _recognise_all(candidates, work)
         quarantined += more
         if quarantined:
@@ -111,28 +105,52 @@ def scratch_folders(data_dir: DataDir) -> tuple[Path, Path]:
     return data_dir.work, Path("/dev/shm") / f".lineoa-work-{key}"
 
 
+@dataclass
+class _Seen:
+    """What the warehouse holds already: files loaded (by SHA-256 and chat: the same bytes are another chat's
+    export under another chat's name), the bytes quarantined, and the paths of both."""
+
+    loaded: set[tuple[str, str]]
+    bad: set[str]
+    paths: set[str]
+
+    @classmethod
+    def of(cls, conn: duckdb.DuckDBPyConnection) -> _Seen:
+        loaded = conn.execute("SELECT file_path, sha256, chat_name FROM source_files").fetchall()
+        bad = conn.execute("SELECT file_path, sha256 FROM quarantined_files").fetchall()
+        return cls({(sha, chat) for _, sha, chat in loaded}, {sha for _, sha in bad}, {r[0] for r in loaded + bad})
+
+    def __contains__(self, c: Candidate) -> bool:
+        return (c.sha256, c.chat_name) in self.loaded or c.sha256 in self.bad
+
+
 def _candidates(
     pending: Iterable[tuple[str, str, bool, int]],
     archive: Archive,
     work: Path,
-    seen: set[str],
+    seen: _Seen,
     report: StageReport,
 ) -> tuple[list[Candidate], list[tuple[str, str, str]]]:
     candidates: list[Candidate] = []
     quarantined: list[tuple[str, str, str]] = []
 
     def take(candidate: Candidate) -> None:
-        if candidate.sha256 in seen:
+        if candidate in seen:
             report.files_seen += 1
         else:
-            seen.add(candidate.sha256)
+            seen.loaded.add((candidate.sha256, candidate.chat_name))
             candidates.append(candidate)
 
     for sha, label, zipped, _ in pending:
         path = archive.path_of(sha)
         if not zipped:
+            # one candidate for each chat the bytes arrived under (its first name), but those staged before
             size = path.stat().st_size
-            take(Candidate(path, label, chat_name_from_path(label), sha, size, False, path, length=size))
+            read_path = path  # then, for the bytes' other chats, a copy DuckDB reads if it reads them alone
+            for source, chat in _chats_of(archive.paths(sha) or [label]).items():
+                if source not in seen.paths:
+                    take(Candidate(read_path, source, chat, sha, size, False, path, length=size))
+                    read_path = work / f"copy-{len(candidates):06d}.csv"
             continue
         scratch = work / sha
         scratch.mkdir()
@@ -160,11 +178,19 @@ def _candidates(
                         )
                     )
         except CorruptZip as exc:
-            if sha not in seen:
+            if sha not in seen.bad:
                 candidates[:] = [c for c in candidates if not c.source_file.startswith(label + "!")]
                 quarantined.append((label, sha, str(exc)))
-                seen.add(sha)
+                seen.bad.add(sha)
     return candidates, quarantined
+
+
+def _chats_of(paths: list[str]) -> dict[str, str]:
+    """The first of `paths` under each chat name, with its chat name."""
+    first: dict[str, str] = {}
+    for path in paths:
+        first.setdefault(chat_name_from_path(path), path)
+    return {path: chat for chat, path in first.items()}
 
 
 def _recognise_all(candidates: list[Candidate], work: Path) -> tuple[list[StagedFile], list[tuple[str, str, str]]]:

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS source_files (
     sha256        VARCHAR NOT NULL,
     bytes         BIGINT NOT NULL,
     account_name  VARCHAR NOT NULL,
+    chat_name     VARCHAR,           -- from its file name; with sha256, what makes a file already seen
     downloaded_at TIMESTAMPTZ NOT NULL,
     is_bulk       BOOLEAN NOT NULL,
     rows_read     BIGINT NOT NULL,   -- = messages_new + duplicates + rejected
@@ -31,6 +32,9 @@ CREATE TABLE IF NOT EXISTS source_files (
     rejected      BIGINT NOT NULL,
     ingested_at   TIMESTAMPTZ NOT NULL
 );
+
+-- A warehouse made before source_files named each file's chat gains the column (last; rows are inserted by name).
+ALTER TABLE source_files ADD COLUMN IF NOT EXISTS chat_name VARCHAR;
 
 CREATE TABLE IF NOT EXISTS quarantined_files (
     file_path      VARCHAR NOT NULL,

@@ -31,19 +31,19 @@ INSERT INTO quarantined_files
 SELECT f.source_file, f.sha256, b.reason, now()
 FROM batch_bad_files b JOIN batch_files f USING (read_path);
 
-INSERT INTO source_files
+INSERT INTO source_files BY NAME
 WITH counts AS (
     SELECT read_path, count(*) AS rows_ok, count(*) FILTER (WHERE bad) AS rejected_typed
     FROM batch_rows GROUP BY read_path
 ),
 new_counts AS (SELECT r.read_path, count(*) AS messages_new FROM batch_new JOIN batch_rows r USING (rn) GROUP BY ALL),
 column_counts AS (SELECT read_path, count(*) AS rejected_columns FROM batch_column_rejects GROUP BY read_path)
-SELECT f.source_file, f.sha256, f.bytes, f.account_name, f.downloaded_at, f.is_bulk,
+SELECT f.source_file AS file_path, f.sha256, f.bytes, f.account_name, f.chat_name, f.downloaded_at, f.is_bulk,
        coalesce(c.rows_ok, 0) + coalesce(k.rejected_columns, 0) AS rows_read,
        coalesce(n.messages_new, 0) AS messages_new,
        coalesce(c.rows_ok, 0) - coalesce(c.rejected_typed, 0) - coalesce(n.messages_new, 0) AS duplicates,
        coalesce(c.rejected_typed, 0) + coalesce(k.rejected_columns, 0) AS rejected,
-       now()
+       now() AS ingested_at
 FROM batch_files f
 LEFT JOIN counts c USING (read_path)
 LEFT JOIN new_counts n USING (read_path)

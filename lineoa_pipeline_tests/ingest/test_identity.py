@@ -4,13 +4,16 @@ Real DuckDB files under tmp_path, the real ingest code, exports written in LINE'
 (or by hand where a test needs bytes the generator would never write).
 """
 
+import hashlib
+import shutil
+import zipfile
 from collections import Counter
 from datetime import date, datetime, timedelta
 
 from lineoa_pipeline.archive import Archive
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import write_bulk_zip
-from lineoa_pipeline.runner import run_pipeline
+from lineoa_pipeline.runner import rebuild_warehouse, run_pipeline
 from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, JST, export, msg, reconciled, window
 
@@ -122,7 +125,7 @@ def test_the_same_bytes_under_another_name_change_no_row(ingest_dir: IngestDir) 
         ingest_dir.query("SELECT * FROM messages ORDER BY ALL"),
         ingest_dir.query("SELECT * FROM source_files ORDER BY ALL"),
     )
-    ingest_dir.drop("copy/別の名前.csv", data)
+    ingest_dir.drop("copy/山田花子.csv", data)
     ingest_dir.drop("20260110_20260331_山田花子 (1).csv", data)
     report = ingest_dir.ingest()
     assert (report.files_loaded, report.messages_new, report.duplicates) == (0, 0, 0)
@@ -136,7 +139,7 @@ def test_the_same_bytes_under_another_name_change_no_row(ingest_dir: IngestDir) 
     assert Archive(ingest_dir.data_dir.archive).paths(sha) == [
         "downloads/20260110_20260331_山田花子.csv",
         "20260110_20260331_山田花子 (1).csv",
-        "copy/別の名前.csv",
+        "copy/山田花子.csv",
     ]
 
 
@@ -147,7 +150,7 @@ def test_a_run_counts_the_same_bytes_dropped_again_as_already_seen(pipeline_dir:
     first = run_pipeline(pipeline_dir)
     assert (first.files_loaded, first.files_seen, first.messages_new) == (1, 1, len(CHAT))
     (pipeline_dir.inbox / "later").mkdir()
-    (pipeline_dir.inbox / "later" / "別の名前.csv").write_bytes(data)
+    (pipeline_dir.inbox / "later" / "山田花子 (2).csv").write_bytes(data)
     again = run_pipeline(pipeline_dir)
     assert (again.files_loaded, again.files_seen, again.messages_new, again.duplicates) == (0, 1, 0, 0)
     assert "files loaded 0, already seen 1, quarantined 0" in str(again)
@@ -206,3 +209,46 @@ def test_a_chat_name_is_never_cut_loose_or_inside_a_zip(ingest_dir: IngestDir) -
     # a loose file and a later zip member of one chat are one chat: its two messages once
     got = ingest_dir.query("SELECT chat_name, count(*) FROM messages GROUP BY ALL ORDER BY ALL")
     assert got == sorted((name, 2) for name in PUNCTUATED)
+
+
+def test_chats_with_identical_bytes_stay_separate_chats(pipeline_dir: DataDir) -> None:
+    # Friends who only received the same broadcast, at the same second: byte-identical exports, the chat's
+    # name only in the file's name. Two loose files and two members of one zip.
+    data = export([msg("Account", "Unknown", "2026-03-01 10:00:00", "春のセール開始")])
+    for name in ("佐藤", "鈴木"):
+        (pipeline_dir.inbox / f"20260301_20260301_{name}.csv").write_bytes(data)
+    with zipfile.ZipFile(pipeline_dir.inbox / "backup.zip", "w") as backup:
+        for i, name in enumerate(("田中", "高橋"), 1):
+            backup.writestr(f"{i:05d}_20260301_20260301_{name}.csv", data)
+    first = run_pipeline(pipeline_dir)
+    assert (first.files_loaded, first.files_seen, first.messages_new) == (4, 0, 4)
+    chats = ["佐藤", "田中", "鈴木", "高橋"]
+    tables = snapshot_tables(pipeline_dir)
+    assert sorted(m[2] for m in tables["messages"]) == sorted(chats)
+    assert sorted(f[4] for f in tables["source_files"]) == sorted(chats)
+
+    # The same zip dropped twice, and a copy of a loose file under its own chat's name: already seen.
+    shutil.copy(pipeline_dir.inbox / "backup.zip", pipeline_dir.inbox / "backup (1).zip")
+    (pipeline_dir.inbox / "later").mkdir()
+    shutil.copy(pipeline_dir.inbox / "20260301_20260301_佐藤.csv", pipeline_dir.inbox / "later" / "佐藤 (1).csv")
+    again = run_pipeline(pipeline_dir)
+    assert (again.files_loaded, again.files_seen, again.messages_new) == (0, 2, 0)
+    assert snapshot_tables(pipeline_dir) == tables
+    # ... but a copy under another chat's name is that chat.
+    (pipeline_dir.inbox / "later" / "20260301_20260301_伊藤.csv").write_bytes(data)
+    third = run_pipeline(pipeline_dir)
+    assert (third.files_loaded, third.files_seen, third.messages_new) == (1, 0, 1)
+    archive = Archive(pipeline_dir.archive)
+    assert archive.paths(hashlib.sha256(data).hexdigest()) == [
+        "20260301_20260301_佐藤.csv",
+        "20260301_20260301_鈴木.csv",
+        "later/佐藤 (1).csv",
+        "later/20260301_20260301_伊藤.csv",
+    ]
+    tables = snapshot_tables(pipeline_dir)
+    assert len(tables["messages"]) == 5
+
+    # A rebuild from the archive alone gives every chat again, and counts the copies as already seen.
+    rebuilt = rebuild_warehouse(pipeline_dir)
+    assert (rebuilt.files_loaded, rebuilt.files_seen, rebuilt.messages_new) == (5, 2, 5)
+    assert snapshot_tables(pipeline_dir) == tables
