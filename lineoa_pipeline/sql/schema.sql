@@ -104,6 +104,13 @@ CREATE TABLE IF NOT EXISTS _file_offsets (
     utc_offset_minutes INTEGER NOT NULL
 );
 
+-- Chats that at least one loaded export file shows as a group (two or more distinct User names in that one
+-- file): chat type is decided per file, so it never depends on which file supplied the stored rows. A
+-- warehouse made before this table starts from its stored rows.
+CREATE TABLE IF NOT EXISTS _group_chats AS
+SELECT account_name, chat_name FROM messages
+WHERE sender_type = 'user' GROUP BY ALL HAVING count(DISTINCT sender_name) >= 2;
+
 -- Chat names as matched by tags, manifests and chat-type overrides: NFKC, no white space or brackets.
 CREATE TABLE IF NOT EXISTS _chat_keys (
     account_name VARCHAR NOT NULL,

@@ -54,21 +54,11 @@ INSERT INTO _file_offsets
 SELECT source_file, utc_offset_minutes FROM batch_files
 WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
--- Months to (re)write: those with new messages, and every month of a chat staged before that has just
--- become a group (a chat new in this batch has all its months among the first kind).
+-- Months to (re)write: those with new messages, and every month of a chat that has just become a group.
 INSERT INTO _pending_months
-WITH new_rows AS (SELECT r.* FROM batch_new n JOIN batch_rows r USING (rn))
-SELECT DISTINCT month FROM new_rows
+SELECT DISTINCT r.month FROM batch_new n JOIN batch_rows r USING (rn)
 UNION
-SELECT DISTINCT s.month
-FROM messages s
-JOIN (
-    SELECT account_name, chat_name
-    FROM messages
-    WHERE sender_type = 'user'
-      AND (account_name, chat_name) IN (SELECT DISTINCT account_name, chat_name FROM new_rows WHERE st = 'User')
-    GROUP BY ALL
-    HAVING count(*) FILTER (WHERE export_seq <= (SELECT seq FROM batch_base)) > 0
-       AND count(DISTINCT sender_name) >= 2
-       AND count(DISTINCT sender_name) FILTER (WHERE export_seq <= (SELECT seq FROM batch_base)) < 2
-) g USING (account_name, chat_name);
+SELECT DISTINCT month FROM messages
+WHERE (account_name, chat_name) IN (SELECT * FROM batch_group_chats EXCEPT SELECT * FROM _group_chats);
+
+INSERT INTO _group_chats SELECT * FROM batch_group_chats EXCEPT SELECT * FROM _group_chats;

@@ -6,9 +6,11 @@ Real DuckDB files under tmp_path, the real ingest code, exports written in LINE'
 
 from datetime import datetime, timedelta
 
+from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.formats import PLACEHOLDERS
 from lineoa_pipeline.exports.render import ChatMessage
-from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline.runner import rebuild_warehouse, run_pipeline
+from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables
 from lineoa_pipeline_tests.ingest.chats import export, msg
 
 # --- kinds, sender types, chat types ----------------------------------------------------------------------
@@ -102,3 +104,39 @@ def test_two_or_more_user_names_make_a_group_chat(ingest_dir: IngestDir) -> None
         ("ヨガ教室火曜クラス", "group"),
         ("山田", "one_to_one"),
     ]
+
+
+def chat_types(data_dir: DataDir) -> set[tuple[str, str]]:
+    return {(m[2], m[3]) for m in snapshot_tables(data_dir)["messages"]}
+
+
+def test_chat_type_is_decided_per_export_file_whatever_the_arrival_order(pipeline_dir: DataDir) -> None:
+    # A customer renamed "はなこ" to "山田 花子": the export downloaded 03/10 lists the new name, an older one
+    # downloaded 03/02 the old one, for the same first message. Neither file lists two user names; a rebuild
+    # takes the older file first, so that the chat's stored rows then carry both names.
+    newer = [
+        msg("User", "はなこ", "2026-03-01 10:00:00", "予約したい"),
+        msg("User", "はなこ", "2026-03-09 10:00:00", "明日"),
+    ]
+    older = [msg("User", "山田 花子", "2026-03-01 10:00:00", "予約したい")]
+    (pipeline_dir.inbox / "20260301_20260309_山田花子.csv").write_bytes(
+        export(newer, downloaded_at=datetime(2026, 3, 10, 9, 0))
+    )
+    assert run_pipeline(pipeline_dir).ok
+    (pipeline_dir.inbox / "older").mkdir()
+    (pipeline_dir.inbox / "older" / "20260301_20260301_山田花子.csv").write_bytes(
+        export(older, downloaded_at=datetime(2026, 3, 2, 9, 0))
+    )
+    assert run_pipeline(pipeline_dir).ok
+    assert chat_types(pipeline_dir) == {("山田花子", "one_to_one")}
+    assert rebuild_warehouse(pipeline_dir).ok
+    assert chat_types(pipeline_dir) == {("山田花子", "one_to_one")}
+    # A file that lists two user names makes the chat a group, whichever file supplies the stored rows.
+    both = [*older, msg("User", "鈴木", "2026-03-01 10:00:00", "参加します")]
+    (pipeline_dir.inbox / "20260301_20260301_山田花子 (2).csv").write_bytes(
+        export(both, downloaded_at=datetime(2026, 3, 11, 12, 0))
+    )
+    assert run_pipeline(pipeline_dir).ok
+    assert chat_types(pipeline_dir) == {("山田花子", "group")}
+    assert rebuild_warehouse(pipeline_dir).ok
+    assert chat_types(pipeline_dir) == {("山田花子", "group")}

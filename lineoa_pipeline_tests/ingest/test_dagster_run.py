@@ -80,8 +80,12 @@ def test_a_chat_that_becomes_a_group_rewrites_its_earlier_months(pipeline_dir: D
     assert run_pipeline(pipeline_dir).ok
     assert snapshot_tables(pipeline_dir)["messages"][0][3] == "one_to_one"
     (pipeline_dir.inbox / "2" / "1.csv").parent.mkdir()
+    # the chat's next export lists a second user: one file with two user names makes it a group
     (pipeline_dir.inbox / "2" / "1.csv").write_bytes(
-        export([msg("User", "伊藤", "2026-03-05 10:00:00", "b")], downloaded_at=datetime(2026, 3, 6, 9, 0))
+        export(
+            [msg("User", "田中", "2026-01-05 10:00:00", "a"), msg("User", "伊藤", "2026-03-05 10:00:00", "b")],
+            downloaded_at=datetime(2026, 3, 6, 9, 0),
+        )
     )
     summary = run_pipeline(pipeline_dir)
     assert summary.ok and summary.months_written == ["2026-01", "2026-02", "2026-03"]
