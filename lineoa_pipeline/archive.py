@@ -8,14 +8,16 @@ import os
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.discover import InboxFile, is_zip, walk_inbox
 from lineoa_pipeline.exports.names import chat_name_from_path
+from lineoa_pipeline.inputs import open_inside, why_unreadable
 from lineoa_pipeline.sqlfiles import insert_rows, transaction
 
 CHUNK = 1 << 20
@@ -46,6 +48,10 @@ def write_atomically(target: Path, data: bytes, durable: bool = True) -> None:
         fsync_dir(target.parent)
 
 
+class StillBeingWritten(Exception):
+    """An inbox file changed while it was copied: taken at a later run, once it stays the same."""
+
+
 class Archive:
     """`archive/<sha256>` holds the bytes; `archive/<sha256>.paths` the inbox paths, one a line."""
 
@@ -55,15 +61,17 @@ class Archive:
     def path_of(self, sha256: str) -> Path:
         return self.folder / sha256
 
-    def put(self, source: Path, durable: bool = True) -> tuple[str, int]:
-        """Copy `source` in (hashing as it streams); return its SHA-256 and size. Already there: no copy.
-        `durable=False` leaves the fsync to the caller (one `os.sync()` after many files)."""
+    def put(self, src: BinaryIO, durable: bool = True, expected: tuple[int, int] | None = None) -> tuple[str, int]:
+        """Copy the open file `src` in (hashing as it streams); return its SHA-256 and size. Already there
+        with those bytes (its hash checked, not its size): no copy. `expected` (size, mtime_ns) is what the
+        inbox listed: a file that changed meanwhile is still being written, and is not taken
+        (StillBeingWritten). `durable=False` leaves the fsync to the caller (one `os.sync()` after many files)."""
         self.folder.mkdir(parents=True, exist_ok=True)
         tmp = self.folder / f".incoming.{uuid.uuid4().hex}.tmp"
         digest = hashlib.sha256()
         size = 0
         try:
-            with open(source, "rb") as src, open(tmp, "wb") as out:
+            with open(tmp, "wb") as out:
                 while chunk := src.read(CHUNK):
                     digest.update(chunk)
                     out.write(chunk)
@@ -71,11 +79,14 @@ class Archive:
                 if durable:
                     out.flush()
                     os.fsync(out.fileno())
+            now = os.fstat(src.fileno())
+            if expected and (size, now.st_size, now.st_mtime_ns) != (expected[0], *expected):
+                raise StillBeingWritten("still being written (its size or time changed): left for the next run")
             sha = digest.hexdigest()
             target = self.path_of(sha)
-            if target.exists() and target.stat().st_size == size:
+            if target.exists() and sha256_of(target) == sha:
                 tmp.unlink()
-            else:  # absent, or a leftover of unknown provenance: the verified copy replaces it
+            else:  # absent, or a leftover or altered copy: the verified copy replaces it
                 os.replace(tmp, target)
                 if durable:
                     fsync_dir(self.folder)
@@ -139,6 +150,7 @@ class ArchiveReport:
 
     new_inputs: int = 0
     unchanged: int = 0
+    skipped: int = 0  # inbox entries that cannot be read now (reported): tried again at the next run
     archived_bytes: int = 0
     already_seen: int = 0  # inbox files under a new name whose bytes and chat were an input already (a copy)
 
@@ -176,7 +188,23 @@ def archive_inbox(conn: duckdb.DuckDBPyConnection, data_dir: DataDir, log: Log =
         if seen and seen[:2] == (found.bytes, found.mtime_ns) and archive.path_of(seen[2]).exists():
             report.unchanged += 1
             continue
-        sha, size = archive.put(found.path, durable=False)
+        src = None
+        if not found.problem:
+            try:
+                src = open_inside(found.path, data_dir.root)
+            except OSError as exc:  # gone or changed since the listing: the input's fault, not the run's
+                found = replace(found, problem=why_unreadable(exc))
+        if src is None:
+            report.skipped += 1
+            log(f"skipped inbox/{found.relative}: {found.problem} (tried again at the next run)")
+            continue
+        try:
+            with src:
+                sha, size = archive.put(src, durable=False, expected=(found.bytes, found.mtime_ns))
+        except StillBeingWritten as exc:
+            report.skipped += 1
+            log(f"skipped inbox/{found.relative}: {exc}")
+            continue
         chats = {chat_name_from_path(path) for path in archive.paths(sha)}
         named = archive.record_path(sha, found.relative, durable=False)
         group.append(_Archived(found, sha, size, named, named and chat_name_from_path(found.relative) not in chats))

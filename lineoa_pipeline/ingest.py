@@ -20,7 +20,7 @@ from lineoa_pipeline.archive import Archive
 from lineoa_pipeline.batches import StageReport, batches, drop_batch_tables, stage_batch
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.decode import NotAnExport
-from lineoa_pipeline.exports.discover import CorruptZip, extract_members
+from lineoa_pipeline.exports.discover import CorruptZip, extract_members, not_an_export
 from lineoa_pipeline.exports.names import chat_name_from_path
 from lineoa_pipeline.staged import Candidate, StagedFile, recognise
 
@@ -143,6 +143,10 @@ def _candidates(
 
     for sha, label, zipped, _ in pending:
         path = archive.path_of(sha)
+        if not zipped and (reason := not_an_export(label)):
+            if label not in seen.paths:
+                quarantined.append((label, sha, reason))
+            continue
         if not zipped:
             # one candidate for each chat the bytes arrived under (its first name), but those staged before
             size = path.stat().st_size

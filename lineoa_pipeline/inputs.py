@@ -13,15 +13,23 @@ class Refused(OSError):
     """An input this pipeline will not read; the message says why, for a person."""
 
 
-def open_inside(path: Path, root: Path) -> BinaryIO:
-    """`path` opened for reading, when it is (or links to) a regular file inside `root`."""
+def inspect(path: Path, root: Path) -> os.stat_result:
+    """The status of `path` when it is (or links to) a regular file inside `root`; else Refused, or the
+    system's error (a dangling link)."""
     real = os.path.realpath(path)
     if not real.startswith(os.path.realpath(root) + os.sep):
         raise Refused("a link to a file outside the data directory: not read")
-    if not stat.S_ISREG(os.stat(real).st_mode):  # before opening: opening a device can act on it
+    status = os.stat(real)
+    if not stat.S_ISREG(status.st_mode):  # checked before opening: opening a device can act on it
         raise Refused("not a regular file (a pipe or a device): not read")
+    return status
+
+
+def open_inside(path: Path, root: Path) -> BinaryIO:
+    """`path` opened for reading, when it is (or links to) a regular file inside `root`."""
+    inspect(path, root)
     # the resolved path, not followed again, and never waiting for a pipe's writer (if one took its place)
-    fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    fd = os.open(os.path.realpath(path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise Refused("not a regular file (a pipe or a device): not read")

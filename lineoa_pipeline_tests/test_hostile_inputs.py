@@ -279,11 +279,14 @@ def test_a_zero_byte_file_is_quarantined_as_empty(ingest_dir: IngestDir, name: s
     assert ingest_dir.query("SELECT file_path, reason FROM quarantined_files") == [(name, "empty file")]
 
 
-def test_an_empty_but_valid_zip_loads_nothing_and_breaks_nothing(ingest_dir: IngestDir) -> None:
+def test_an_empty_but_valid_zip_is_quarantined_with_a_reason_and_breaks_nothing(ingest_dir: IngestDir) -> None:
     ingest_dir.drop("nothing.zip", zip_of([]))
     ingest_dir.drop("other.csv", export())
     report = ingest_dir.ingest()
-    assert (report.files_loaded, report.files_quarantined, report.messages_new) == (1, 0, 1)
+    assert (report.files_loaded, report.files_quarantined, report.messages_new) == (1, 1, 1)
+    assert ingest_dir.query("SELECT file_path, reason FROM quarantined_files") == [
+        ("nothing.zip", "a zip with no CSV inside: download the backup again (a backup holds one CSV per chat)")
+    ]
 
 
 # --- hostile contents ---------------------------------------------------------------------------------------

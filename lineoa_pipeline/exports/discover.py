@@ -11,14 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from lineoa_pipeline.exports.decode import HEAD_BYTES, rows_start
+from lineoa_pipeline.inputs import inspect, why_unreadable
 
 CHUNK = 1 << 20
 MAX_MEMBER_BYTES = 2 << 30  # no single chat export comes near 2 GiB
 MAX_ZIP_BYTES = 32 << 30  # everything one zip may inflate to
 MAX_RATIO = 200  # a CSV deflates ~5-10x; a bomb by hundreds or thousands
 RATIO_FLOOR = 1 << 20  # small members may have any ratio
-INPUT_SUFFIXES = (".zip", ".csv")
+PARTIAL_SUFFIXES = (".crdownload", ".part", ".partial", ".download", ".tmp")  # a download not finished yet
 NESTED_ZIP = "a zip inside a zip: unpack it and drop its contents in the inbox"
+EXCEL = "an Excel workbook: download the CSV again, or save it as CSV"
+NO_CSV = "a zip with no CSV inside: download the backup again (a backup holds one CSV per chat)"
 
 
 @dataclass(frozen=True)
@@ -27,20 +30,41 @@ class InboxFile:
     relative: str  # inbox-relative, with forward slashes
     bytes: int
     mtime_ns: int
+    problem: str | None = None  # why it cannot be read now: reported, skipped, tried again at the next run
 
 
 def walk_inbox(inbox: Path) -> list[InboxFile]:
-    """Every `.zip` and `.csv` below `inbox`, at any depth (hidden files and partial downloads skipped)."""
+    """Every file below `inbox`, at any depth (hidden files and partial downloads skipped; linked folders
+    not followed). An entry that cannot be read (a dangling link, a link out of the data directory, a pipe
+    or a device) is listed with its problem, never opened."""
     found = []
     for folder, dirs, files in os.walk(inbox):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
-            if name.startswith(".") or not name.lower().endswith(INPUT_SUFFIXES):
+            if name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES):
                 continue
             path = Path(folder, name)
-            stat = path.stat()
-            found.append(InboxFile(path, path.relative_to(inbox).as_posix(), stat.st_size, stat.st_mtime_ns))
+            relative = path.relative_to(inbox).as_posix()
+            try:
+                status = inspect(path, inbox.parent)
+            except OSError as exc:
+                found.append(InboxFile(path, relative, 0, 0, why_unreadable(exc)))
+                continue
+            found.append(InboxFile(path, relative, status.st_size, status.st_mtime_ns))
     return found
+
+
+def not_an_export(name: str) -> str | None:
+    """Why a file that is not a zip is no export, by its name: None for a `.csv` (its bytes decide)."""
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix in (".csv", ".zip"):
+        return None
+    if suffix in (".xlsx", ".xlsm", ".xls"):
+        return EXCEL
+    if suffix == ".txt":
+        return "a text file: LINE's chat history as text cannot be read; download the chat as CSV instead"
+    kind = f"a {suffix} file" if suffix else "a file without an extension"
+    return f"not a chat export ({kind}): the inbox takes the CSV files and zip backups LINE exports"
 
 
 def is_zip(path: Path) -> bool:
@@ -91,6 +115,10 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
         raise CorruptZip(f"corrupt zip: {exc}") from exc
     spool = scratch / "members.spool"
     total = 0
+    names = [member_name(info) for info in zf.infolist() if not info.is_dir()]
+    if not any(n.lower().endswith((".csv", ".zip")) and not PurePosixPath(n).name.startswith(".") for n in names):
+        zf.close()
+        raise CorruptZip(EXCEL if "[Content_Types].xml" in names or "xl/workbook.xml" in names else NO_CSV)
     with zf, open(spool, "wb") as out:
         for info in zf.infolist():
             name = member_name(info)

@@ -4,6 +4,8 @@ Real DuckDB files under tmp_path, the real ingest code, exports written in LINE'
 (or by hand where a test needs bytes the generator would never write).
 """
 
+import io
+import zipfile
 from datetime import datetime
 from typing import Any
 
@@ -127,3 +129,38 @@ def test_every_file_reconciles_and_rows_read_counts_every_record(ingest_dir: Ing
     assert ingest_dir.query("SELECT sum(messages_new) FROM source_files") == ingest_dir.query(
         "SELECT count(*) FROM messages"
     )
+
+
+def _workbook(sheet: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as book:
+        book.writestr("[Content_Types].xml", "<Types/>")
+        book.writestr("xl/workbook.xml", f"<workbook><sheet name='{sheet}'/></workbook>")
+    return buffer.getvalue()
+
+
+def _zip_of_photos() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as photos:
+        photos.writestr("IMG_0001.jpg", b"jpeg")
+    return buffer.getvalue()
+
+
+def test_nothing_in_the_inbox_is_ignored_silently(ingest_dir: IngestDir) -> None:
+    ingest_dir.drop("20260301_20260301_山田.xlsx", _workbook("山田"))
+    ingest_dir.drop("resaved.csv", _workbook("resaved"))  # a workbook named .csv: its bytes say what it is
+    ingest_dir.drop("[LINE] 山田.txt", "2026/03/01(日)\n10:00\t山田\tok\n".encode())
+    ingest_dir.drop("photos.zip", _zip_of_photos())
+    ingest_dir.drop("notes", b"a file without an extension")
+    ingest_dir.drop("good.csv", export(GOOD))
+    report = ingest_dir.ingest()
+    assert (report.files_loaded, report.files_quarantined) == (1, 5)
+    excel = "an Excel workbook: download the CSV again, or save it as CSV"
+    assert dict(ingest_dir.query("SELECT file_path, reason FROM quarantined_files")) == {
+        "20260301_20260301_山田.xlsx": excel,
+        "resaved.csv": excel,
+        "[LINE] 山田.txt": "a text file: LINE's chat history as text cannot be read; download the chat as CSV instead",
+        "photos.zip": "a zip with no CSV inside: download the backup again (a backup holds one CSV per chat)",
+        "notes": "not a chat export (a file without an extension): the inbox takes the CSV files and zip backups"
+        " LINE exports",
+    }
