@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
@@ -20,13 +21,14 @@ from lineoa_pipeline.archive import Archive
 from lineoa_pipeline.batches import StageReport, batches, drop_batch_tables, stage_batch
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.decode import NotAnExport
-from lineoa_pipeline.exports.discover import CorruptZip, extract_members, not_an_export
+from lineoa_pipeline.exports.discover import CorruptZip, declared_size, extract_members, not_an_export
 from lineoa_pipeline.exports.names import chat_name_from_path
 from lineoa_pipeline.staged import Candidate, StagedFile, recognise
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
 BATCH_BYTES = 128 << 20
+RAM_FRACTION = 4  # RAM scratch takes at most this fraction of the free memory
 
 
 def stage_pending(
@@ -48,9 +50,11 @@ def stage_pending(
     if not pending:  # still say which months are stale: a run killed after staging left them unwritten
         report.months = _pending_months(conn)
         return report
-    work = _scratch(data_dir, sum(bytes_ for _, _, zipped, bytes_ in pending if zipped))
+    archive = Archive(data_dir.archive)
+    declared = [declared_size(archive.path_of(sha)) for sha, _, zipped, _ in pending if zipped]
+    work = scratch_for(data_dir, None if None in declared else sum(d or 0 for d in declared))
     try:
-        candidates, quarantined = _candidates(pending, Archive(data_dir.archive), work, _Seen.of(conn), report)
+        candidates, quarantined = _candidates(pending, archive, work, _Seen.of(conn), report)
         staged, more = _recognise_all(candidates, work)
         quarantined += more
         if quarantined:
@@ -80,16 +84,15 @@ def _pending_months(conn: duckdb.DuckDBPyConnection) -> list[date]:
     return [r[0] for r in conn.execute("SELECT DISTINCT month FROM _pending_months ORDER BY 1").fetchall()]
 
 
-def _scratch(data_dir: DataDir, zipped_bytes: int) -> Path:
-    """Where zip members are extracted for one run: a RAM-backed folder when there is room for them (tens of
-    thousands of small files cost a disk milliseconds each to create and delete), else the data directory.
-    Each data directory has its own folder of each kind, removed at the start of staging: a killed run leaves
-    nothing behind for long (one writer per data directory, so the name is never in use)."""
-    shm = Path("/dev/shm")
+def scratch_for(data_dir: DataDir, inflated: int | None) -> Path:
+    """Where zip members are extracted for one run: a RAM-backed folder when what they may inflate to (their
+    zips' declared sizes, which reading never exceeds) fits in a quarter of the memory free now (tens of
+    thousands of small files cost a disk milliseconds each to create and delete), else the data directory;
+    on disk too when in doubt (a zip whose directory cannot be read). Each data directory has its own folder
+    of each kind, removed at the start of staging: a killed run leaves nothing behind for long (one writer
+    per data directory, so the name is never in use)."""
     on_disk, in_ram = scratch_folders(data_dir)
-    room = shutil.disk_usage(shm).free if shm.is_dir() and os.access(shm, os.W_OK) else 0
-    # a chat export deflates ~5-10x: leave room for 20x, and half of the space for everyone else
-    if zipped_bytes * 20 < room // 2:
+    if inflated is not None and inflated < _free_memory() // RAM_FRACTION:
         try:
             in_ram.mkdir(mode=0o700)  # never one made by someone else: it was just removed
             return in_ram
@@ -97,6 +100,19 @@ def _scratch(data_dir: DataDir, zipped_bytes: int) -> Path:
             pass
     on_disk.mkdir(parents=True, exist_ok=True)
     return on_disk
+
+
+def _free_memory() -> int:
+    """The smaller of the room in /dev/shm and the memory available (what /dev/shm's files take from), or 0."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        return 0
+    try:
+        found = re.search(r"^MemAvailable:\s+(\d+) kB", Path("/proc/meminfo").read_text(), re.MULTILINE)
+    except OSError:
+        return 0
+    available = int(found.group(1)) << 10 if found else 0
+    return min(shutil.disk_usage(shm).free, available)
 
 
 def scratch_folders(data_dir: DataDir) -> tuple[Path, Path]:

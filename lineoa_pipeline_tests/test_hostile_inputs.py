@@ -401,3 +401,49 @@ def test_file_account_and_chat_names_with_quotes_emoji_and_separators(ingest_dir
     assert ingest_dir.query("SELECT account_name FROM source_files WHERE file_path = ?", ['山田 "花子" 🌸.csv']) == [
         ('Shop "0" / ☕ \\ 0',)
     ]
+
+
+def zip_with_repeated_entries(member: bytes, copies: int) -> bytes:
+    """A zip whose central directory lists its one member `copies` times: every entry points at the same
+    compressed bytes, so each inflates the whole member again (a zip LINE never writes)."""
+    one = zip_of([("00001_山田.csv", member)])
+    end = one.rindex(b"PK\x05\x06")
+    size, offset = struct.unpack("<II", one[end + 12 : end + 20])
+    directory = one[offset : offset + size] * copies
+    tail = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, copies, copies, len(directory), offset, 0)
+    return one[:offset] + directory + tail
+
+
+def test_a_zip_whose_entries_share_one_members_bytes_is_quarantined_unread(
+    ingest_dir: IngestDir, tmp_path: Path
+) -> None:
+    member = export("\n".join(f"line {i}" for i in range(2_000)))
+    data = zip_with_repeated_entries(member, 2_000)
+    with zipfile.ZipFile(io.BytesIO(data)) as repeated:
+        assert len(repeated.infolist()) == 2_000 and repeated.read(repeated.infolist()[-1]) == member
+    ingest_dir.drop("backup.zip", data)
+    ingest_dir.drop("other.csv", export())
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    with pytest.raises(discover.CorruptZip):
+        list(discover.extract_members(ingest_dir.data_dir.inbox / "backup.zip", scratch))
+    assert sum(p.stat().st_size for p in files_under(scratch)) == 0  # nothing inflated
+    report = ingest_dir.ingest()
+    assert (report.files_loaded, report.files_quarantined) == (1, 1)
+    assert ingest_dir.query("SELECT file_path, reason FROM quarantined_files") == [
+        ("backup.zip", "entries of its directory share one member's bytes: not a zip LINE writes (a zip bomb?)")
+    ]
+
+
+def test_the_whole_zip_inflates_at_most_a_bounded_multiple_of_its_size(
+    ingest_dir: IngestDir, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small members may have any ratio on their own; together they are bounded by the zip's own size.
+    monkeypatch.setattr(discover, "RATIO_FLOOR", 256 << 10)
+    padding = bytes(250 << 10)  # zeros: each member deflates hundreds of times, under the floor on its own
+    members = [(f"{i:05d}_chat{i}.csv", export(f"chat {i}") + padding) for i in range(1, 151)]
+    ingest_dir.drop("backup.zip", zip_of(members))
+    report = ingest_dir.ingest()
+    assert report.files_loaded == 0
+    reasons = dict(ingest_dir.query("SELECT file_path, reason FROM quarantined_files"))
+    assert "inflates more than 200x its size in all" in reasons.pop("backup.zip")

@@ -21,6 +21,7 @@ RATIO_FLOOR = 1 << 20  # small members may have any ratio
 PARTIAL_SUFFIXES = (".crdownload", ".part", ".partial", ".download", ".tmp")  # a download not finished yet
 NESTED_ZIP = "a zip inside a zip: unpack it and drop its contents in the inbox"
 EXCEL = "an Excel workbook: download the CSV again, or save it as CSV"
+SHARED_ENTRIES = "entries of its directory share one member's bytes: not a zip LINE writes (a zip bomb?)"
 NO_CSV = "a zip with no CSV inside: download the backup again (a backup holds one CSV per chat)"
 
 
@@ -67,6 +68,16 @@ def not_an_export(name: str) -> str | None:
     return f"not a chat export ({kind}): the inbox takes the CSV files and zip backups LINE exports"
 
 
+def declared_size(path: Path) -> int | None:
+    """What a zip's entries say they inflate to in all (never more: reading stops there), or None when its
+    directory cannot be read."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None
+
+
 def is_zip(path: Path) -> bool:
     with open(path, "rb") as src:
         return src.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
@@ -107,15 +118,21 @@ def member_name(info: zipfile.ZipInfo) -> str:
 def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
     """Stream the CSV members of a zip one after another into one spool file in `scratch` (a member's own
     name never becomes a path), hashing and counting quotes as it goes and stopping any member that inflates
-    past the limits. Each member keeps its metadata and header lines, for recognising it; the spool is
-    complete once the iteration ends."""
+    past the limits, and the whole zip when all of it inflates more than MAX_RATIO times its size (entries
+    that share one member's bytes are refused before anything is inflated). Each member keeps its metadata
+    and header lines, for recognising it; the spool is complete once the iteration ends."""
     try:
         zf = zipfile.ZipFile(archive_path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise CorruptZip(f"corrupt zip: {exc}") from exc
     spool = scratch / "members.spool"
     total = 0
-    names = [member_name(info) for info in zf.infolist() if not info.is_dir()]
+    bound = MAX_RATIO * archive_path.stat().st_size + RATIO_FLOOR  # for the whole zip, however many members
+    infos = zf.infolist()
+    if len({info.header_offset for info in infos}) < len(infos):
+        zf.close()
+        raise CorruptZip(SHARED_ENTRIES)
+    names = [member_name(info) for info in infos if not info.is_dir()]
     if not any(n.lower().endswith((".csv", ".zip")) and not PurePosixPath(n).name.startswith(".") for n in names):
         zf.close()
         raise CorruptZip(EXCEL if "[Content_Types].xml" in names or "xl/workbook.xml" in names else NO_CSV)
@@ -143,6 +160,8 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                             problem = f"inflates past the size limit ({size:,} bytes so far)"
                         elif size > RATIO_FLOOR and size > MAX_RATIO * max(info.compress_size, 1):
                             problem = f"inflates more than {MAX_RATIO}x (a zip bomb?)"
+                        elif total > bound:
+                            problem = f"the zip inflates more than {MAX_RATIO}x its size in all (a zip bomb?)"
                         if problem:
                             break
                         if len(head) < HEAD_BYTES:
@@ -160,6 +179,8 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                 yield Member(name, None, None, size, problem)
                 if total > MAX_ZIP_BYTES:
                     raise CorruptZip(f"zip inflates past {MAX_ZIP_BYTES:,} bytes in total")
+                if total > bound:
+                    raise CorruptZip(f"inflates more than {MAX_RATIO}x its size in all (a zip bomb?)")
                 continue
             head = head[: rows_start(head, len(head))[0]]  # its metadata and header: memory stays small
             yield Member(name, spool, digest.hexdigest(), size, offset=offset, head=head, quotes=quotes)
