@@ -9,6 +9,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from lineoa_pipeline.exports.decode import HEAD_BYTES, rows_start
 from lineoa_pipeline.inputs import inspect, why_unreadable
@@ -102,6 +103,19 @@ class CorruptZip(ValueError):
     """The zip as a whole cannot be read."""
 
 
+class SpoolFailed(Exception):
+    """Extracted members could not be written (a disk full, a file too large): a failure of the run, never
+    of the input, which stays to be staged at the next run. Not an OSError, so that no handler of a
+    member's read errors takes it for the input's."""
+
+
+def _spool(out: BinaryIO, chunk: bytes) -> None:
+    try:
+        out.write(chunk)
+    except OSError as exc:
+        raise SpoolFailed(f"could not write extracted zip members to {out.name}: {exc}") from exc
+
+
 def member_name(info: zipfile.ZipInfo) -> str:
     """The member's name as written: a zip without the UTF-8 flag is cp437 or, from Japan, cp932."""
     if info.flag_bits & 0x800:
@@ -168,7 +182,7 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                             head += chunk[: HEAD_BYTES - len(head)]
                         digest.update(chunk)
                         quotes += chunk.count(b'"')
-                        out.write(chunk)
+                        _spool(out, chunk)
             except RuntimeError as exc:  # an encrypted member: zipfile asks for a password
                 problem = f"unreadable zip member: {exc}"
             except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError) as exc:
