@@ -99,7 +99,7 @@ def _stage_read(
         held_up = _read_together(conn, batch, work)
     else:
         _write_alone(batch)
-        run_script(conn, "read_batch", [[file.read_path for file in batch]])
+        run_script(conn, "read_batch", [[file.read_path for file in batch], _longest_line(batch)])
         held_up = read == "alone" or (conn.execute("SELECT count(*) FROM batch_rejects").fetchone() or (0,))[0] > 0
     if not held_up:
         return False
@@ -136,7 +136,7 @@ def _read_together(conn: duckdb.DuckDBPyConnection, batch: list[StagedFile], wor
     nonce = "\x1e" + secrets.token_hex(16)
     paths = _write_together(batch, work, nonce)
     try:
-        run_script(conn, "read_together", [paths], [nonce])
+        run_script(conn, "read_together", [paths, _longest_line(batch)], [nonce])
         clean = conn.execute(
             """SELECT (SELECT count(*) FROM batch_rejects) = 0
                   AND (SELECT count(*) FROM batch_markers WHERE file_rank = 'end') = ?
@@ -148,6 +148,12 @@ def _read_together(conn: duckdb.DuckDBPyConnection, batch: list[StagedFile], wor
         for path in paths:
             Path(path).unlink(missing_ok=True)
     return bool(clean and clean[0])
+
+
+def _longest_line(batch: list[StagedFile]) -> int:
+    """DuckDB's `max_line_size` for reading the batch: no line is longer than the largest file (as UTF-8),
+    so that a field of any real length loads; never below DuckDB's default."""
+    return max(2_000_000, *(file.held.length + 1 for file in batch))
 
 
 def _write_together(batch: list[StagedFile], work: Path, nonce: str) -> list[str]:
