@@ -195,6 +195,7 @@ def _candidates(
                             member.bytes,
                             member.head,
                             member.quotes,
+                            member.utf8,
                         )
                     )
         except CorruptZip as exc:

@@ -7,15 +7,20 @@ UTF-8 on the way, for DuckDB.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from lineoa_pipeline.exports.decode import HEAD_BYTES, ExportHead, NotAnExport, read_head, rows_start
+from lineoa_pipeline.exports.decode import BOM, HEAD_BYTES, ExportHead, NotAnExport, read_head, rows_start
 
 CHUNK = 1 << 20
+# A file whose head is UTF-8 but whose rest is not: the legacy code pages Excel re-saves in, tried in turn.
+LEGACY_ENCODINGS = ("cp932", "cp950", "cp874")
+# What a wrong code page makes of text: half-width katakana, private-use characters, control characters.
+_ODD = re.compile("[\uff61-\uff9f\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,7 @@ class Candidate:
     length: int = 0
     head: bytes | None = None
     quotes: int = 0
+    utf8: bool | None = None  # all of it valid UTF-8 (known for a zip member, from its extraction)
 
 
 @dataclass(frozen=True)
@@ -114,22 +120,65 @@ def _first_bytes(path: Path, offset: int, length: int) -> bytes:
 def _check_and_transcode(c: Candidate, transcoded: Path) -> tuple[ExportHead, Candidate, tuple[int, bytes]]:
     """The export's head, the candidate as UTF-8, and where its rows begin in that (`rows_start`), streaming
     so that memory stays bounded however big the file: a legacy code page is transcoded into `transcoded`, and
-    the quotes are counted on the way (a zip member's were counted as it was extracted)."""
+    the quotes are counted on the way (a zip member's were counted as it was extracted). The encoding is
+    chosen from the whole file: one whose head reads as UTF-8 but whose rest does not (an English UI, an
+    ASCII account name, re-saved on a Japanese PC) takes the legacy code page that decodes all of it."""
     first = c.head if c.head is not None else _first_bytes(c.held_in, c.offset, c.length)
     rows = rows_start(first, c.length)
     head = read_head(first[: rows[0]])
-    quotes = c.quotes
-    if head.needs_transcoding:
-        quotes = _transcode(chunks(c.held_in, c.offset, c.length), head.encoding, transcoded)
+    quotes, utf8 = c.quotes, c.utf8
+    if c.head is None and not head.needs_transcoding:
+        quotes, utf8 = _scan(chunks(c.held_in, c.offset, c.length))
+    # a BOM says UTF-8 whatever follows: DuckDB then reports the bad bytes with their line
+    if head.needs_transcoding or not (utf8 or first.startswith(BOM)):
+        encoding = head.encoding if head.needs_transcoding else _legacy_encoding(c)
+        quotes = _transcode(chunks(c.held_in, c.offset, c.length), encoding, transcoded)
+        head = replace(head, encoding=encoding)
         size = transcoded.stat().st_size
         c = replace(c, read_path=transcoded, held_in=transcoded, offset=0, length=size)
         rows = rows_start(_first_bytes(transcoded, 0, size), size)
-    elif c.head is None:
-        quotes = sum(chunk.count(b'"') for chunk in chunks(c.held_in, c.offset, c.length))
     if quotes % 2:
         # DuckDB does not always report a quote left open at the end of one file of many.
         raise NotAnExport("a quoted field is never closed: the file is cut off (an interrupted download?)")
     return head, c, rows
+
+
+def _legacy_encoding(c: Candidate) -> str:
+    """The legacy code page that decodes all of the file and reads most like text: several may decode the
+    same bytes (Big5 or Thai bytes are valid Shift_JIS too, as half-width katakana), the wrong ones with
+    characters no chat writes."""
+    odd: dict[str, int] = {}
+    for encoding in LEGACY_ENCODINGS:
+        decoder = codecs.getincrementaldecoder(encoding)("strict")
+        try:
+            odd[encoding] = sum(
+                len(_ODD.findall(decoder.decode(chunk))) for chunk in chunks(c.held_in, c.offset, c.length)
+            )
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            odd.pop(encoding, None)
+    if not odd:
+        raise NotAnExport(f"not UTF-8, and not {', '.join(LEGACY_ENCODINGS)} either: undecodable bytes")
+    return min(odd, key=lambda e: (odd[e], LEGACY_ENCODINGS.index(e)))
+
+
+def _scan(pieces: Iterable[bytes]) -> tuple[int, bool]:
+    """The double quotes in `pieces`, and whether all of them are valid UTF-8."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    quotes, valid = 0, True
+    for chunk in pieces:
+        quotes += chunk.count(b'"')
+        if valid:
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError:
+                valid = False
+    if valid:
+        try:
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            valid = False
+    return quotes, valid
 
 
 def _transcode(pieces: Iterable[bytes], encoding: str, target: Path) -> int:

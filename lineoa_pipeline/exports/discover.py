@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import os
 import zipfile
@@ -97,6 +98,7 @@ class Member:
     offset: int = 0
     head: bytes = b""
     quotes: int = 0
+    utf8: bool = True  # all of it is valid UTF-8
 
 
 class CorruptZip(ValueError):
@@ -165,6 +167,8 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
             size = quotes = 0
             head = b""
             problem = None
+            utf8 = codecs.getincrementaldecoder("utf-8")()
+            valid = True
             try:
                 with zf.open(info) as src:
                     while chunk := src.read(CHUNK):
@@ -182,6 +186,7 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                             head += chunk[: HEAD_BYTES - len(head)]
                         digest.update(chunk)
                         quotes += chunk.count(b'"')
+                        valid = valid and _still_utf8(utf8, chunk)
                         _spool(out, chunk)
             except RuntimeError as exc:  # an encrypted member: zipfile asks for a password
                 problem = f"unreadable zip member: {exc}"
@@ -197,4 +202,14 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                     raise CorruptZip(f"inflates more than {MAX_RATIO}x its size in all (a zip bomb?)")
                 continue
             head = head[: rows_start(head, len(head))[0]]  # its metadata and header: memory stays small
-            yield Member(name, spool, digest.hexdigest(), size, offset=offset, head=head, quotes=quotes)
+            valid = valid and _still_utf8(utf8, b"", final=True)
+            yield Member(name, spool, digest.hexdigest(), size, offset=offset, head=head, quotes=quotes, utf8=valid)
+
+
+def _still_utf8(decoder: codecs.IncrementalDecoder, chunk: bytes, final: bool = False) -> bool:
+    """Whether the bytes fed to `decoder` so far, `chunk` the last, are valid UTF-8."""
+    try:
+        decoder.decode(chunk, final)
+    except UnicodeDecodeError:
+        return False
+    return True

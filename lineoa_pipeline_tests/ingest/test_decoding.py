@@ -4,6 +4,7 @@ Real DuckDB files under tmp_path, the real ingest code, exports written in LINE'
 (or by hand where a test needs bytes the generator would never write).
 """
 
+import zipfile
 from datetime import date, datetime
 
 import pytest
@@ -135,3 +136,29 @@ def test_field_rules_guard_x000d_and_line_breaks(ingest_dir: IngestDir) -> None:
         "",
     ]
     assert got[0][0] == "@受付さん"
+
+
+@pytest.mark.parametrize(
+    ("encoding", "user", "text"),
+    [("cp932", "山田 花子", "予約の確認です。"), ("cp950", "陳小姐", "預約確認"), ("cp874", "สมชาย", "ยืนยันการจอง")],
+)
+@pytest.mark.parametrize("zipped", [False, True])
+def test_an_english_export_resaved_in_a_legacy_code_page_is_read_from_the_whole_file(
+    ingest_dir: IngestDir, encoding: str, user: str, text: str, zipped: bool
+) -> None:
+    # An English UI on a Japanese (Taiwanese, Thai) PC, an ASCII account name: the metadata and header are
+    # ASCII, and only the messages are in the code page.
+    rows = [msg("User", user, "2026-03-01 08:05:09", text), msg("Account", "Staff", "2026-03-01 08:06:00", "OK")]
+    excel = export(rows, account="Cafe", lang="en").decode("utf-8-sig").encode(encoding)
+    assert excel.split(b"\r\n")[3].isascii() and not excel.isascii()
+    if zipped:
+        with zipfile.ZipFile(ingest_dir.data_dir.inbox / "backup.zip", "w") as backup:
+            backup.writestr("00001_chat.csv", excel)
+    else:
+        ingest_dir.drop("chat.csv", excel)
+    report = ingest_dir.ingest()
+    assert (report.files_loaded, report.files_quarantined) == (1, 0)
+    assert ingest_dir.query("SELECT sender_name, content FROM messages ORDER BY sent_at") == [
+        (user, text),
+        ("Staff", "OK"),
+    ]
