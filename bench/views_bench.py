@@ -87,7 +87,7 @@ def main() -> None:
         conn.execute(SYNTHESISE, {"messages": args.messages, "per_chat": PER_CHAT})
         for account, offset in (("clinic", 540), ("studio", 420)):
             conn.execute(
-                "INSERT INTO source_files VALUES (?, '', 0, ?, ?, true, 0, 0, 0, 0, now())",
+                "INSERT INTO source_files VALUES (?, '', 0, ?, NULL, ?, true, 0, 0, 0, 0, now())",
                 [f"{account}.zip", account, datetime(2026, 3, 1)],
             )
             conn.execute("INSERT INTO _file_offsets VALUES (?, ?)", [f"{account}.zip", offset])

@@ -15,11 +15,11 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from lineoa_pipeline.archive import write_atomically
+from lineoa_pipeline.archive import register_archive, write_atomically
+from lineoa_pipeline.batches import IngestCounts
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
 from lineoa_pipeline.defs.partitions import monthly_partitions, partition_keys_of, range_tags
-from lineoa_pipeline.ingest import IngestCounts, register_archive
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}

@@ -23,6 +23,7 @@ import duckdb
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.names import name_key
+from lineoa_pipeline.inputs import read_inside, why_unreadable
 from lineoa_pipeline.settings import MEDIA_KINDS
 from lineoa_pipeline.sqlfiles import insert_rows, load_sql, run_script, transaction
 
@@ -30,8 +31,11 @@ TAG_COLUMNS = ("account_name", "chat_name", "tag")
 MANIFEST_COLUMNS = ("account_name", "chat_name", "sent_at", "kind", "file", "sha256", "bytes")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: `isdigit` takes `²`, which `int` refuses
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # never in a file's name (NUL cannot even be passed to the system)
+MAX_BYTES = 2**63 - 1  # media_files.bytes is a BIGINT
 
-Reject = tuple[str, int, str, str]  # source_file, line, raw, reason
+Reject = tuple[str, int | None, str | None, str]  # source_file, line, raw, reason
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ def load_chat_tags(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
     rows: list[tuple[Any, ...]] = []
     rejects: list[Reject] = []
     for path in paths:
-        read, bad = _read_rows(path, f"tags/{path.name}", TAG_COLUMNS)
+        read, bad = _read_rows(path, data_dir.root, f"tags/{path.name}", TAG_COLUMNS)
         rows += [(*(r.values[c] for c in TAG_COLUMNS), name_key(r.values["chat_name"])) for r in read]
         rejects += bad
     with transaction(conn):
@@ -87,7 +91,7 @@ def load_media_files(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict
     hashes: dict[str, str] = {}
     for path in manifests:
         source = "media/" + path.relative_to(media).as_posix()
-        read, bad = _read_rows(path, source, MANIFEST_COLUMNS)
+        read, bad = _read_rows(path, data_dir.root, source, MANIFEST_COLUMNS)
         rejects += bad
         for row in read:
             parsed = _manifest_row(row.values, media, path.parent)
@@ -132,11 +136,14 @@ def _manifests(media: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(media).as_posix())
 
 
-def _read_rows(path: Path, source: str, columns: tuple[str, ...]) -> tuple[list[_Row], list[Reject]]:
+def _read_rows(path: Path, root: Path, source: str, columns: tuple[str, ...]) -> tuple[list[_Row], list[Reject]]:
     """The records of a CSV whose header names `columns` (in any order), every value non-empty after
     trimming; every other record is rejected with its first physical line, raw text and reason.
     """
-    data = path.read_bytes()
+    try:
+        data = read_inside(path, root)
+    except OSError as exc:  # one unreadable side input never stops a run: its reason is its reject
+        return [], [(source, None, None, why_unreadable(exc))]
     try:
         text, file_problem = data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -194,8 +201,12 @@ def _manifest_row(values: dict[str, str], media: Path, folder: Path) -> tuple[da
         return f"unknown kind {values['kind']!r} (expected one of {', '.join(MEDIA_KINDS)})"
     if not _SHA256.fullmatch(values["sha256"]):
         return f"sha256 is not 64 hexadecimal digits: {values['sha256']!r}"
-    if not values["bytes"].isdigit():
+    if not _DIGITS.fullmatch(values["bytes"]):
         return f"bytes is not a whole number: {values['bytes']!r}"
+    if int(values["bytes"]) > MAX_BYTES:
+        return f"bytes is too large: {values['bytes']!r}"
+    if _CONTROL.search(values["file"]):
+        return f"file holds a control character: {values['file']!r}"
     written = values["file"].replace("\\", "/")
     if PurePosixPath(written).is_absolute() or re.match(r"[A-Za-z]:", written):
         return f"file is an absolute path, not one relative to the manifest: {values['file']!r}"

@@ -15,9 +15,11 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
 
+from lineoa_pipeline.archive import archive_inbox
+from lineoa_pipeline.batches import StageReport
 from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.ingest import StageReport, archive_inbox, stage_pending
+from lineoa_pipeline.ingest import stage_pending
 from lineoa_pipeline.settings import parse_settings
 from lineoa_pipeline.warehouse import write_connection
 
@@ -47,7 +49,7 @@ def build_warehouse(tmp_path: Path) -> BuildWarehouse:
     return build
 
 
-# --- ingest, pipeline and table helpers (test_ingest, test_hostile_inputs, test_rebuild, ...) ---------------
+# --- ingest, pipeline and table helpers (ingest/, test_hostile_inputs, test_rebuild, ...) ---------------
 
 # Hypothesis: a fixed number of examples per property (CI runs exactly these), each a real ingest (~0.1 s);
 # HYPOTHESIS_PROFILE=thorough for 20 times as many. No example database is written into the repository.

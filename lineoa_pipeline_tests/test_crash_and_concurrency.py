@@ -22,9 +22,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from lineoa_pipeline.archive import archive_inbox
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.ingest import archive_inbox, scratch_folders, stage_pending
+from lineoa_pipeline.ingest import scratch_folders, stage_pending
 from lineoa_pipeline.runner import run_pipeline
 from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
 from lineoa_pipeline.warehouse import write_connection, writer_lock

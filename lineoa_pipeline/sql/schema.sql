@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS source_files (
     sha256        VARCHAR NOT NULL,  -- SHA-256 of its bytes.
     bytes         BIGINT NOT NULL,   -- Its size.
     account_name  VARCHAR NOT NULL,  -- The account it exports.
+    chat_name     VARCHAR,           -- The chat, from its own file name (a zip member's own name); with sha256, what makes a file already seen.
     downloaded_at TIMESTAMPTZ NOT NULL, -- The download time it records.
     is_bulk       BOOLEAN NOT NULL,  -- True for a member of a bulk backup (a zip): only those count towards coverage.
     rows_read     BIGINT NOT NULL,   -- Message rows in the file (= messages_new + duplicates + rejected).
@@ -32,6 +33,9 @@ CREATE TABLE IF NOT EXISTS source_files (
     rejected      BIGINT NOT NULL,   -- Rows that went to rejected_rows.
     ingested_at   TIMESTAMPTZ NOT NULL -- When it was ingested.
 );
+
+-- A warehouse made before source_files named each file's chat gains the column (last; rows are inserted by name).
+ALTER TABLE source_files ADD COLUMN IF NOT EXISTS chat_name VARCHAR;
 
 -- Files that are not readable exports: archived, listed here, never half-loaded.
 CREATE TABLE IF NOT EXISTS quarantined_files (
@@ -104,6 +108,13 @@ CREATE TABLE IF NOT EXISTS _file_offsets (
     file_path          VARCHAR NOT NULL,
     utc_offset_minutes INTEGER NOT NULL
 );
+
+-- Chats that at least one loaded export file shows as a group (two or more distinct User names in that one
+-- file): chat type is decided per file, so it never depends on which file supplied the stored rows. A
+-- warehouse made before this table starts from its stored rows.
+CREATE TABLE IF NOT EXISTS _group_chats AS
+SELECT account_name, chat_name FROM messages
+WHERE sender_type = 'user' GROUP BY ALL HAVING count(DISTINCT sender_name) >= 2;
 
 -- Chat names as matched by tags, manifests and chat-type overrides: NFKC, no white space or brackets.
 CREATE TABLE IF NOT EXISTS _chat_keys (

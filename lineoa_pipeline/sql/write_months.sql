@@ -1,7 +1,7 @@
 -- Write the partitions [$first, $last] of `messages`: classify their rows in place from the settings.
 -- sender_type: a user stays user; an account is auto_reply or api by its name, else staff. kind: by the
--- placeholder texts, else text. chat_type: the override, else group when two or more user names wrote
--- in the chat (in any month). Only rows whose class changes are written: idempotent, and cheap.
+-- placeholder texts, else text. chat_type: the override, else group when one export file of the chat lists
+-- two or more user names (_group_chats). Only rows whose class changes are written: idempotent, and cheap.
 UPDATE messages SET chat_type = d.chat_type, sender_type = d.sender_type, kind = d.kind
 FROM (
     WITH months AS (
@@ -9,21 +9,13 @@ FROM (
         FROM messages
         WHERE month BETWEEN $first AND $last
     ),
-    chats AS (
-        SELECT account_name, chat_name,
-               CASE WHEN count(DISTINCT sender_name) FILTER (WHERE sender_type = 'user') >= 2
-                    THEN 'group' ELSE 'one_to_one' END AS derived_type
-        FROM messages
-        WHERE (account_name, chat_name) IN (SELECT DISTINCT account_name, chat_name FROM months)
-        GROUP BY ALL
-    ),
     classified AS (
         SELECT m.rid, m.chat_type AS old_chat_type, m.sender_type AS old_sender_type, m.kind AS old_kind,
-               coalesce(o.chat_type, c.derived_type) AS chat_type,
+               coalesce(o.chat_type, CASE WHEN g.chat_name IS NULL THEN 'one_to_one' ELSE 'group' END) AS chat_type,
                CASE WHEN m.sender_type = 'user' THEN 'user' ELSE coalesce(r.sender_type, 'staff') END AS sender_type,
                coalesce(p.kind, 'text') AS kind
         FROM months m
-        JOIN chats c USING (account_name, chat_name)
+        LEFT JOIN _group_chats g USING (account_name, chat_name)
         LEFT JOIN _chat_keys k USING (account_name, chat_name)
         LEFT JOIN _cfg_chat_types o ON o.account_name = m.account_name AND o.name_key = k.name_key
         LEFT JOIN _cfg_sender_roles r ON m.sender_type <> 'user' AND r.account_name = m.account_name

@@ -7,11 +7,12 @@ from datetime import timedelta
 
 import dagster as dg
 
+from lineoa_pipeline.archive import archive_inbox
 from lineoa_pipeline.classify import mark_reclassified_months, sync_settings, write_months
 from lineoa_pipeline.defs.metadata import preview_table, relation_metadata
 from lineoa_pipeline.defs.partitions import monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.ingest import archive_inbox, stage_pending
+from lineoa_pipeline.ingest import stage_pending
 from lineoa_pipeline.settings import setting_warnings
 
 GROUP = "ingest"
