@@ -71,6 +71,10 @@ class AccountSettings:
     business_hours: dict[int, list[tuple[int, int]]] | None = None
     holidays: tuple[date, ...] = ()
     chat_types: dict[str, str] = field(default_factory=dict)
+    api_answers: bool = False  # `api` messages (not broadcasts) answer inquiries, as staff
+    menu_texts: tuple[str, ...] = ()  # texts a rich-menu tap sends as the user
+    broadcast_min_chats: int = 20  # an `api` message sent to this many chats ...
+    broadcast_window_minutes: int = 10  # ... within this many minutes is a broadcast
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,10 @@ _ACCOUNT_KEYS = {
     "retention",
     "business_hours",
     "chat_types",
+    "api_answers",
+    "menu_texts",
+    "broadcast_min_chats",
+    "broadcast_window_minutes",
 }
 _TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts"}
 
@@ -133,10 +141,19 @@ def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> Account
     out = base
     if "sla_minutes" in raw:
         out = replace(out, sla_minutes=_non_negative(raw["sla_minutes"], prefix + "sla_minutes"))
-    for key in ("auto_reply_names", "api_sender_names"):
+    for key in ("auto_reply_names", "api_sender_names", "menu_texts"):
         if key in raw:
             names = _expect(raw[key], list, prefix + key)
             out = replace(out, **{key: tuple(_expect(n, str, prefix + key) for n in names)})
+    if "api_answers" in raw:
+        out = replace(out, api_answers=_expect(raw["api_answers"], bool, prefix + "api_answers"))
+    if "broadcast_min_chats" in raw:
+        out = replace(
+            out, broadcast_min_chats=_at_least(raw["broadcast_min_chats"], 2, prefix + "broadcast_min_chats")
+        )
+    if "broadcast_window_minutes" in raw:
+        key = prefix + "broadcast_window_minutes"
+        out = replace(out, broadcast_window_minutes=_at_least(raw["broadcast_window_minutes"], 1, key))
     if "placeholders" in raw:
         extra = _expect(raw["placeholders"], dict, prefix + "placeholders")
         for text, kind in extra.items():
@@ -217,6 +234,10 @@ def _expect(value: Any, kind: type, key: str) -> Any:
 
 
 def _non_negative(value: Any, key: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SettingsError(f"{key}: expected a whole number of 0 or more, got {value!r}")
+    return _at_least(value, 0, key)
+
+
+def _at_least(value: Any, least: int, key: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < least:
+        raise SettingsError(f"{key}: expected a whole number of {least} or more, got {value!r}")
     return value
