@@ -148,9 +148,7 @@ def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> Account
     if "api_answers" in raw:
         out = replace(out, api_answers=_expect(raw["api_answers"], bool, prefix + "api_answers"))
     if "broadcast_min_chats" in raw:
-        out = replace(
-            out, broadcast_min_chats=_at_least(raw["broadcast_min_chats"], 2, prefix + "broadcast_min_chats")
-        )
+        out = replace(out, broadcast_min_chats=_at_least(raw["broadcast_min_chats"], 2, prefix + "broadcast_min_chats"))
     if "broadcast_window_minutes" in raw:
         key = prefix + "broadcast_window_minutes"
         out = replace(out, broadcast_window_minutes=_at_least(raw["broadcast_window_minutes"], 1, key))

@@ -8,11 +8,11 @@ CREATE TABLE IF NOT EXISTS messages (
     account_name VARCHAR NOT NULL,
     chat_name    VARCHAR NOT NULL,
     chat_type    VARCHAR NOT NULL,   -- one_to_one | group
-    sender_type  VARCHAR NOT NULL,   -- user | staff | auto_reply | api
+    sender_type  VARCHAR NOT NULL,   -- user | staff | auto_reply | api | broadcast
     sender_name  VARCHAR NOT NULL,
     sent_at      TIMESTAMPTZ NOT NULL,
     month        DATE NOT NULL,      -- first day of the local month of sent_at (the partition)
-    kind         VARCHAR NOT NULL,   -- text | photo | video | sticker | voice | file | location | unsent
+    kind         VARCHAR NOT NULL,   -- text | menu_tap | photo | video | sticker | voice | file | location | unsent
     content      VARCHAR NOT NULL,
     source_file  VARCHAR NOT NULL,   -- the export that first stored this message
     export_seq   BIGINT NOT NULL     -- export order: ties in sent_at are ordered by it
