@@ -6,8 +6,19 @@ import duckdb
 
 from lineoa_pipeline.sqlfiles import run_script, transaction
 
-# Dependency order: the others read response_times.
-VIEWS = ("response_times", "monthly_response_stats", "staff_response_stats", "tag_counts")
+# Dependency order: most read response_times.
+VIEWS = (
+    "response_times",
+    "monthly_response_stats",
+    "staff_response_stats",
+    "tag_counts",
+    "response_buckets",
+    "hourly_volume",
+    "line_reply_times",
+    "monthly_line_reply_stats",
+    "waiting_chats",
+    "frequent_user_texts",
+)
 
 
 def create_views(conn: duckdb.DuckDBPyConnection) -> None:

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS source_files (
     sha256        VARCHAR NOT NULL,
     bytes         BIGINT NOT NULL,
     account_name  VARCHAR NOT NULL,
+    chat_name     VARCHAR NOT NULL,  -- from the file name, as messages.chat_name
     downloaded_at TIMESTAMPTZ NOT NULL,
     is_bulk       BOOLEAN NOT NULL,
     rows_read     BIGINT NOT NULL,   -- = messages_new + duplicates + rejected
@@ -111,3 +112,9 @@ CREATE OR REPLACE VIEW _account_zones AS
 SELECT s.account_name, arg_max(o.utc_offset_minutes, s.downloaded_at) AS utc_offset_minutes
 FROM source_files s JOIN _file_offsets o USING (file_path)
 GROUP BY s.account_name;
+
+-- Each message's local time is that of its own export (messages.source_file): its offset, one per file.
+CREATE OR REPLACE VIEW _file_zones AS
+SELECT file_path AS source_file, min(utc_offset_minutes) AS utc_offset_minutes
+FROM _file_offsets
+GROUP BY file_path;

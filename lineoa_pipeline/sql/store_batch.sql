@@ -38,7 +38,7 @@ WITH counts AS (
 ),
 new_counts AS (SELECT r.read_path, count(*) AS messages_new FROM batch_new JOIN batch_rows r USING (rn) GROUP BY ALL),
 column_counts AS (SELECT read_path, count(*) AS rejected_columns FROM batch_column_rejects GROUP BY read_path)
-SELECT f.source_file, f.sha256, f.bytes, f.account_name, f.downloaded_at, f.is_bulk,
+SELECT f.source_file, f.sha256, f.bytes, f.account_name, f.chat_name, f.downloaded_at, f.is_bulk,
        coalesce(c.rows_ok, 0) + coalesce(k.rejected_columns, 0) AS rows_read,
        coalesce(n.messages_new, 0) AS messages_new,
        coalesce(c.rows_ok, 0) - coalesce(c.rejected_typed, 0) - coalesce(n.messages_new, 0) AS duplicates,
