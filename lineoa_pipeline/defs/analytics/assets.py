@@ -17,7 +17,21 @@ ANALYTICS_ASSETS = (
     "monthly_response_stats",
     "staff_response_stats",
     "tag_counts",
+    "response_buckets",
+    "hourly_volume",
+    "line_reply_times",
+    "monthly_line_reply_stats",
+    "waiting_chats",
+    "frequent_user_texts",
 )
+# What each view reads besides response_times (the views read the settings as the run synced them).
+_VIEW_DEPS = {
+    "response_times": ["messages", "chat_tags", "media_files"],
+    "hourly_volume": ["messages", "response_times"],
+    "line_reply_times": ["messages"],
+    "monthly_line_reply_stats": ["line_reply_times"],
+    "frequent_user_texts": ["messages"],
+}
 
 
 @dg.asset(deps=["messages"], group_name=GROUP, kinds={"duckdb", "csv"}, pool=WRITE_POOL)
@@ -59,7 +73,7 @@ def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     specs=[
         dg.AssetSpec(
             view,
-            deps=["messages", "chat_tags", "media_files"] if view == "response_times" else ["response_times"],
+            deps=_VIEW_DEPS.get(view, ["response_times"]),
             group_name=GROUP,
             kinds={"duckdb", "sql"},
             description=description,
@@ -72,6 +86,18 @@ def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             "staff_response_stats": "Per account, month and staff member: inquiries answered, median response.",
             "tag_counts": "Per account, month and tag: chats with a message that month, inquiries asked that "
             "month in them, median response.",
+            "response_buckets": "Per account and month: inquiries by wait (under 1 h, 1-4 h, 4-8 h, 8-24 h, over "
+            "24 h, unanswered), six rows per month with an inquiry.",
+            "hourly_volume": "Per account, month, local weekday and hour: user messages (no menu taps) and "
+            "inquiries asked.",
+            "line_reply_times": "LINE's own reply time: per one-to-one chat, 24-hour cycles opened by a user "
+            "message, and the first answer within them.",
+            "monthly_line_reply_stats": "Per account and month: LINE's cycles, how many were replied to within 24 "
+            "hours, and the mean reply time.",
+            "waiting_chats": "The backlog: chats whose latest inquiry has no answer, and how long they have "
+            "waited (seconds and business seconds) by their latest export.",
+            "frequent_user_texts": "User texts and menu taps sent word for word in at least 5 chats of an "
+            "account: where to find the rich-menu texts for `menu_texts`.",
         }.items()
     ],
     pool=WRITE_POOL,
