@@ -10,21 +10,8 @@ from lineoa_pipeline.views import VIEWS, create_views
 
 GROUP = "analytics"
 # Every table and view this area writes: what a run refreshes after `messages`, what readers see.
-ANALYTICS_ASSETS = (
-    "chat_tags",
-    "media_files",
-    "response_times",
-    "monthly_response_stats",
-    "staff_response_stats",
-    "tag_counts",
-    "response_buckets",
-    "hourly_volume",
-    "line_reply_times",
-    "monthly_line_reply_stats",
-    "waiting_chats",
-    "frequent_user_texts",
-)
-# What each view reads besides response_times (the views read the settings as the run synced them).
+ANALYTICS_ASSETS = ("chat_tags", "media_files", *VIEWS)
+# The assets each view reads, where not response_times alone.
 _VIEW_DEPS = {
     "response_times": ["messages", "chat_tags", "media_files"],
     "hourly_volume": ["messages", "response_times"],
