@@ -6,7 +6,7 @@ description: >
   Auto replies, other api messages, broadcasts and menu taps neither start nor answer. business_seconds
   counts the wait inside the account's business hours (weekly hours less holidays) in the local time of the
   question's own export; without business hours it is the wait.
-reads: [messages]
+reads: [messages, source_files]
 columns:
   account_name: The account, as its exports name it.
   chat_name: The chat, as its export's file name names it.
