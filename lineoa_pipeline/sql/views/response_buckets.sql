@@ -10,17 +10,22 @@ columns:
   bucket: under_1h, 1h_4h, 4h_8h, 8h_24h, over_24h or unanswered.
   inquiries: How many of the month's inquiries fall in the bucket.
 --- */
+-- One pass over the inquiries, each into its bucket; then the six rows of every account and month.
 CREATE OR REPLACE VIEW response_buckets AS
-WITH buckets(bucket, from_s, to_s) AS (
-    VALUES ('under_1h', 0, 3600), ('1h_4h', 3600, 14400), ('4h_8h', 14400, 28800), ('8h_24h', 28800, 86400),
-           ('over_24h', 86400, NULL), ('unanswered', NULL, NULL)
+WITH counted AS (
+    SELECT account_name, month,
+           CASE WHEN response_seconds IS NULL THEN 'unanswered'
+                WHEN response_seconds < 3600 THEN 'under_1h'
+                WHEN response_seconds < 14400 THEN '1h_4h'
+                WHEN response_seconds < 28800 THEN '4h_8h'
+                WHEN response_seconds < 86400 THEN '8h_24h'
+                ELSE 'over_24h' END AS bucket,
+           count(*) AS inquiries
+    FROM response_times
+    GROUP BY ALL
 ),
-months AS (SELECT DISTINCT account_name, month FROM response_times)
-SELECT m.account_name, m.month, b.bucket, count(r.asked_at) AS inquiries
-FROM months m
+buckets(bucket) AS (VALUES ('under_1h'), ('1h_4h'), ('4h_8h'), ('8h_24h'), ('over_24h'), ('unanswered'))
+SELECT m.account_name, m.month, b.bucket, coalesce(c.inquiries, 0) AS inquiries
+FROM (SELECT DISTINCT account_name, month FROM counted) m
 CROSS JOIN buckets b
-LEFT JOIN response_times r
-    ON r.account_name = m.account_name AND r.month = m.month
-   AND CASE WHEN b.from_s IS NULL THEN r.response_seconds IS NULL
-            ELSE r.response_seconds >= b.from_s AND (b.to_s IS NULL OR r.response_seconds < b.to_s) END
-GROUP BY m.account_name, m.month, b.bucket;
+LEFT JOIN counted c USING (account_name, month, bucket);
