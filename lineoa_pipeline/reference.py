@@ -60,6 +60,25 @@ SETTINGS: dict[str, tuple[str, str]] = {
         _code(list(_ACCOUNT.api_sender_names)),
         "Account sender names of messages sent through the Messaging API (`sender_type` api).",
     ),
+    "api_answers": (
+        _code(_ACCOUNT.api_answers),
+        "`true` for an account whose staff chat through a Messaging API tool: its `api` messages (never a "
+        "broadcast) answer inquiries as staff do, with `replied_by` their sender name.",
+    ),
+    "menu_texts": (
+        _code(list(_ACCOUNT.menu_texts)),
+        "Texts a rich-menu button sends as the user: a user message equal to one (after NFKC) is a `menu_tap`, "
+        "which neither starts nor answers an inquiry. `frequent_user_texts` helps find them.",
+    ),
+    "broadcast_min_chats": (
+        _code(_ACCOUNT.broadcast_min_chats),
+        "An `api` message is a `broadcast` when `api` messages with the same content reach at least this many "
+        "chats (an integer of 2 or more) within `broadcast_window_minutes` of it. A broadcast never answers.",
+    ),
+    "broadcast_window_minutes": (
+        _code(_ACCOUNT.broadcast_window_minutes),
+        "The window, in minutes either side of each `api` message, for `broadcast_min_chats` (1 or more).",
+    ),
     "placeholders": (
         f"the {len(PLACEHOLDERS)} texts LINE writes, in Japanese, Traditional Chinese, English and Thai",
         "A table of placeholder text = kind, added to the built-in ones; a kind is one of "

@@ -31,6 +31,7 @@ _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 ALERT_NAMES = ("plain", "masked")
 MAX_DAYS = 36_500  # a hundred years: beyond it a date overflows, and no plan keeps anything that long
 MAX_SLA_MINUTES = 525_600  # a year
+MAX_COUNT = 1_000_000  # chats a broadcast reaches, minutes of its window: beyond any account
 MIN_TEXT_WARNING_DAYS = 7  # LINE lets an account create one bulk backup a week
 _FIRST_YEAR = 2000  # before LINE existed: a typo, and each month is a partition
 
@@ -78,6 +79,10 @@ class AccountSettings:
     business_hours: dict[int, list[tuple[int, int]]] | None = None
     holidays: tuple[date, ...] = ()
     chat_types: dict[str, str] = field(default_factory=dict)
+    api_answers: bool = False  # `api` messages (not broadcasts) answer inquiries, as staff
+    menu_texts: tuple[str, ...] = ()  # texts a rich-menu tap sends as the user
+    broadcast_min_chats: int = 20  # an `api` message sent to this many chats ...
+    broadcast_window_minutes: int = 10  # ... within this many minutes is a broadcast
 
 
 @dataclass(frozen=True)
@@ -103,6 +108,10 @@ _ACCOUNT_KEYS = {
     "retention",
     "business_hours",
     "chat_types",
+    "api_answers",
+    "menu_texts",
+    "broadcast_min_chats",
+    "broadcast_window_minutes",
 }
 _TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names"}
 
@@ -168,10 +177,17 @@ def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> Account
     if "sla_minutes" in raw:
         minutes = _non_negative(raw["sla_minutes"], prefix + "sla_minutes", MAX_SLA_MINUTES)
         out = replace(out, sla_minutes=minutes)
-    for key in ("auto_reply_names", "api_sender_names"):
+    for key in ("auto_reply_names", "api_sender_names", "menu_texts"):
         if key in raw:
             names = _expect(raw[key], list, prefix + key)
             out = replace(out, **{key: tuple(_expect(n, str, prefix + key) for n in names)})
+    if "api_answers" in raw:
+        out = replace(out, api_answers=_expect(raw["api_answers"], bool, prefix + "api_answers"))
+    if "broadcast_min_chats" in raw:
+        out = replace(out, broadcast_min_chats=_at_least(raw["broadcast_min_chats"], 2, prefix + "broadcast_min_chats"))
+    if "broadcast_window_minutes" in raw:
+        key = prefix + "broadcast_window_minutes"
+        out = replace(out, broadcast_window_minutes=_at_least(raw["broadcast_window_minutes"], 1, key))
     if "placeholders" in raw:
         extra = _expect(raw["placeholders"], dict, prefix + "placeholders")
         for text, kind in extra.items():
@@ -258,6 +274,10 @@ def _expect(value: Any, kind: type, key: str) -> Any:
 
 
 def _non_negative(value: Any, key: str, most: int) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= most:
-        raise SettingsError(f"{key}: expected a whole number from 0 to {most:,}, got {value!r}")
+    return _at_least(value, 0, key, most)
+
+
+def _at_least(value: Any, least: int, key: str, most: int = MAX_COUNT) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
+        raise SettingsError(f"{key}: expected a whole number from {least} to {most:,}, got {value!r}")
     return value

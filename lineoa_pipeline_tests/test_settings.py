@@ -39,6 +39,10 @@ sla_minutes = 60
 auto_reply_names = ["応答メッセージ", "AI応答メッセージ", "Auto-response", "自動回應訊息", "AI 聊天機器人",
                     "ข้อความตอบกลับอัตโนมัติ"]
 api_sender_names = ["Unknown"]
+api_answers = false            # true: `api` messages (not broadcasts) answer inquiries, as staff
+menu_texts = []                # example: ["予約する", "メニューを見る"]: texts a rich-menu tap sends
+broadcast_min_chats = 20       # an `api` message sent to this many chats (an integer >= 2) ...
+broadcast_window_minutes = 10  # ... within this many minutes (a positive integer) is a broadcast
 [placeholders]                 # example: text -> kind, added to the built-in list
 "ボイスメッセージを送信しました" = "voice"
 [retention.one_to_one]         # days kept, and days of warning before each cutoff
@@ -82,6 +86,8 @@ def test_no_file_means_the_spec_defaults(tmp_path: Path) -> None:
         "group": Retention(365, 14, 7, 30, 3, 2),
     }
     assert defaults.business_hours is None and defaults.chat_types == {}
+    assert (defaults.api_answers, defaults.menu_texts) == (False, ())
+    assert (defaults.broadcast_min_chats, defaults.broadcast_window_minutes) == (20, 10)
 
 
 def test_the_spec_example_parses_with_per_account_overrides(tmp_path: Path) -> None:
@@ -97,6 +103,30 @@ def test_the_spec_example_parses_with_per_account_overrides(tmp_path: Path) -> N
     # An account table overrides what it names and inherits the rest from the top level.
     assert (shibuya.sla_minutes, shibuya.chat_types) == (30, {"ヨガ教室火曜クラス": "group"})
     assert shibuya.business_hours == top.business_hours and shibuya.placeholders == top.placeholders
+
+
+def test_the_analytics_settings_apply_globally_and_per_account() -> None:
+    settings = parse_settings(
+        {
+            "menu_texts": ["予約する"],
+            "broadcast_window_minutes": 5,
+            "accounts": {"A": {"api_answers": True, "menu_texts": ["Book", "Menu"], "broadcast_min_chats": 2}},
+        }
+    )
+    top, a = settings.for_account("B"), settings.for_account("A")
+    assert (top.api_answers, top.menu_texts, top.broadcast_min_chats, top.broadcast_window_minutes) == (
+        False,
+        ("予約する",),
+        20,
+        5,
+    )
+    # a list or a single value replaces the global one; what the account does not set stays global
+    assert (a.api_answers, a.menu_texts, a.broadcast_min_chats, a.broadcast_window_minutes) == (
+        True,
+        ("Book", "Menu"),
+        2,
+        5,
+    )
 
 
 @pytest.mark.parametrize(
@@ -126,6 +156,14 @@ def test_the_spec_example_parses_with_per_account_overrides(tmp_path: Path) -> N
         ('[accounts."A"]\nchat_types = { "x" = "broadcast" }', "accounts.A.chat_types.x"),
         ('[accounts."A"]\ntimezone = "Asia/Tokyo"', "accounts.A.timezone"),
         ('[accounts."A"]\nsla_minutes = -5', "accounts.A.sla_minutes"),
+        ('api_answers = "yes"', "api_answers"),
+        ('menu_texts = "予約する"', "menu_texts"),
+        ("menu_texts = [1]", "menu_texts"),
+        ("broadcast_min_chats = 1", "broadcast_min_chats"),
+        ("broadcast_min_chats = 2.5", "broadcast_min_chats"),
+        ("broadcast_window_minutes = 0", "broadcast_window_minutes"),
+        ('[accounts."A"]\nbroadcast_window_minutes = -10', "accounts.A.broadcast_window_minutes"),
+        ('[accounts."A"]\napi_answers = 1', "accounts.A.api_answers"),
         ("sla_minutes = ", "not valid TOML"),
         ("accounts = { x = 5 }", "accounts.x"),
         ('first_month = "0000-01"', "first_month"),

@@ -8,11 +8,11 @@ CREATE TABLE IF NOT EXISTS messages (
     account_name VARCHAR NOT NULL,   -- The LINE Official Account, as its exports name it.
     chat_name    VARCHAR NOT NULL,   -- The chat, as the export's file name names it.
     chat_type    VARCHAR NOT NULL,   -- one_to_one, or group when an export of the chat lists two or more user sender names (lineoa.toml can override per chat).
-    sender_type  VARCHAR NOT NULL,   -- user, staff, auto_reply (an auto-reply name) or api (a Messaging API sender name).
+    sender_type  VARCHAR NOT NULL,   -- user, staff, auto_reply (an auto-reply name), api (a Messaging API sender name) or broadcast (an api message sent to many chats at once).
     sender_name  VARCHAR NOT NULL,   -- The sender's display name as the export writes it.
     sent_at      TIMESTAMPTZ NOT NULL, -- When it was sent (the export's local time at its UTC offset).
     month        DATE NOT NULL,      -- First day of the local month of sent_at (the partition).
-    kind         VARCHAR NOT NULL,   -- text, or from a placeholder text: photo, video, sticker, voice, file, location or unsent.
+    kind         VARCHAR NOT NULL,   -- text, menu_tap (a user text that is one of the account's menu_texts), or from a placeholder text: photo, video, sticker, voice, file, location or unsent.
     content      VARCHAR NOT NULL,   -- The message text (for media, the placeholder text LINE writes).
     source_file  VARCHAR NOT NULL,   -- The export that first stored this message.
     export_seq   BIGINT NOT NULL     -- Export order: ties in sent_at are ordered by it.
@@ -127,3 +127,9 @@ CREATE OR REPLACE VIEW _account_zones AS
 SELECT s.account_name, arg_max(o.utc_offset_minutes, s.downloaded_at) AS utc_offset_minutes
 FROM source_files s JOIN _file_offsets o USING (file_path)
 GROUP BY s.account_name;
+
+-- Each message's local time is that of its own export (messages.source_file): its offset, one per file.
+CREATE OR REPLACE VIEW _file_zones AS
+SELECT file_path AS source_file, min(utc_offset_minutes) AS utc_offset_minutes
+FROM _file_offsets
+GROUP BY file_path;

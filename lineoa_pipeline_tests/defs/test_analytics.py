@@ -8,7 +8,7 @@ from pathlib import Path
 import dagster as dg
 
 from lineoa_pipeline.definitions import defs
-from lineoa_pipeline.defs.analytics.assets import analytics_views, media_files
+from lineoa_pipeline.defs.analytics.assets import WRITTEN_BY, analytics_views, media_files
 from lineoa_pipeline.defs.analytics.checks import (
     MEDIA_VERIFIED,
     NO_NEGATIVE_WAIT,
@@ -37,11 +37,11 @@ def test_each_view_asset_comes_from_its_sql_file() -> None:
     for view in VIEW_SPECS:
         spec = specs[view.name]
         assert spec.description == view.description
-        assert {dep.asset_key.to_user_string() for dep in spec.deps} == set(view.reads)
+        assert {dep.asset_key.to_user_string() for dep in spec.deps} == {WRITTEN_BY.get(r, r) for r in view.reads}
         schema = spec.metadata["dagster/column_schema"]
         assert [(c.name, c.description) for c in schema.columns] == list(view.columns.items())
         assert _code_references(spec)[0] == str(view.path)
-    assert {dep.asset_key.to_user_string() for dep in specs["response_times"].deps} == {"messages"}
+    assert {dep.asset_key.to_user_string() for dep in specs["response_times"].deps} == {"messages", "staged_files"}
     assert {dep.asset_key.to_user_string() for dep in specs["tag_counts"].deps} >= {"response_times", "chat_tags"}
 
 

@@ -12,6 +12,8 @@ GROUP = "analytics"
 # Every table and view this area writes: what a run refreshes after `messages`, what readers see.
 ANALYTICS_ASSETS = ("chat_tags", "media_files", *VIEWS)
 PREVIEW_ROWS = 10
+# Tables a view reads that are not assets themselves, and the asset that writes each.
+WRITTEN_BY = {"source_files": "staged_files"}
 
 
 @dg.asset(deps=["messages"], group_name=GROUP, kinds={"duckdb", "csv"}, pool=WRITE_POOL)
@@ -53,7 +55,7 @@ def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     specs=[
         dg.AssetSpec(
             view.name,
-            deps=view.reads,
+            deps=[WRITTEN_BY.get(table, table) for table in view.reads],
             group_name=GROUP,
             kinds={"duckdb", "sql"},
             description=view.description,

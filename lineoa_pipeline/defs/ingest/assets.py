@@ -8,7 +8,7 @@ from datetime import timedelta
 import dagster as dg
 
 from lineoa_pipeline.archive import archive_inbox
-from lineoa_pipeline.classify import mark_reclassified_months, sync_settings, write_months
+from lineoa_pipeline.classify import mark_broadcast_months, mark_reclassified_months, sync_settings, write_months
 from lineoa_pipeline.defs.metadata import preview_table, relation_metadata
 from lineoa_pipeline.defs.partitions import monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
@@ -47,12 +47,14 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     """Each archived export parsed once (DuckDB, a batch of files per scan, one transaction per batch):
     distinct messages staged, duplicates counted, bad rows rejected, unreadable files quarantined.
     Its metadata lists the months of `messages` that are now stale: those with new messages, and those
-    a change of `lineoa.toml` classifies differently (sender roles, placeholder texts, chat types)."""
+    a change of `lineoa.toml` classifies differently (sender roles, placeholder texts, chat types, menu
+    texts, broadcasts), and those whose broadcasts the new messages change (a window crosses month ends)."""
     with warehouse.write(context.log) as conn:
         sync_settings(conn, warehouse.settings())
         if reclassified := mark_reclassified_months(conn):
             context.log.info(f"lineoa.toml classifies messages differently now: {reclassified} months to rewrite")
         report = stage_pending(conn, warehouse.location, context.log.info)
+        report.months = sorted({*report.months, *mark_broadcast_months(conn)})
         accounts = {row[0] for row in conn.execute("SELECT DISTINCT account_name FROM source_files").fetchall()}
         for warning in setting_warnings(warehouse.settings(), accounts):
             context.log.warning(f"lineoa.toml: {warning}")
