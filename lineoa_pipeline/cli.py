@@ -1,4 +1,4 @@
-"""`lineoa run | status | demo | rebuild`: parse arguments, then run the Dagster jobs in-process."""
+"""`lineoa run | status | demo | rebuild | ui`: parse arguments, then run the Dagster jobs in-process."""
 
 from __future__ import annotations
 
@@ -21,9 +21,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("demo", "write a realistic sample data directory and run the pipeline on it"),
         ("rebuild", "recreate the warehouse from archive/ alone"),
         ("status", "coverage, alerts and when to back up next"),
+        ("ui", "the Dagster UI (dagster dev) on this data directory and the instance the commands record in"),
     ):
         sub = commands.add_parser(name, help=text, description=text)
         sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
+        if name in ("run", "demo", "rebuild"):
+            sub.add_argument("--verbose", action="store_true", help="show Dagster's own log lines")
+        if name == "ui":
+            sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+            sub.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
         if name == "status":
             sub.add_argument(
                 "--as-of",
@@ -49,6 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"lineoa: {exc}", file=sys.stderr)
             return 1
         return 0
+    if args.command == "ui":
+        from lineoa_pipeline.instance import serve_ui
+
+        serve_ui(data_dir, args.host, args.port)
     if args.command == "demo":
         from lineoa_pipeline.demo import write_demo_data
 
@@ -57,8 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from lineoa_pipeline.runner import rebuild_warehouse, run_pipeline
 
     started = time.monotonic()
-    summary = rebuild_warehouse(data_dir) if args.command == "rebuild" else run_pipeline(data_dir)
-    print(f"{summary} in {time.monotonic() - started:.1f} s")
+    run = rebuild_warehouse if args.command == "rebuild" else run_pipeline
+    summary = run(data_dir, verbose=args.verbose)
+    print(f"{summary}; took {time.monotonic() - started:.1f} s")
+    if summary.advice:
+        print(f"note: {summary.advice}")
     return 0 if summary.ok else 1
 
 

@@ -639,8 +639,9 @@ def test_messages_outside_the_partitions_are_stored_classified_and_reported(pipe
     (pipeline_dir.inbox / "客.csv").write_bytes(export(rows, downloaded_at=datetime(2019, 1, 11)))
     summary = run_pipeline(pipeline_dir)
     assert summary.ok and summary.months_written == ["2019-01"] and summary.months_outside == ["2018-12-01"]
-    assert str(summary).endswith(
-        "; 1 months outside the monthly partitions (from 2018-12): set first_month in lineoa.toml to include them"
+    assert summary.advice == (
+        "1 months with messages lie outside the monthly partitions (from 2018-12): "
+        "set first_month in lineoa.toml to include them"
     )
     stored = {(r[9], r[4], r[7]) for r in snapshot_tables(pipeline_dir)["messages"]}
     assert stored == {
@@ -812,7 +813,7 @@ def test_lineoa_run_materialises_every_month_through_the_dagster_definitions(
     assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
     out = capsys.readouterr().out
     assert "files loaded 2" in out and "quarantined 1" in out and "messages new 9" in out
-    assert "rows rejected 1" in out and "months written 3 (2026-01, 2026-02, 2026-03)" in out
+    assert "rows rejected 1" in out and "months written 3 (2026-01 to 2026-03); took " in out
     reader = connect(pipeline_dir.root)  # the snapshot a notebook opens
     try:
         assert reader.execute("SELECT month, count(*) FROM messages GROUP BY 1 ORDER BY 1").fetchall() == [

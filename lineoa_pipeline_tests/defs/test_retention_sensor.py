@@ -13,6 +13,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from lineoa_pipeline import cli
 from lineoa_pipeline.alerts import deliver, raise_new, read_records
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.resources import WarehouseResource
@@ -184,3 +185,26 @@ def test_a_hanging_webhook_times_out_and_keeps_the_alerts(hook: Hook, tmp_path: 
     assert delivered == 0 and problem and SECRET not in problem
     assert time.monotonic() - started < 2.9
     assert read_records(tmp_path / "outbox.jsonl") == [record]
+
+
+def test_lineoa_run_raises_the_sensors_alerts_once_to_the_file_and_the_webhook(
+    tmp_path: Path, hook: Hook, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As from cron: `lineoa run` and never the UI. The demo holds months at risk and a photo LINE deletes soon.
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    data_dir = DataDir(tmp_path / "demo")
+    write_demo_data(data_dir.root)
+    assert cli.main(["run", "--data-dir", str(data_dir.root)]) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("retention alert")]
+    records = read_records(data_dir.alerts)
+    assert {r["subject"] for r in records} == {"month", "media"}
+    assert len(printed) == len(records) and all(r["message"] in "\n".join(printed) for r in records)
+    assert len(hook.bodies) == 1 and len(hook.bodies[0]["blocks"]) == 1 + min(len(records), 40)
+    assert SECRET not in "\n".join(printed)
+
+    # The sensor, on the same warehouse, finds nothing new to raise: one code, one record per alert.
+    assert tick(data_dir).run_requests == []
+    assert cli.main(["run", "--data-dir", str(data_dir.root)]) == 0
+    assert "retention alert" not in capsys.readouterr().out
+    assert read_records(data_dir.alerts) == records and len(hook.bodies) == 1
