@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -39,7 +38,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             sub.add_argument("--json", action="store_true", help="print JSON instead of tables")
     args = parser.parse_args(argv)
     data_dir = DataDir.resolve(args.data_dir)
-    os.environ["LINEOA_DATA_DIR"] = str(data_dir.root)  # the definitions read their settings from here
     try:
         load_settings(data_dir.settings_file)
     except SettingsError as exc:

@@ -14,6 +14,7 @@ import dagster as dg
 from lineoa_pipeline.archive import write_atomically
 from lineoa_pipeline.datadir import PROJECT_ROOT, DataDir
 from lineoa_pipeline.defs.partitions import partition_keys_of
+from lineoa_pipeline.settings import load_settings
 from lineoa_pipeline.warehouse import NoWarehouseYet, connect
 
 INSTANCE_SETTINGS = PROJECT_ROOT / "dagster.yaml"
@@ -68,7 +69,9 @@ def record_months_held(instance: dg.DagsterInstance, data_dir: DataDir) -> list[
         conn.close()
     rows = dict(held)
     recorded = instance.get_materialized_partitions(dg.AssetKey("messages"))
-    missing = [key for key in partition_keys_of(list(rows)) if key not in recorded]
+    missing = [
+        key for key in partition_keys_of(list(rows), load_settings(data_dir.settings_file)) if key not in recorded
+    ]
     for key in missing:
         instance.report_runless_asset_event(
             dg.AssetMaterialization(

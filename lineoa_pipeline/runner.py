@@ -15,7 +15,7 @@ import dagster as dg
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
-from lineoa_pipeline.defs.partitions import monthly_partitions, partition_keys_of, range_tags
+from lineoa_pipeline.defs.partitions import partition_keys_of, range_tags
 from lineoa_pipeline.defs.retention.sensors import raise_retention_alerts
 from lineoa_pipeline.ingest import IngestCounts, register_archive
 from lineoa_pipeline.instance import STARTED_BY, fail_abandoned_runs, open_instance, record_months_held
@@ -63,18 +63,13 @@ def run_pipeline(
 ) -> RunSummary:
     """Take the inbox in and rewrite every month it touched: one run to ingest, one for the month range;
     then raise the retention alerts the new warehouse shows, as the retention sensor does."""
-    from lineoa_pipeline.definitions import defs
+    from lineoa_pipeline.definitions import build_defs
 
-    definitions = defs()
+    definitions = build_defs(data_dir)
     data_dir.create()
     summary = RunSummary()
     progress = RunProgress(quiet=verbose)
-    # The data directory reaches the resource as run config: resources passed to execute_in_process conflict
-    # with the definitions' own when a run selects a subset of the job's assets.
-    run_config = {
-        "loggers": {"progress": {}, **(INFO_LOGS["loggers"] if verbose else {})},
-        "resources": {"warehouse": {"config": {"data_dir": str(data_dir.root)}}},
-    }
+    run_config = {"loggers": {"progress": {}, **(INFO_LOGS["loggers"] if verbose else {})}}
 
     def execute(job: str, request: dg.RunRequest | None = None) -> dg.ExecuteInProcessResult:
         return (
@@ -108,7 +103,7 @@ def run_pipeline(
                 progress.close()
                 say("nothing new since the last run: the warehouse and its snapshot are current")
                 return summary
-            summary.months_written = months_in(request)
+            summary.months_written = months_in(request, definitions)
             progress.months = len(summary.months_written)
             summary.ok = execute("months_job", request).success
             progress.close()
@@ -124,7 +119,7 @@ def after_staging(staged: Mapping[str, Any], data_dir: DataDir) -> dg.RunRequest
     """What runs after a staging (its `staged_files` metadata): one `months_job` run over the range of
     months it made stale; without any, a run of what follows the months when a file came in or tags, media
     or settings changed; else nothing. The stale-months sensor and `lineoa run` both decide here."""
-    keys = partition_keys_of(list(staged.get("stale_months") or []))
+    keys = partition_keys_of(list(staged.get("stale_months") or []), load_settings(data_dir.settings_file))
     if keys:
         return dg.RunRequest(tags=range_tags(keys))
     if int(staged.get("files_loaded", 0)) or int(staged.get("files_quarantined", 0)) or _side_inputs_changed(data_dir):
@@ -132,12 +127,13 @@ def after_staging(staged: Mapping[str, Any], data_dir: DataDir) -> dg.RunRequest
     return None
 
 
-def months_in(request: dg.RunRequest) -> list[str]:
+def months_in(request: dg.RunRequest, definitions: dg.Definitions) -> list[str]:
     """The months (`YYYY-MM`) a `months_job` run request covers."""
     first, last = (request.tags.get(tag) for tag in range_tags(["", ""]))
-    if not first or not last:
+    months = definitions.resolve_assets_def("messages").partitions_def
+    if not first or not last or months is None:
         return []
-    return [key[:7] for key in monthly_partitions.get_partition_keys() if first <= key <= last]
+    return [key[:7] for key in months.get_partition_keys() if first <= key <= last]
 
 
 def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> None:

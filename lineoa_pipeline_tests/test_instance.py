@@ -9,6 +9,7 @@ import dagster as dg
 import pytest
 
 from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.definitions import build_defs
 from lineoa_pipeline.exports.render import ChatMessage, render_export
 from lineoa_pipeline.instance import (
     INSTANCE_SETTINGS,
@@ -79,3 +80,16 @@ def test_a_killed_commands_unfinished_runs_are_marked_failed(tmp_path: Path) -> 
         assert fail_abandoned_runs(instance) == 1
         assert instance.get_run_by_id(ours.run_id).status == dg.DagsterRunStatus.FAILURE  # type: ignore[union-attr]
         assert instance.get_run_by_id(daemons.run_id).status == dg.DagsterRunStatus.STARTED  # type: ignore[union-attr]
+
+
+def test_the_definitions_take_the_months_of_the_data_directory_they_are_built_for(pipeline_dir: DataDir) -> None:
+    # This process imported the definitions long ago, with another data directory's settings.
+    pipeline_dir.settings_file.write_text('first_month = "2025-12"\ntimezone = "Asia/Bangkok"\n')
+    three_months(pipeline_dir)
+    months = build_defs(pipeline_dir).resolve_assets_def("messages").partitions_def
+    assert isinstance(months, dg.MonthlyPartitionsDefinition)
+    assert (months.get_first_partition_key(), months.timezone) == ("2025-12-01", "Asia/Bangkok")
+    summary = run_pipeline(pipeline_dir)
+    assert summary.ok and summary.months_written == ["2026-01", "2026-02", "2026-03"]
+    schedules = {s.name: s for s in build_defs(pipeline_dir).schedules}  # type: ignore[union-attr]
+    assert schedules["daily_retention_schedule"].execution_timezone == "Asia/Bangkok"
