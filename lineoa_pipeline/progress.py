@@ -80,9 +80,8 @@ class RunProgress:
         if name is None or (self.phase and self.phase.name == name):  # an asset check: part of its asset's phase
             return
         self.end_phase()
-        self.phase = _Phase(name, total=self.months if name == "writing months" else None)
-        if name == "views":
-            self.phase.total = 3
+        steps = sum(phase == name for phase in PHASES.values())
+        self.phase = _Phase(name, total=self.months if name == "writing months" else steps if name == "views" else None)
         if self.bars:
             self.phase.task = self.bars.add_task(name, total=self.phase.total, unit=UNITS.get(name, ""))
 

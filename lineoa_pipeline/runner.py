@@ -15,7 +15,7 @@ import dagster as dg
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
-from lineoa_pipeline.defs.partitions import partition_keys_of, range_tags
+from lineoa_pipeline.defs.partitions import RANGE_END, RANGE_START, partition_keys_of, range_tags
 from lineoa_pipeline.defs.retention.sensors import raise_retention_alerts
 from lineoa_pipeline.ingest import IngestCounts, register_archive
 from lineoa_pipeline.instance import STARTED_BY, fail_abandoned_runs, open_instance, record_months_held
@@ -129,7 +129,7 @@ def after_staging(staged: Mapping[str, Any], data_dir: DataDir) -> dg.RunRequest
 
 def months_in(request: dg.RunRequest, definitions: dg.Definitions) -> list[str]:
     """The months (`YYYY-MM`) a `months_job` run request covers."""
-    first, last = (request.tags.get(tag) for tag in range_tags(["", ""]))
+    first, last = request.tags.get(RANGE_START), request.tags.get(RANGE_END)
     months = definitions.resolve_assets_def("messages").partitions_def
     if not first or not last or months is None:
         return []

@@ -25,6 +25,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from lineoa_pipeline.defs.partitions import range_tags
 from lineoa_pipeline.demo import write_demo_data
 from lineoa_pipeline.synthetic.scale import write_scale_inbox
 from lineoa_pipeline.warehouse import connect
@@ -238,7 +239,8 @@ def _wait_no_unfinished_runs(server: DagsterDev) -> None:
 # --- runs and backfills --------------------------------------------------------------------------------
 
 
-def _launch_job(server: DagsterDev, job: str) -> str:
+def _launch_job(server: DagsterDev, job: str, tags: dict[str, str] | None = None) -> str:
+    metadata = {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}
     data = server.query(
         """mutation ($params: ExecutionParams!) { launchRun(executionParams: $params) {
              __typename
@@ -246,11 +248,31 @@ def _launch_job(server: DagsterDev, job: str) -> str:
              ... on PythonError { message }
              ... on InvalidSubsetError { message }
              ... on RunConfigValidationInvalid { errors { message } } } }""",
-        {"params": {"selector": {**server.selector, "jobName": job}, "runConfigData": {}}},
+        {
+            "params": {
+                "selector": {**server.selector, "jobName": job},
+                "runConfigData": {},
+                "executionMetadata": metadata,
+            }
+        },
     )
     launched = data["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     return launched["run"]["runId"]
+
+
+def _all_partitions_as_one_run(server: DagsterDev, job: str = "months_job") -> tuple[str, float]:
+    """Every partition of `job` as the UI's "pass partition ranges to single run" launches them: one run with
+    the range as tags, no backfill daemon in between. Returns the run and its wall time from the launch."""
+    keys = server.query(
+        """query ($selector: PipelineSelector!) { pipelineOrError(params: $selector) {
+             ... on Pipeline { partitionKeysOrError { partitionKeys } } } }""",
+        {"selector": {**server.selector, "pipelineName": job}},
+    )["pipelineOrError"]["partitionKeysOrError"]["partitionKeys"]
+    started = time.monotonic()
+    run_id = _launch_job(server, job, range_tags(keys))
+    _wait_run(server, run_id)
+    return run_id, time.monotonic() - started
 
 
 def _wait_run(server: DagsterDev, run_id: str) -> float:
@@ -444,9 +466,14 @@ def test_backfill_of_every_partition_from_the_ui(dagster_dev: DagsterDev, demo_d
     assert after.message_ids == before.message_ids
     assert after.months == before.months
 
+    single, single_seconds = _all_partitions_as_one_run(dagster_dev)
+    _assert_one_run_wrote(dagster_dev, single, months_assets)
+    assert _warehouse_state(demo_dir) == after
+
     print(
         f"\n[dagster ui] demo: {before.row_counts['messages']:,} messages in {len(before.months)} months; "
         f"ingest_job {ingest_seconds:.1f} s;\n  backfill: {first}\n  again: {again}"
+        f"\n  every partition as one run (no backfill daemon): {single_seconds:.1f} s wall"
     )
 
 
@@ -472,24 +499,30 @@ def test_backfill_with_24_months_of_history(dagster_dev: DagsterDev, demo_dir: P
     assert state.row_counts["messages"] == state.staged_distinct
     assert state.row_counts["messages"] >= written["messages"]
     assert len(state.months) >= 24
+    single, single_seconds = _all_partitions_as_one_run(dagster_dev)
+    _assert_one_run_wrote(dagster_dev, single, months_assets)
 
     print(
         f"\n[dagster ui] demo + 24 months: {state.row_counts['messages']:,} messages in {len(state.months)} months "
         f"({written['chats']:,} chats, {written['bytes'] / 1e6:.0f} MB of CSV); ingest_job {ingest_seconds:.1f} s;"
-        f"\n  backfill: {first}"
+        f"\n  backfill: {first}\n  every partition as one run (no backfill daemon): {single_seconds:.1f} s wall"
     )
 
 
-def _assert_one_run_wrote(server: DagsterDev, backfill: Backfill, assets: list[str]) -> None:
-    """The backfill was one run, which wrote every month of `messages` and everything downstream of it."""
-    assert len(backfill.runs) == 1, f"a backfill of every partition should be one run: {backfill}"
+def _assert_one_run_wrote(server: DagsterDev, backfill: Backfill | str, assets: list[str]) -> None:
+    """The backfill (or run) was one run, which wrote every month of `messages` and everything downstream."""
+    if isinstance(backfill, Backfill):
+        assert len(backfill.runs) == 1, f"a backfill of every partition should be one run: {backfill}"
+    run_id = backfill.runs[0]["runId"] if isinstance(backfill, Backfill) else backfill
     data = server.query(
         """query ($id: ID!) { runOrError(runId: $id) {
-             ... on Run { assetMaterializations { assetKey { path } } } } }""",
-        {"id": backfill.runs[0]["runId"]},
+             ... on Run { assetMaterializations { assetKey { path } partition } } } }""",
+        {"id": run_id},
     )
-    written = {"/".join(m["assetKey"]["path"]) for m in data["runOrError"]["assetMaterializations"]}
+    materialised = data["runOrError"]["assetMaterializations"]
+    written = {"/".join(m["assetKey"]["path"]) for m in materialised}
     assert set(assets) <= written, f"not written by the backfill's run: {sorted(set(assets) - written)}"
+    assert len([m for m in materialised if m["assetKey"]["path"] == ["messages"]]) > 90, "not every month"
 
 
 def _assert_materialization_metadata(server: DagsterDev, asset: str) -> None:

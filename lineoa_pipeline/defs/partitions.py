@@ -27,6 +27,9 @@ def partition_keys_of(months: list[str], settings: Settings) -> list[str]:
     return sorted(k for k in {m[:7] + "-01" for m in months} if k in keys)
 
 
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
 def range_tags(keys: list[str]) -> dict[str, str]:
     """Run tags that make one run cover the partitions from the first key to the last."""
-    return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
+    return {RANGE_START: keys[0], RANGE_END: keys[-1]}
