@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import ingest_job, months_job
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.exports.discover import walk_inbox
@@ -40,15 +41,14 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
         "when nothing changed. A `lineoa run` starts its own."
     ),
 )
-def stale_months_sensor(
-    context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry, warehouse: WarehouseResource
-) -> dg.SensorResult:
+def stale_months_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.SensorResult:
     run = context.instance.get_run_by_id(asset_event.run_id)
     if run and STARTED_BY.items() <= run.tags.items():
         return dg.SensorResult(skip_reason="a command-line run: the command writes its own months")
     materialization = asset_event.asset_materialization
     staged = {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
-    request = after_staging(staged, warehouse.location)
+    # The data directory the code location serves (Dagster 1.13's asset sensors are not handed resources).
+    request = after_staging(staged, DataDir.resolve())
     if request is None:
         return dg.SensorResult(skip_reason="the staging changed nothing")
     # one staged_files materialisation a run
