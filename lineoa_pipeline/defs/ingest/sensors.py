@@ -47,7 +47,7 @@ def stale_months_sensor(context: dg.SensorEvaluationContext, asset_event: dg.Eve
         return dg.SensorResult(skip_reason="a command-line run: the command writes its own months")
     materialization = asset_event.asset_materialization
     staged = {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
-    # The data directory the code location serves (Dagster 1.13's asset sensors are not handed resources).
+    # The data directory the code location serves: a resource parameter of an asset sensor came out empty.
     request = after_staging(staged, DataDir.resolve())
     if request is None:
         return dg.SensorResult(skip_reason="the staging changed nothing")
