@@ -1,4 +1,4 @@
-"""`lineoa run | status | demo | rebuild`: parse arguments, then run the Dagster jobs in-process."""
+"""`lineoa run | status | demo | rebuild | ui`: parse arguments, then run the Dagster jobs in-process."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ EXIT_CODES = {
     "run": _RUN_EXIT,
     "demo": _RUN_EXIT,
     "rebuild": _RUN_EXIT,
+    "ui": "does not return while the UI runs (it becomes `dagster dev`); 2 for a bad setting or bad arguments.",
     "status": "0 with the report; 1 before the first run (no warehouse yet); 2 for a bad setting or bad arguments.",
 }
 # Times the retention arithmetic (a century of days either side) can reach without overflowing.
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("demo", "write a realistic sample data directory and run the pipeline on it"),
         ("rebuild", "recreate the warehouse from archive/ alone"),
         ("status", "coverage, alerts and when to back up next"),
+        ("ui", "the Dagster UI (dagster dev) on this data directory and the instance the commands record in"),
     ):
         sub = commands.add_parser(name, help=text, description=text, epilog=f"exit status: {EXIT_CODES[name]}")
         if name == "demo":
@@ -49,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
             )
         else:
             sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
+        if name in ("run", "demo", "rebuild"):
+            sub.add_argument("--verbose", action="store_true", help="show Dagster's own log lines")
+        if name == "ui":
+            sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+            sub.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
         if name == "status":
             sub.add_argument(
                 "--as-of",
@@ -69,7 +76,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (UsageError, WebhookError) as exc:
         print(f"lineoa: {exc}", file=sys.stderr)
         return 2
-    os.environ["LINEOA_DATA_DIR"] = str(data_dir.root)  # the definitions read their settings from here
     try:
         settings = load_settings(data_dir.settings_file)
     except SettingsError as exc:
@@ -89,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     from lineoa_pipeline.runner import RebuildError, WarehouseBusy, ensure_not_held, rebuild_warehouse, run_pipeline
 
+    if args.command == "ui":
+        from lineoa_pipeline.instance import serve_ui
+
+        serve_ui(data_dir, args.host, args.port)
     if args.command == "demo":
         from lineoa_pipeline.demo import DemoRefused, write_demo_data
 
@@ -101,11 +111,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     try:
         ensure_not_held(data_dir)
-        summary = rebuild_warehouse(data_dir) if args.command == "rebuild" else run_pipeline(data_dir)
+        run = rebuild_warehouse if args.command == "rebuild" else run_pipeline
+        summary = run(data_dir, verbose=args.verbose)
     except (WarehouseBusy, RebuildError) as exc:
         print(f"lineoa: {exc}", file=sys.stderr)
         return 1
-    print(f"{summary} in {time.monotonic() - started:.1f} s")
+    print(f"{summary}; took {time.monotonic() - started:.1f} s")
+    if summary.advice:
+        print(f"note: {summary.advice}")
     return 0 if summary.ok else 1
 
 

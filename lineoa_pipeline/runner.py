@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -19,7 +19,11 @@ from lineoa_pipeline.archive import register_archive, write_atomically
 from lineoa_pipeline.batches import IngestCounts
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
-from lineoa_pipeline.defs.partitions import monthly_partitions, partition_keys_of, range_tags
+from lineoa_pipeline.defs.partitions import RANGE_END, RANGE_START, partition_keys_of, range_tags
+from lineoa_pipeline.defs.retention.sensors import raise_retention_alerts
+from lineoa_pipeline.instance import STARTED_BY, fail_abandoned_runs, open_instance, record_months_held
+from lineoa_pipeline.progress import RunProgress, progress_logger
+from lineoa_pipeline.settings import load_settings
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -34,74 +38,131 @@ class RunSummary(IngestCounts):
     months_outside: list[str] = field(default_factory=list)  # months with messages but no partition
 
     def __str__(self) -> str:
-        months = (
-            ", ".join(self.months_written)
-            if len(self.months_written) <= 6
-            else (f"{self.months_written[0]} .. {self.months_written[-1]}")
-        )
+        """One line; months written are always a range (a run writes the months from its first to its last)."""
+        months = self.months_written
+        span = f" ({months[0]}{f' to {months[-1]}' if len(months) > 1 else ''})" if months else ""
         return (
             f"{'done' if self.ok else 'FAILED'}: files loaded {self.files_loaded}, already seen {self.files_seen}, "
             f"quarantined {self.files_quarantined}; messages new {self.messages_new}, "
-            f"duplicate {self.duplicates}; rows rejected {self.rejected}; "
-            f"months written {len(self.months_written)}{' (' + months + ')' if months else ''}"
-            + (
-                f"; {len(self.months_outside)} months outside the monthly partitions (from "
-                f"{self.months_outside[0][:7]}): set first_month in lineoa.toml to include them"
-                if self.months_outside
-                else ""
-            )
+            f"duplicate {self.duplicates}; rows rejected {self.rejected}; months written {len(months)}{span}"
+        )
+
+    @property
+    def advice(self) -> str | None:
+        """What the operator should do about the run, beyond its counts."""
+        if not self.months_outside:
+            return None
+        return (
+            f"{len(self.months_outside)} months with messages lie outside the monthly partitions (from "
+            f"{self.months_outside[0][:7]}): set first_month in lineoa.toml to include them"
         )
 
 
-def run_pipeline(data_dir: DataDir, instance: dg.DagsterInstance | None = None) -> RunSummary:
-    """Take the inbox in and rewrite every month it touched: one run to ingest, one for the month range."""
-    from lineoa_pipeline.definitions import defs
+def run_pipeline(
+    data_dir: DataDir,
+    instance: dg.DagsterInstance | None = None,
+    verbose: bool = False,
+    say: Callable[[str], None] = print,
+) -> RunSummary:
+    """Take the inbox in and rewrite every month it touched: one run to ingest, one for the month range;
+    then raise the retention alerts the new warehouse shows, as the retention sensor does."""
+    from lineoa_pipeline.definitions import build_defs
 
-    definitions = defs()
-    # The data directory reaches the resource as run config: resources passed to execute_in_process conflict
-    # with the definitions' own when a run selects a subset of the job's assets.
-    run_config = {**INFO_LOGS, "resources": {"warehouse": {"config": {"data_dir": str(data_dir.root)}}}}
+    definitions = build_defs(data_dir)
     data_dir.create()
     summary = RunSummary()
-    with writer_lock(data_dir, on_wait=print), _instance(instance) as inst:
-        side_inputs = side_inputs_hash(data_dir)  # before anything reads them: a change during the run counts
-        ingest = definitions.resolve_job_def("ingest_job").execute_in_process(
-            instance=inst, run_config=run_config, raise_on_error=False
+    progress = RunProgress(quiet=verbose)
+    run_config = {"loggers": {"progress": {}, **(INFO_LOGS["loggers"] if verbose else {})}}
+
+    def execute(job: str, request: dg.RunRequest | None = None) -> dg.ExecuteInProcessResult:
+        return (
+            definitions.resolve_job_def(job)
+            .with_logger_defs({"progress": progress_logger(progress), "console": dg.colored_console_logger})
+            .execute_in_process(
+                instance=inst,
+                run_config=run_config,
+                tags={**STARTED_BY, **(request.tags if request else {})},
+                asset_selection=request.asset_selection if request else None,
+                raise_on_error=False,
+            )
         )
-        summary.ok = ingest.success
-        if not ingest.success:
-            return summary
-        staged = _metadata(ingest, "staged_files")
-        for counted in fields(IngestCounts):
-            setattr(summary, counted.name, int(staged.get(counted.name, 0)))
-        # a file whose bytes were an input already is not staged again: the archive step counts it
-        summary.files_seen += int(_metadata(ingest, "archived_inputs").get("already_seen_inputs", 0))
-        summary.months_outside = list(staged.get("months_outside_partitions", []))
-        keys = partition_keys_of(staged.get("stale_months", []))
-        months = definitions.resolve_job_def("months_job")
-        if keys:
-            result = months.execute_in_process(
-                instance=inst, run_config=run_config, tags=range_tags(keys), raise_on_error=False
-            )
-            summary.months_written = [
-                k[:7] for k in monthly_partitions.get_partition_keys() if keys[0] <= k <= keys[-1]
-            ]
-        elif (
-            summary.files_loaded
-            or summary.files_quarantined
-            or not data_dir.snapshot.exists()
-            or _published_side_inputs(data_dir) != side_inputs
-        ):
-            result = months.execute_in_process(
-                instance=inst, run_config=run_config, asset_selection=AFTER_MONTHS, raise_on_error=False
-            )
-        else:
-            print("nothing new since the last run: the warehouse and its snapshot are current")
-            return summary
-        summary.ok = result.success
+
+    try:
+        with writer_lock(data_dir, on_wait=say), _instance(data_dir, instance) as inst:
+            side_inputs = side_inputs_hash(data_dir)  # before anything reads them: a change during the run counts
+            fail_abandoned_runs(inst)
+            progress.start()
+            ingest = execute("ingest_job")
+            summary.ok = ingest.success
+            if not ingest.success:
+                return summary
+            staged = _metadata(ingest, "staged_files")
+            for counted in fields(IngestCounts):
+                setattr(summary, counted.name, int(staged.get(counted.name, 0)))
+            # a file whose bytes were an input already is not staged again: the archive step counts it
+            summary.files_seen += int(_metadata(ingest, "archived_inputs").get("already_seen_inputs", 0))
+            summary.months_outside = list(staged.get("months_outside_partitions", []))
+            request = after_staging(staged, data_dir, side_inputs)
+            if request is None:
+                progress.close()
+                say("nothing new since the last run: the warehouse and its snapshot are current")
+                return summary
+            summary.months_written = months_in(request, definitions)
+            progress.months = len(summary.months_written)
+            summary.ok = execute("months_job", request).success
+            progress.close()
+            if summary.ok:
+                write_atomically(data_dir.side_inputs_mark, side_inputs.encode())
+            record_months_held(inst, data_dir)
         if summary.ok:
-            write_atomically(data_dir.side_inputs_mark, side_inputs.encode())
+            _raise_alerts(data_dir, say)
+    finally:
+        progress.close()
     return summary
+
+
+def after_staging(staged: Mapping[str, Any], data_dir: DataDir, side_inputs: str | None = None) -> dg.RunRequest | None:
+    """What runs after a staging (its `staged_files` metadata): one `months_job` run over the range of
+    months it made stale; without any, a run of what follows the months when a file came in or tags, media
+    or settings changed since the last published run (`side_inputs`: their hash, by default as they are
+    now); else nothing. The stale-months sensor and `lineoa run` both decide here."""
+    keys = partition_keys_of(list(staged.get("stale_months") or []), load_settings(data_dir.settings_file))
+    if keys:
+        return dg.RunRequest(tags=range_tags(keys))
+    if (
+        int(staged.get("files_loaded", 0))
+        or int(staged.get("files_quarantined", 0))
+        or _side_inputs_changed(data_dir, side_inputs)
+    ):
+        return dg.RunRequest(asset_selection=AFTER_MONTHS)
+    return None
+
+
+def months_in(request: dg.RunRequest, definitions: dg.Definitions) -> list[str]:
+    """The months (`YYYY-MM`) a `months_job` run request covers."""
+    first, last = request.tags.get(RANGE_START), request.tags.get(RANGE_END)
+    months = definitions.resolve_assets_def("messages").partitions_def
+    if not first or not last or months is None:
+        return []
+    return [key[:7] for key in months.get_partition_keys() if first <= key <= last]
+
+
+def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> None:
+    """The retention alerts not raised before, as the retention sensor raises them; each printed once."""
+    check = raise_retention_alerts(data_dir, load_settings(data_dir.settings_file), datetime.now(UTC), None)
+    if check is None:
+        return
+    for record in check.new:
+        say(f"retention alert ({record['level'].replace('_', ' ')}): {record['message']}")
+    if check.problem:
+        say(f"the alert webhook refused delivery ({check.problem}): the next run or check sends them again")
+
+
+def _side_inputs_changed(data_dir: DataDir, side_inputs: str | None) -> bool:
+    """Whether tags, media or settings differ from those of the last published run (or none was published)."""
+    if not data_dir.snapshot.exists():
+        return True
+    return _published_side_inputs(data_dir) != (side_inputs or side_inputs_hash(data_dir))
 
 
 def side_inputs_hash(data_dir: DataDir) -> str:
@@ -165,7 +226,9 @@ def ensure_not_held(data_dir: DataDir) -> None:
             ) from None
 
 
-def rebuild_warehouse(data_dir: DataDir, instance: dg.DagsterInstance | None = None) -> RunSummary:
+def rebuild_warehouse(
+    data_dir: DataDir, instance: dg.DagsterInstance | None = None, verbose: bool = False
+) -> RunSummary:
     """Recreate the warehouse from `archive/` alone, then run as a fresh run would (new inbox files
     included). The old warehouse is kept aside until the new one is published, then deleted; if the run
     fails, it is put back. Raises RebuildError, touching nothing, when the archive holds no input."""
@@ -185,7 +248,7 @@ def rebuild_warehouse(data_dir: DataDir, instance: dg.DagsterInstance | None = N
         try:
             with write_connection(data_dir) as conn:
                 copies = register_archive(conn, data_dir)
-            summary = run_pipeline(data_dir, instance)
+            summary = run_pipeline(data_dir, instance, verbose)
         except BaseException:
             _put_back(data_dir, moved)
             raise
@@ -219,10 +282,10 @@ def _metadata(result: dg.ExecuteInProcessResult, asset: str) -> dict[str, Any]:
 
 
 @contextmanager
-def _instance(given: dg.DagsterInstance | None) -> Iterator[dg.DagsterInstance]:
-    """The given instance; else the one at DAGSTER_HOME when set (runs show in the UI); else an ephemeral one."""
+def _instance(data_dir: DataDir, given: dg.DagsterInstance | None) -> Iterator[dg.DagsterInstance]:
+    """The given instance, else the one the UI shares (DAGSTER_HOME, or `.dagster/` in the data directory)."""
     if given:
         yield given
         return
-    with dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral() as inst:
+    with open_instance(data_dir) as inst:
         yield inst

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -20,6 +21,7 @@ from lineoa_pipeline.batches import StageReport
 from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.ingest import stage_pending
+from lineoa_pipeline.instance import INSTANCE_SETTINGS
 from lineoa_pipeline.settings import parse_settings
 from lineoa_pipeline.warehouse import write_connection
 
@@ -115,13 +117,23 @@ def ingest_dir(tmp_path: Path) -> IngestDir:
     return IngestDir(data_dir)
 
 
+@pytest.fixture(scope="session")
+def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Dagster instance with the project's settings for the session's in-process runs: a new instance
+    takes seconds to create (its storage migrations), one per test would add minutes to the suite."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
+    return home
+
+
 @pytest.fixture
-def pipeline_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DataDir:
-    """An empty data directory that `run_pipeline` and `lineoa` (in this process) use: the Dagster
-    resource finds it through LINEOA_DATA_DIR, as under `lineoa run --data-dir`."""
+def pipeline_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dagster_home: Path) -> DataDir:
+    """An empty data directory that `run_pipeline` and `lineoa` (in this process) use, as `LINEOA_DATA_DIR`,
+    recording their runs in the session's instance (`DAGSTER_HOME`)."""
     data_dir = DataDir(tmp_path / "data")
     data_dir.create()
     monkeypatch.setenv("LINEOA_DATA_DIR", str(data_dir.root))
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     return data_dir
 
 

@@ -67,7 +67,7 @@ def second_inputs(inbox: Path) -> None:
 def summary_counts(output: str) -> str:
     """The counts of a run's closing line, without its wall time."""
     (line,) = [x for x in output.splitlines() if x.startswith(("done:", "FAILED:"))]
-    return re.sub(r" in [\d.]+ s$", "", line)
+    return re.sub(r"; took [\d.]+ s$", "", line)
 
 
 def test_rebuild_from_the_archive_alone_gives_the_same_tables(

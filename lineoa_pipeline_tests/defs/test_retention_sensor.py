@@ -14,6 +14,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from lineoa_pipeline import cli
 from lineoa_pipeline.alerts import WebhookError, deliver, pseudonym, raise_new, read_records, slack_payload, webhook_url
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.resources import WarehouseResource
@@ -324,3 +325,26 @@ def test_alerts_carry_no_message_text(data_dir: DataDir, hook: Hook, monkeypatch
     raised = data_dir.alerts.read_text(encoding="utf-8") + json.dumps(hook.bodies, ensure_ascii=False)
     assert len(texts) > 50 and hook.bodies
     assert [t for t in texts if len(t) >= 4 and t in raised] == []
+
+
+def test_lineoa_run_raises_the_sensors_alerts_once_to_the_file_and_the_webhook(
+    tmp_path: Path, hook: Hook, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As from cron: `lineoa run` and never the UI. The demo holds months at risk and a photo LINE deletes soon.
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    data_dir = DataDir(tmp_path / "demo")
+    write_demo_data(data_dir.root)
+    assert cli.main(["run", "--data-dir", str(data_dir.root)]) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("retention alert")]
+    records = read_records(data_dir.alerts)
+    assert {r["subject"] for r in records} == {"month", "media"}
+    assert len(printed) == len(records) and all(r["message"] in "\n".join(printed) for r in records)
+    assert len(hook.bodies) == 1 and len(hook.bodies[0]["blocks"]) == 1 + min(len(records), 40)
+    assert SECRET not in "\n".join(printed)
+
+    # The sensor, on the same warehouse, finds nothing new to raise: one code, one record per alert.
+    assert tick(data_dir).run_requests == []
+    assert cli.main(["run", "--data-dir", str(data_dir.root)]) == 0
+    assert "retention alert" not in capsys.readouterr().out
+    assert read_records(data_dir.alerts) == records and len(hook.bodies) == 1

@@ -165,8 +165,9 @@ def test_messages_outside_the_partitions_are_stored_classified_and_reported(pipe
     (pipeline_dir.inbox / "客.csv").write_bytes(export(rows, downloaded_at=datetime(2019, 1, 11)))
     summary = run_pipeline(pipeline_dir)
     assert summary.ok and summary.months_written == ["2019-01"] and summary.months_outside == ["2018-12-01"]
-    assert str(summary).endswith(
-        "; 1 months outside the monthly partitions (from 2018-12): set first_month in lineoa.toml to include them"
+    assert summary.advice == (
+        "1 months with messages lie outside the monthly partitions (from 2018-12): "
+        "set first_month in lineoa.toml to include them"
     )
     stored = {(r[9], r[4], r[7]) for r in snapshot_tables(pipeline_dir)["messages"]}
     assert stored == {
