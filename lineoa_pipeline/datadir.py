@@ -76,11 +76,6 @@ class DataDir:
         return self.root / ".lineoa.lock"
 
     @property
-    def side_inputs_mark(self) -> Path:
-        """The hash of the settings, tags and media the published warehouse was last refreshed with."""
-        return self.root / ".side-inputs.sha256"
-
-    @property
     def work(self) -> Path:
         """Scratch space for one run (extracted zip members, transcoded files); emptied at each start."""
         return self.root / ".work"

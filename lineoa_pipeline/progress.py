@@ -134,7 +134,7 @@ class RunProgress:
         text = meta["orig_message"]
         if counted := _COUNT.match(text):
             self.advance(int(counted[1].replace(",", "")), int(counted[2].replace(",", "")))
-        elif text.startswith(_WARN):
+        elif record.levelno >= logging.WARNING or text.startswith(_WARN):
             self.say(f"warning: {text}")
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -15,7 +14,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from lineoa_pipeline.archive import register_archive, write_atomically
+from lineoa_pipeline.archive import register_archive
 from lineoa_pipeline.batches import IngestCounts
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS
@@ -24,6 +23,7 @@ from lineoa_pipeline.defs.retention.sensors import raise_retention_alerts
 from lineoa_pipeline.instance import STARTED_BY, fail_abandoned_runs, open_instance, record_months_held
 from lineoa_pipeline.progress import RunProgress, progress_logger
 from lineoa_pipeline.settings import load_settings
+from lineoa_pipeline.side_inputs import published_side_inputs, side_inputs_hash
 from lineoa_pipeline.warehouse import write_connection, writer_lock
 
 INFO_LOGS = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
@@ -89,7 +89,6 @@ def run_pipeline(
 
     try:
         with writer_lock(data_dir, on_wait=say), _instance(data_dir, instance) as inst:
-            side_inputs = side_inputs_hash(data_dir)  # before anything reads them: a change during the run counts
             fail_abandoned_runs(inst)
             progress.start()
             ingest = execute("ingest_job")
@@ -102,7 +101,7 @@ def run_pipeline(
             # a file whose bytes were an input already is not staged again: the archive step counts it
             summary.files_seen += int(_metadata(ingest, "archived_inputs").get("already_seen_inputs", 0))
             summary.months_outside = list(staged.get("months_outside_partitions", []))
-            request = after_staging(staged, data_dir, side_inputs)
+            request = after_staging(staged, data_dir)
             if request is None:
                 progress.close()
                 say("nothing new since the last run: the warehouse and its snapshot are current")
@@ -111,8 +110,6 @@ def run_pipeline(
             progress.months = len(summary.months_written)
             summary.ok = execute("months_job", request).success
             progress.close()
-            if summary.ok:
-                write_atomically(data_dir.side_inputs_mark, side_inputs.encode())
             record_months_held(inst, data_dir)
         if summary.ok:
             _raise_alerts(data_dir, say)
@@ -121,18 +118,18 @@ def run_pipeline(
     return summary
 
 
-def after_staging(staged: Mapping[str, Any], data_dir: DataDir, side_inputs: str | None = None) -> dg.RunRequest | None:
+def after_staging(staged: Mapping[str, Any], data_dir: DataDir) -> dg.RunRequest | None:
     """What runs after a staging (its `staged_files` metadata): one `months_job` run over the range of
     months it made stale; without any, a run of what follows the months when a file came in or tags, media
-    or settings changed since the last published run (`side_inputs`: their hash, by default as they are
-    now); else nothing. The stale-months sensor and `lineoa run` both decide here."""
+    or settings differ from those the published views were built with; else nothing. The stale-months
+    sensor and `lineoa run` both decide here."""
     keys = partition_keys_of(list(staged.get("stale_months") or []), load_settings(data_dir.settings_file))
     if keys:
         return dg.RunRequest(tags=range_tags(keys))
     if (
         int(staged.get("files_loaded", 0))
         or int(staged.get("files_quarantined", 0))
-        or _side_inputs_changed(data_dir, side_inputs)
+        or published_side_inputs(data_dir) != side_inputs_hash(data_dir)
     ):
         return dg.RunRequest(asset_selection=AFTER_MONTHS)
     return None
@@ -156,47 +153,6 @@ def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> None:
         say(f"retention alert ({record['level'].replace('_', ' ')}): {record['message']}")
     if check.problem:
         say(f"the alert webhook refused delivery ({check.problem}): the next run or check sends them again")
-
-
-def _side_inputs_changed(data_dir: DataDir, side_inputs: str | None) -> bool:
-    """Whether tags, media or settings differ from those of the last published run (or none was published)."""
-    if not data_dir.snapshot.exists():
-        return True
-    return _published_side_inputs(data_dir) != (side_inputs or side_inputs_hash(data_dir))
-
-
-def side_inputs_hash(data_dir: DataDir) -> str:
-    """One hash of what a run reads besides exports: `lineoa.toml`, the tag CSVs and the media manifests by
-    content, every other file under `media/` by name, size and change time (ctime, which no copy can set
-    back: `cp -p` and `rsync -a` restore mtime, not ctime), so that a photo is not read on every run."""
-    digest = hashlib.sha256()
-    for folder in (data_dir.tags, data_dir.media):
-        for parent, dirs, names in os.walk(folder):
-            dirs.sort()
-            for name in sorted(names):
-                path = os.path.join(parent, name)
-                digest.update(os.path.relpath(path, data_dir.root).encode("utf-8", "surrogateescape") + b"\0")
-                try:
-                    if folder == data_dir.tags or "manifest" in name.lower():
-                        with open(path, "rb") as src:
-                            digest.update(hashlib.file_digest(src, "sha256").digest())
-                    else:
-                        info = os.stat(path)
-                        digest.update(f"{info.st_size} {info.st_mtime_ns} {info.st_ctime_ns}".encode())
-                except OSError as exc:  # unreadable now: a run says why; the hash differs once it is readable
-                    digest.update(f"unreadable {exc.errno}".encode())
-    try:
-        digest.update(b"settings\0" + data_dir.settings_file.read_bytes())
-    except OSError:
-        digest.update(b"no settings")
-    return digest.hexdigest()
-
-
-def _published_side_inputs(data_dir: DataDir) -> str | None:
-    try:
-        return data_dir.side_inputs_mark.read_text(encoding="utf-8")
-    except OSError:
-        return None
 
 
 class RebuildError(Exception):

@@ -26,7 +26,7 @@ import yaml
 
 from lineoa_pipeline.classify import sync_settings
 from lineoa_pipeline.settings import Settings
-from lineoa_pipeline.sqlfiles import SQL_DIR, run_script, split_statements, transaction
+from lineoa_pipeline.sqlfiles import SQL_DIR, load_sql, run_script, split_statements, transaction
 
 VIEWS_DIR = SQL_DIR / "views"
 _FRONT_MATTER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
@@ -73,8 +73,11 @@ VIEW_SPECS = load_views()
 VIEWS = tuple(v.name for v in VIEW_SPECS)
 
 
-def create_views(conn: duckdb.DuckDBPyConnection, views: tuple[View, ...] = VIEW_SPECS) -> None:
-    """Rebuild the inquiries behind `response_times` and (re)create the views, in one transaction.
+def create_views(
+    conn: duckdb.DuckDBPyConnection, views: tuple[View, ...] = VIEW_SPECS, side_inputs: str | None = None
+) -> None:
+    """Rebuild the inquiries behind `response_times` and (re)create the views, in one transaction; with
+    `side_inputs` (the hash of the settings, tags and media they are built from), record it beside them.
 
     Run it after every change to `messages` or the settings (a run: once, before publishing the snapshot).
     Without settings tables (`sync_settings` has never run) it writes them from the defaults.
@@ -88,6 +91,8 @@ def create_views(conn: duckdb.DuckDBPyConnection, views: tuple[View, ...] = VIEW
         for view in views:
             for statement in view.statements:
                 conn.execute(statement)
+        if side_inputs is not None:
+            conn.execute(load_sql("record_side_inputs"), [side_inputs])
 
 
 def column_types(views: tuple[View, ...] = VIEW_SPECS) -> dict[str, dict[str, str]]:

@@ -5,6 +5,7 @@ import dagster as dg
 from lineoa_pipeline.classify import sync_settings
 from lineoa_pipeline.defs.metadata import relation_metadata, table_schema
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
+from lineoa_pipeline.side_inputs import side_inputs_hash
 from lineoa_pipeline.tags_media import load_chat_tags, load_media_files
 from lineoa_pipeline.views import VIEW_SPECS, VIEWS, column_types, create_views
 
@@ -72,9 +73,10 @@ def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 )
 def analytics_views(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """The analytics views (`sql/views/*.sql`), rebuilt together over the whole warehouse."""
+    side_inputs = side_inputs_hash(warehouse.location)  # before reading them: a later change is seen next run
     with warehouse.write(context.log) as conn:
         sync_settings(conn, warehouse.settings())
-        create_views(conn)
+        create_views(conn, side_inputs=side_inputs)
         for view in VIEW_SPECS:
             rows = (conn.execute(f"SELECT count(*) FROM {view.name}").fetchone() or (0,))[0]
             meta = relation_metadata(

@@ -22,9 +22,6 @@ def warehouse_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     """`warehouse.snapshot.duckdb`: a whole copy of the warehouse, renamed into place after the tables
     it depends on are written, so a reader never blocks a run, a run never breaks a reader, and a reader
     always sees whole runs. `lineoa_pipeline.warehouse.connect()` opens it read-only."""
-    # Which settings, tags and media this copy reflects is known only to `lineoa run`, which read them at its
-    # start and records them after it: a snapshot published by any other run makes the next one refresh.
-    warehouse.location.side_inputs_mark.unlink(missing_ok=True)
     warehouse.publish(context.log)
     conn = connect(warehouse.location.root)
     try:
