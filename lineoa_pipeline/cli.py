@@ -1,4 +1,4 @@
-"""`lineoa run | status | demo | rebuild`: parse arguments, then run the Dagster jobs in-process."""
+"""`lineoa run | status | demo | rebuild | search | show | export`: parse arguments, then run the command."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.history_cmd import HISTORY_COMMANDS, add_history_commands, run_history_command
 from lineoa_pipeline.settings import SettingsError, load_settings
 
 
@@ -31,7 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 help="ISO-8601 time (default: now); without an offset it is in the settings' time zone",
             )
             sub.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_history_commands(commands)  # search, show, export
     args = parser.parse_args(argv)
+    if args.command == "search" and not args.text:
+        parser.error("search: TEXT must not be empty")
     data_dir = DataDir.resolve(args.data_dir)
     os.environ["LINEOA_DATA_DIR"] = str(data_dir.root)  # the definitions read their settings from here
     try:
@@ -39,6 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"lineoa: bad setting in {data_dir.settings_file}: {exc}", file=sys.stderr)
         return 2
+    if args.command in HISTORY_COMMANDS:
+        return run_history_command(args, data_dir)
     if args.command == "status":
         from lineoa_pipeline.status_cmd import run_status
         from lineoa_pipeline.warehouse import NoWarehouseYet

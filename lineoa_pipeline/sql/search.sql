@@ -1,0 +1,24 @@
+-- `lineoa search`: messages whose folded content contains the needle (folded already), newest first.
+-- A message needs no folding unless its content holds a character outside the stable ranges (the
+-- pattern needs_folding); those are matched through the folded form `_search_text` holds instead.
+-- Values come in as literals (history/reader.py: query), so no parameter name may appear in a comment.
+WITH hits AS (
+    SELECT message_id, account_name, chat_name, sender_type, sender_name, sent_at, export_seq, source_file,
+           content
+    FROM messages
+    WHERE contains(content, $needle) AND NOT regexp_matches(content, $needs_folding)
+    UNION ALL
+    SELECT message_id, account_name, chat_name, sender_type, sender_name, sent_at, export_seq, source_file,
+           content
+    FROM _search_text
+    WHERE contains(folded, $needle)
+)
+SELECT h.message_id, h.account_name, h.chat_name, h.sender_type, h.sender_name,
+       local_iso(h.sent_at, o.utc_offset_minutes) AS sent_at, h.content
+FROM hits h
+JOIN _file_offsets o ON o.file_path = h.source_file
+WHERE chat_selected(h.account_name, h.chat_name, $account, $chat_key)
+  AND ($sender IS NULL OR h.sender_type = $sender)
+  AND in_dates(local_ts(h.sent_at, o.utc_offset_minutes), $from_date::DATE, $to_date::DATE)
+ORDER BY h.sent_at DESC, h.account_name, h.chat_name, h.export_seq DESC
+LIMIT $limit
