@@ -14,7 +14,7 @@ from lineoa_pipeline.exports.names import name_key
 from lineoa_pipeline.history.reader import Filters, open_history
 from lineoa_pipeline.history.search import NEEDS_FOLDING, STABLE_RANGES, fold, hits_text, search
 from lineoa_pipeline.sqlfiles import sql_literal
-from lineoa_pipeline_tests.history.conftest import BANGKOK, CLINIC, HANAKO, History
+from lineoa_pipeline_tests.history.sample import BANGKOK, CLINIC, HANAKO, History
 
 
 def _oracle(history: History, text: str, filters: Filters, limit: int) -> list[str]:
