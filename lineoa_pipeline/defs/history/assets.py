@@ -38,7 +38,6 @@ def search_text(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
     deps=["warehouse_snapshot"],
     group_name=GROUP,
     kinds={"html"},
-    automation_condition=dg.AutomationCondition.eager(),
 )
 def chat_transcripts(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """`transcripts/` in the data directory: per account a folder with `index.html` and a page per chat that
