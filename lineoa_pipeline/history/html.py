@@ -28,7 +28,7 @@ from lineoa_pipeline.sqlfiles import insert_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
 MANIFEST = ".manifest.json"
-CHATS_PER_QUERY = 5_000  # one scan of `messages` per batch; a batch's pages are held in memory together
+CHATS_PER_QUERY = 2_000  # one scan of `messages` per batch; a batch's pages are in memory together (~100 MB at 5M)
 CHAT_TYPES = {"one_to_one": "1:1トーク", "group": "グループ"}
 # What a file name must not hold here: separators, dots (no `..`), white space, controls, and what shells,
 # URLs or Windows read specially. Letters of any script, with their combining marks, stay.

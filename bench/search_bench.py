@@ -1,0 +1,159 @@
+"""Time `lineoa search` (cold process and warm) and the transcripts at the size of a real account.
+
+    .venv/bin/python bench/search_bench.py --size 1m|5m [--keep]
+
+Generates one ja account's bulk backup (`write_scale_inbox`, as bench/run_bench.py does) and takes it in with
+`lineoa run` (which also writes the search side table and every transcript). The generator repeats a pool of
+38 texts, which DuckDB's dictionary compression would scan almost for free, so the bench then makes every
+content distinct (its chat name and sequence number appended) and one message in three need folding (a
+half-width kana or full-width Latin word appended), re-indexes and republishes: the figures below are for
+distinct texts. Then it measures, each its own child process where it says cold:
+- the search side table for every month (what a cold ingest adds) and for one month (an incremental run);
+- `lineoa search` as a fresh process (interpreter, imports, open the snapshot, query) and warm (in process);
+- the transcripts of every chat from scratch, again with nothing changed, and after next week's backup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.history.export import refresh_transcripts, transcripts_folder
+from lineoa_pipeline.history.html import MANIFEST
+from lineoa_pipeline.history.reader import Filters, open_history
+from lineoa_pipeline.history.search import index_months, search
+from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
+from lineoa_pipeline.warehouse import publish_snapshot, write_connection
+
+ROOT = Path(__file__).resolve().parent.parent
+LINEOA = str(Path(sys.executable).with_name("lineoa"))
+SIZES = {"1m": (5_000, 200), "5m": (55_000, 91)}  # chats, messages per chat
+# Distinct contents; every third message carries text that needs folding (half-width kana, full-width Latin).
+DISTINCT = """
+UPDATE messages SET content = content || ' ' || chat_name || ' #' || export_seq::VARCHAR
+    || CASE export_seq % 3 WHEN 0 THEN ' ｶﾞｲﾄﾞ ＬＩＮＥ' ELSE '' END
+"""
+QUERIES = [  # (label, TEXT, extra arguments)
+    ("common word (予約)", "予約", []),
+    ("rare: one chat's sequence number", "#4242", []),
+    ("no match", "存在しない言葉", []),
+    ("full-width query (ＬＩＮＥ) matching folded text", "ＬＩＮＥ", []),
+    ("half-width kana (ｶﾞｲﾄﾞ) with --sender user", "ｶﾞｲﾄﾞ", ["--sender", "user"]),
+    ("common word, one month (--from/--to)", "予約", ["--from", "2025-06-01", "--to", "2025-06-30"]),
+]
+
+
+def timed(argv: list[str], data_dir: Path) -> tuple[float, str]:
+    """Wall seconds of a child process (start-up and imports included), and its output's last line."""
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env["LINEOA_DATA_DIR"] = str(data_dir)
+    started = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, env=env, check=False)
+    wall = time.perf_counter() - started
+    out = done.stdout.decode(errors="replace").strip().splitlines()
+    if done.returncode:
+        raise SystemExit(f"{argv} failed: {out[-5:]} {done.stderr.decode(errors='replace')[-2000:]}")
+    return wall, out[-1] if out else ""
+
+
+def clock(fn, repeat: int = 1) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=SIZES, default="1m")
+    parser.add_argument("--keep", action="store_true", help="keep bench/out/search-<size>/")
+    args = parser.parse_args()
+    chats, per_chat = SIZES[args.size]
+    work = ROOT / "bench" / "out" / f"search-{args.size}"
+    shutil.rmtree(work, ignore_errors=True)
+    data_dir = DataDir(work / "data")
+    lines = [f"## Search and transcripts, {args.size.upper()} messages ({chats:,} chats x {per_chat})", ""]
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    gen = write_scale_inbox(data_dir.inbox, chats=chats, messages_per_chat=per_chat, as_zip=True)
+    wall, last = timed([LINEOA, "run"], data_dir.root)
+    say(f"- `lineoa run`, cold, with the search side table and {chats:,} transcripts: {wall:.1f} s ({last})")
+
+    with write_connection(data_dir) as conn:
+        started = time.perf_counter()
+        conn.execute(DISTINCT)
+        conn.execute("DELETE FROM _search_months")
+        say(f"- made {gen['messages']:,} contents distinct (bench only): {time.perf_counter() - started:.1f} s")
+        seconds, rows = clock(lambda: index_months(conn, date(2000, 1, 1), date(2000, 1, 1)))
+        say(f"- search side table, every month (what a cold ingest adds): {seconds:.1f} s, {rows:,} rows need folding")
+        last_month = (SCALE_START + timedelta(days=SCALE_SPAN_DAYS)).date().replace(day=1)
+        seconds, rows = clock(lambda: index_months(conn, last_month, last_month))
+        say(f"- search side table, one month (an incremental run): {seconds:.1f} s, {rows:,} rows")
+    publish_snapshot(data_dir)
+    sizes = {p.name: p.stat().st_size / 2**20 for p in (data_dir.warehouse, data_dir.snapshot)}
+    say(f"- snapshot {sizes[data_dir.snapshot.name]:,.0f} MB")
+
+    say("")
+    say("| search | cold process, wall s | warm, median of 5, s | hits |")
+    say("|---|--:|--:|--:|")
+    with open_history(data_dir.root) as conn:
+        for label, text, extra in QUERIES:
+            cold, _ = timed([LINEOA, "search", text, "--json", *extra], data_dir.root)
+            filters = Filters(
+                sender=extra[1] if "--sender" in extra else None,
+                since=date.fromisoformat(extra[1]) if "--from" in extra else None,
+                until=date.fromisoformat(extra[3]) if "--to" in extra else None,
+            )
+            warm, hits = clock(lambda t=text, f=filters: search(conn, t, f, 50), repeat=5)
+            say(f"| {label} | {cold:.2f} | {warm:.2f} | {len(hits)} |")  # type: ignore[arg-type]
+    out = subprocess.run(
+        [LINEOA, "search", "ＬＩＮＥ", "--json", "--limit", "1"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "LINEOA_DATA_DIR": str(data_dir.root)},
+        check=True,
+    ).stdout
+    assert "ｶﾞｲﾄﾞ ＬＩＮＥ" in json.loads(out)[0]["content"]
+
+    say("")
+    shutil.rmtree(transcripts_folder(data_dir), ignore_errors=True)
+    cpu0 = time.process_time()
+    seconds, report = clock(lambda: refresh_transcripts(data_dir))
+    say(f"- transcripts from scratch: {seconds:.1f} s ({time.process_time() - cpu0:.1f} s CPU, this process), {report}")
+    seconds, report = clock(lambda: refresh_transcripts(data_dir))
+    say(f"- transcripts, nothing changed: {seconds:.1f} s, {report}")
+    manifest = (transcripts_folder(data_dir) / MANIFEST).read_bytes()
+    write_scale_inbox(
+        data_dir.inbox / "next",
+        chats=chats,
+        messages_per_chat=per_chat,
+        as_zip=True,
+        downloaded_at=SCALE_START + timedelta(days=SCALE_SPAN_DAYS + 7),
+    )
+    wall, last = timed([LINEOA, "run"], data_dir.root)
+    say(f"- `lineoa run` with next week's backup: {wall:.1f} s ({last})")
+    (transcripts_folder(data_dir) / MANIFEST).write_bytes(manifest)  # as before that run: time the refresh alone
+    seconds, report = clock(lambda: refresh_transcripts(data_dir))
+    say(f"- transcripts after next week's backup (incremental): {seconds:.1f} s, {report}")
+    say(f"\nload average at the end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
+    (work.parent / f"search-{args.size}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if not args.keep:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
