@@ -57,6 +57,8 @@ def file_stem(name: str, salt: str | None) -> str:
 
 @dataclass
 class HtmlReport:
+    """What `write_html` found and wrote."""
+
     accounts: int = 0
     chats: int = 0
     pages_written: int = 0

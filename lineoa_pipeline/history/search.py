@@ -86,6 +86,10 @@ def search(conn: duckdb.DuckDBPyConnection, text: str, filters: Filters, limit: 
     if not needle:
         raise ValueError("the search text is empty")
     params = {**filters.params(), "needle": needle, "needs_folding": NEEDS_FOLDING, "limit": limit}
+    if not conn.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '_search_text'").fetchall():
+        conn.create_function("lineoa_fold", fold, ["VARCHAR"], "VARCHAR", side_effects=False)
+        for statement in statements("search_text_temp"):
+            execute_with_literals(conn, statement, params)
     return [Hit(*row) for row in query(conn, "search", params).fetchall()]
 
 
