@@ -14,13 +14,19 @@ WITH hits AS (
            content
     FROM _search_text
     WHERE contains(folded, $needle)
+),
+-- The page of results first, on the raw columns: formatting the local time of every hit costs more than the scan.
+ranked AS (
+    SELECT h.*, o.utc_offset_minutes
+    FROM hits h
+    JOIN _file_offsets o ON o.file_path = h.source_file
+    WHERE chat_selected(h.account_name, h.chat_name, $account, $chat_key)
+      AND ($sender IS NULL OR h.sender_type = $sender)
+      AND in_dates(local_ts(h.sent_at, o.utc_offset_minutes), $from_date::DATE, $to_date::DATE)
+    ORDER BY h.sent_at DESC, h.account_name, h.chat_name, h.export_seq DESC
+    LIMIT $limit
 )
-SELECT h.message_id, h.account_name, h.chat_name, h.sender_type, h.sender_name,
-       local_iso(h.sent_at, o.utc_offset_minutes) AS sent_at, h.content
-FROM hits h
-JOIN _file_offsets o ON o.file_path = h.source_file
-WHERE chat_selected(h.account_name, h.chat_name, $account, $chat_key)
-  AND ($sender IS NULL OR h.sender_type = $sender)
-  AND in_dates(local_ts(h.sent_at, o.utc_offset_minutes), $from_date::DATE, $to_date::DATE)
-ORDER BY h.sent_at DESC, h.account_name, h.chat_name, h.export_seq DESC
-LIMIT $limit
+SELECT message_id, account_name, chat_name, sender_type, sender_name, local_iso(sent_at, utc_offset_minutes) AS sent_at,
+       content
+FROM ranked
+ORDER BY ranked.sent_at DESC, account_name, chat_name, export_seq DESC
