@@ -3,8 +3,9 @@
 -- unchanged chat is not written again. XOR of per-message hashes: no per-chat string to build.
 SELECT h.account_name, h.stored_chat_name, any_value(h.chat_name) AS chat_name, any_value(h.chat_type) AS chat_type,
        count(*) AS messages,
-       arg_min(h.local_iso, (h.sent_at, h.export_seq)) AS first_at,
-       arg_max(h.local_iso, (h.sent_at, h.export_seq)) AS last_at,
+       -- formatted once per chat, not per message
+       local_iso(min(h.sent_at), arg_min(h.offset_minutes, (h.sent_at, h.export_seq))) AS first_at,
+       local_iso(max(h.sent_at), arg_max(h.offset_minutes, (h.sent_at, h.export_seq))) AS last_at,
        coalesce(any_value(t.tags), []) AS tags,
        concat_ws(':', count(*),
                  bit_xor(hash(h.message_id, h.sender_type, h.sender_name, h.kind, h.chat_type, h.chat_name, h.media_file)),

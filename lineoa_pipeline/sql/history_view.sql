@@ -5,8 +5,8 @@
 CREATE OR REPLACE TEMP VIEW history_messages AS
 WITH chosen AS (
     SELECT m.message_id, m.account_name, m.chat_name, m.chat_type, m.sender_type, m.sender_name, m.kind,
-           m.content, m.sent_at, m.export_seq, local_ts(m.sent_at, o.utc_offset_minutes) AS local,
-           local_iso(m.sent_at, o.utc_offset_minutes) AS local_iso
+           m.content, m.sent_at, m.export_seq, o.utc_offset_minutes AS offset_minutes,
+           local_ts(m.sent_at, o.utc_offset_minutes) AS local, local_iso(m.sent_at, o.utc_offset_minutes) AS local_iso
     FROM messages m
     JOIN _file_offsets o ON o.file_path = m.source_file
     WHERE chat_selected(m.account_name, m.chat_name, $account, $chat_key)
@@ -23,7 +23,7 @@ SELECT c.message_id, c.account_name,
            AS sender_name,
        c.kind,
        CASE WHEN $mask THEN mask_text(c.content, k.spellings) ELSE c.content END AS content,
-       c.sent_at, c.export_seq, c.local, c.local_iso,
+       c.sent_at, c.export_seq, c.offset_minutes, c.local, c.local_iso,
        CASE WHEN $mask THEN mask_text(s.media_file, k.spellings) ELSE s.media_file END AS media_file
 FROM chosen c
 LEFT JOIN saved s USING (message_id)
