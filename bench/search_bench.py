@@ -1,6 +1,6 @@
 """Time `lineoa search` (cold process and warm) and the transcripts at the size of a real account.
 
-    .venv/bin/python bench/search_bench.py --size 1m|5m [--keep]
+    .venv/bin/python bench/search_bench.py --size 1m|5m [--out docs/benchmarks.md] [--keep]
 
 Generates one ja account's bulk backup (`write_scale_inbox`, as bench/run_bench.py does) and takes it in with
 `lineoa run` (which also writes the search side table and every transcript). The generator repeats a pool of
@@ -24,6 +24,8 @@ import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
+
+from run_bench import machine, write_doc  # bench/ is this script's folder, first on the path
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.history.export import refresh_transcripts, transcripts_folder
@@ -81,6 +83,7 @@ def clock(fn, repeat: int = 1) -> tuple[float, float, object]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=SIZES, default="1m")
+    parser.add_argument("--out", type=Path, help="replace this size's section of this file (as run_bench.py does)")
     parser.add_argument("--keep", action="store_true", help="keep bench/out/search-<size>/")
     args = parser.parse_args()
     chats, per_chat = SIZES[args.size]
@@ -148,7 +151,10 @@ def main() -> None:
     seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir))
     say(f"- transcripts after next week's backup (incremental): {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
     say(f"\nload average at the end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
+    say(f"Measured on {machine()}.")
     (work.parent / f"search-{args.size}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if args.out:
+        write_doc(args.out, "\n".join(lines) + "\n")
     if not args.keep:
         shutil.rmtree(work)
 

@@ -39,7 +39,6 @@ STABLE_RANGES = (
 )
 # RE2 (DuckDB's regexp) for "some character outside STABLE_RANGES": the content needs folding.
 NEEDS_FOLDING = "[^" + "".join(f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in STABLE_RANGES) + "]"
-SENDER_TYPES = ("user", "staff", "auto_reply", "api", "broadcast")
 
 
 def fold(text: str) -> str:

@@ -12,9 +12,6 @@ from lineoa_pipeline.history.mask import prepare_mask
 from lineoa_pipeline.history.reader import Filters, query
 from lineoa_pipeline.sqlfiles import execute_with_literals, statements
 
-WEEKDAYS = "月火水木金土日"
-MEDIA_KINDS = ("photo", "video", "voice", "file")
-
 
 @dataclass(frozen=True)
 class Line:
@@ -29,6 +26,7 @@ class Line:
     content: str
     local: datetime  # local time of the message's own file
     local_iso: str
+    local_day: str  # the date line: 2026/02/27(金)
     media_file: str | None  # the saved file, relative to media/
 
 
@@ -46,10 +44,6 @@ def transcript(conn: duckdb.DuckDBPyConnection) -> Iterator[Line]:
         yield from (Line(*row) for row in rows)
 
 
-def date_line(day: datetime) -> str:
-    return f"{day:%Y/%m/%d}({WEEKDAYS[day.weekday()]})"
-
-
 def show_text(lines: Iterator[Line], media_root: str) -> Iterator[str]:
     """The transcript as text: a heading per chat, a line per local date, `HH:MM sender: content`; a saved
     media placeholder names its file under `media_root`."""
@@ -60,7 +54,7 @@ def show_text(lines: Iterator[Line], media_root: str) -> Iterator[str]:
             yield f"{line.chat_name}  ({line.account_name}, {line.chat_type})"
         if line.local.date() != day:
             day = line.local.date()
-            yield f"――― {date_line(line.local)} ―――"
+            yield f"――― {line.local_day} ―――"
         who = line.sender_name if line.sender_type in ("user", "staff") else f"{line.sender_name} [{line.sender_type}]"
         text = line.content.replace("\n", "\n" + " " * 8)
         if line.media_file:

@@ -24,6 +24,7 @@ SELECT c.message_id, c.account_name,
        c.kind,
        CASE WHEN $mask THEN mask_text(c.content, k.spellings) ELSE c.content END AS content,
        c.sent_at, c.export_seq, c.offset_minutes, c.local, c.local_iso,
+       strftime(c.local, '%Y/%m/%d') || '(' || ['月', '火', '水', '木', '金', '土', '日'][isodow(c.local)] || ')' AS local_day,
        CASE WHEN $mask THEN mask_text(s.media_file, k.spellings) ELSE s.media_file END AS media_file
 FROM chosen c
 LEFT JOIN saved s USING (message_id)

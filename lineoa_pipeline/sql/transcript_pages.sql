@@ -12,8 +12,7 @@ WITH rows AS (
 ),
 bubbles AS (
     SELECT page, account_name, chat_name, chat_type, sent_at, export_seq, sender_type, local, n,
-        CASE WHEN new_day THEN '<div class="date"><span>' || strftime(local, '%Y/%m/%d') || '('
-            || ['月', '火', '水', '木', '金', '土', '日'][isodow(local)] || ')</span></div>' ELSE '' END
+        CASE WHEN new_day THEN '<div class="date"><span>' || local_day || '</span></div>' ELSE '' END
         || '<div class="msg ' || CASE WHEN sender_type = 'user' THEN 'them' ELSE 'me' END
         || '" data-sender-type="' || sender_type || '">'
         || CASE WHEN sender_type = 'user'
