@@ -1,6 +1,6 @@
 """Time `lineoa search` (cold process and warm) and the transcripts at the size of a real account.
 
-    .venv/bin/python bench/search_bench.py --size 1m|5m [--out docs/benchmarks.md] [--keep]
+    .venv/bin/python bench/search_bench.py --size 1m|5m [--out docs/benchmarks.md] [--keep] [--transcripts-only]
 
 Generates one ja account's bulk backup (`write_scale_inbox`, as bench/run_bench.py does) and takes it in with
 `lineoa run` (which also writes the search side table and every transcript). The generator repeats a pool of
@@ -85,10 +85,10 @@ def main() -> None:
     parser.add_argument("--size", choices=SIZES, default="1m")
     parser.add_argument("--out", type=Path, help="replace this size's section of this file (as run_bench.py does)")
     parser.add_argument("--keep", action="store_true", help="keep bench/out/search-<size>/")
+    parser.add_argument("--transcripts-only", action="store_true", help="only the transcripts, on a kept folder")
     args = parser.parse_args()
     chats, per_chat = SIZES[args.size]
     work = ROOT / "bench" / "out" / f"search-{args.size}"
-    shutil.rmtree(work, ignore_errors=True)
     data_dir = DataDir(work / "data")
     lines = [f"## Search and transcripts, {args.size.upper()} messages ({chats:,} chats x {per_chat})", ""]
 
@@ -96,47 +96,50 @@ def main() -> None:
         print(text, flush=True)
         lines.append(text)
 
-    gen = write_scale_inbox(data_dir.inbox, chats=chats, messages_per_chat=per_chat, as_zip=True)
-    wall, cpu, last = timed([LINEOA, "run"], data_dir.root)
-    say(f"- `lineoa run`, cold, with the search side table and the transcripts: {wall:.1f} s, {cpu:.1f} s CPU ({last})")
+    def ingest_and_search() -> None:
+        gen = write_scale_inbox(data_dir.inbox, chats=chats, messages_per_chat=per_chat, as_zip=True)
+        wall, cpu, last = timed([LINEOA, "run"], data_dir.root)
+        say(f"- `lineoa run`, cold, with search side table and transcripts: {wall:.1f} s, {cpu:.1f} s CPU ({last})")
 
-    with write_connection(data_dir) as conn:
-        started = time.perf_counter()
-        conn.execute(DISTINCT)
-        conn.execute("DELETE FROM _search_months")
-        say(f"- made {gen['messages']:,} contents distinct (bench only): {time.perf_counter() - started:.1f} s")
-        seconds, cpu, rows = clock(lambda: index_months(conn, date(2000, 1, 1), date(2000, 1, 1)))
-        say(
-            f"- search side table, every month (a cold ingest): {seconds:.1f} s, {cpu:.1f} s CPU, {rows:,} rows to fold"
-        )
-        last_month = (SCALE_START + timedelta(days=SCALE_SPAN_DAYS)).date().replace(day=1)
-        seconds, cpu, rows = clock(lambda: index_months(conn, last_month, last_month))
-        say(f"- search side table, one month (an incremental run): {seconds:.1f} s, {cpu:.1f} s CPU, {rows:,} rows")
-    publish_snapshot(data_dir)
-    sizes = {p.name: p.stat().st_size / 2**20 for p in (data_dir.warehouse, data_dir.snapshot)}
-    say(f"- snapshot {sizes[data_dir.snapshot.name]:,.0f} MB")
+        with write_connection(data_dir) as conn:
+            started = time.perf_counter()
+            conn.execute(DISTINCT)
+            conn.execute("DELETE FROM _search_months")
+            say(f"- made {gen['messages']:,} contents distinct (bench only): {time.perf_counter() - started:.1f} s")
+            seconds, cpu, rows = clock(lambda: index_months(conn, date(2000, 1, 1), date(2000, 1, 1)))
+            say(f"- search side table, every month (cold): {seconds:.1f} s, {cpu:.1f} s CPU, {rows:,} rows to fold")
+            last_month = (SCALE_START + timedelta(days=SCALE_SPAN_DAYS)).date().replace(day=1)
+            seconds, cpu, rows = clock(lambda: index_months(conn, last_month, last_month))
+            say(f"- search side table, one month (an incremental run): {seconds:.1f} s, {cpu:.1f} s CPU, {rows:,} rows")
+        publish_snapshot(data_dir)
+        sizes = {p.name: p.stat().st_size / 2**20 for p in (data_dir.warehouse, data_dir.snapshot)}
+        say(f"- snapshot {sizes[data_dir.snapshot.name]:,.0f} MB")
 
-    say("")
-    say("| search | cold process: wall s | CPU s | warm, median of 5: wall s | CPU s | hits |")
-    say("|---|--:|--:|--:|--:|--:|")
-    with open_history(data_dir.root) as conn:
-        for label, text, extra in QUERIES:
-            cold, cold_cpu, _ = timed([LINEOA, "search", text, "--json", *extra], data_dir.root)
-            filters = Filters(
-                sender=extra[1] if "--sender" in extra else None,
-                since=date.fromisoformat(extra[1]) if "--from" in extra else None,
-                until=date.fromisoformat(extra[3]) if "--to" in extra else None,
-            )
-            warm, warm_cpu, hits = clock(lambda t=text, f=filters: search(conn, t, f, 50), repeat=5)
-            say(f"| {label} | {cold:.2f} | {cold_cpu:.2f} | {warm:.2f} | {warm_cpu:.2f} | {len(hits)} |")  # type: ignore
+        say("")
+        say("| search | cold process: wall s | CPU s | warm, median of 5: wall s | CPU s | hits |")
+        say("|---|--:|--:|--:|--:|--:|")
+        with open_history(data_dir.root) as conn:
+            for label, text, extra in QUERIES:
+                cold, cold_cpu, _ = timed([LINEOA, "search", text, "--json", *extra], data_dir.root)
+                filters = Filters(
+                    sender=extra[1] if "--sender" in extra else None,
+                    since=date.fromisoformat(extra[1]) if "--from" in extra else None,
+                    until=date.fromisoformat(extra[3]) if "--to" in extra else None,
+                )
+                warm, warm_cpu, hits = clock(lambda t=text, f=filters: search(conn, t, f, 50), repeat=5)
+                say(f"| {label} | {cold:.2f} | {cold_cpu:.2f} | {warm:.2f} | {warm_cpu:.2f} | {len(hits)} |")  # type: ignore
 
+    if args.transcripts_only:
+        say("(the transcripts only, on the data directory a previous `--keep` left)")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+        ingest_and_search()
     say("")
     shutil.rmtree(transcripts_folder(data_dir), ignore_errors=True)
-    cpu0 = time.process_time()
-    seconds, report = clock(lambda: refresh_transcripts(data_dir))
-    say(f"- transcripts from scratch: {seconds:.1f} s ({time.process_time() - cpu0:.1f} s CPU, this process), {report}")
-    seconds, report = clock(lambda: refresh_transcripts(data_dir))
-    say(f"- transcripts, nothing changed: {seconds:.1f} s, {report}")
+    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir))
+    say(f"- transcripts from scratch: {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
+    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir))
+    say(f"- transcripts, nothing changed: {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
     manifest = (transcripts_folder(data_dir) / MANIFEST).read_bytes()
     write_scale_inbox(
         data_dir.inbox / "next",
