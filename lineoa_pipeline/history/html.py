@@ -152,7 +152,12 @@ def _account_index(account: str, rows: list[tuple], pages: dict[str, dict[str, l
             f'<td>{tag_html}</td><td class="n">{messages:,}</td><td>{first_at[:16].replace("T", " ")}</td>'
             f"<td>{last_at[:16].replace('T', ' ')}</td></tr>"
         )
-    return _template("index.html").substitute(title=html.escape(account), head=head, rows="\n".join(lines))
+    return _template("index.html").substitute(
+        back='<a href="../index.html" title="accounts">‹</a>',
+        title=html.escape(account),
+        head=head,
+        rows="\n".join(lines),
+    )
 
 
 def _top_index(by_account: dict[str, list[tuple]], pages: dict[str, dict[str, list[str]]]) -> str:
@@ -162,7 +167,9 @@ def _top_index(by_account: dict[str, list[tuple]], pages: dict[str, dict[str, li
         f'<td class="n">{len(rows):,}</td><td class="n">{sum(r[4] for r in rows):,}</td></tr>'
         for account, rows in sorted(by_account.items())
     ]
-    return _template("index.html").substitute(title="LINE公式アカウント トーク履歴", head=head, rows="\n".join(lines))
+    return _template("index.html").substitute(
+        back="", title="LINE公式アカウント トーク履歴", head=head, rows="\n".join(lines)
+    )
 
 
 def _write(path: Path, text: str) -> None:
