@@ -1,4 +1,4 @@
-"""`lineoa run | status | demo | rebuild | ui`: parse arguments, then run the Dagster jobs in-process."""
+"""`lineoa run | status | demo | rebuild | ui | search | show | export`: parse arguments, then run the command."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from datetime import datetime
 
 from lineoa_pipeline.alerts import WEBHOOK_ENV, WebhookError, webhook_url
 from lineoa_pipeline.datadir import DEMO_DIR, DataDir, keep_private
+from lineoa_pipeline.history_cmd import EXIT_CODES as HISTORY_EXIT_CODES
+from lineoa_pipeline.history_cmd import HISTORY_COMMANDS, add_history_commands, run_history_command
 from lineoa_pipeline.settings import SettingsError, load_settings
 
 _RUN_EXIT = (
@@ -23,6 +25,7 @@ EXIT_CODES = {
     "rebuild": _RUN_EXIT,
     "ui": "does not return while the UI runs (it becomes `dagster dev`); 2 for a bad setting or bad arguments.",
     "status": "0 with the report; 1 before the first run (no warehouse yet); 2 for a bad setting or bad arguments.",
+    **HISTORY_EXIT_CODES,
 }
 # Times the retention arithmetic (a century of days either side) can reach without overflowing.
 AS_OF_YEARS = (2000, 2999)
@@ -63,12 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
                 help="ISO-8601 time (default: now); without an offset it is in the settings' time zone",
             )
             sub.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    add_history_commands(commands)  # search, show, export
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "search" and not args.text:
+        parser.error("search: TEXT must not be empty")
     keep_private()
     try:
         data_dir = _data_dir(args)
@@ -81,6 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"lineoa: bad setting in {data_dir.settings_file}: {exc}", file=sys.stderr)
         return 2
+    if args.command in HISTORY_COMMANDS:
+        return run_history_command(args, data_dir)
     if args.command == "status":
         from lineoa_pipeline.status_cmd import run_status
         from lineoa_pipeline.warehouse import NoWarehouseYet
