@@ -52,11 +52,13 @@ print(f"{conn.execute('SELECT count(*) FROM raw').fetchone()[0]:,} rows from {le
 """
 UNZIP = "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])"
 BACKFILL = """
-from lineoa_pipeline.definitions import defs
-from lineoa_pipeline.defs.partitions import monthly_partitions, range_tags
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.definitions import build_defs
+from lineoa_pipeline.defs.partitions import range_tags
 from lineoa_pipeline.runner import INFO_LOGS
-keys = monthly_partitions.get_partition_keys()
-result = defs().resolve_job_def("months_job").execute_in_process(run_config=INFO_LOGS, tags=range_tags(keys))
+defs = build_defs(DataDir.resolve())
+keys = defs.resolve_assets_def("messages").partitions_def.get_partition_keys()
+result = defs.resolve_job_def("months_job").execute_in_process(run_config=INFO_LOGS, tags=range_tags(keys))
 print(f"{'done' if result.success else 'FAILED'}: months {keys[0][:7]} .. {keys[-1][:7]} ({len(keys)})")
 """
 

@@ -3,8 +3,11 @@
     .venv/bin/python bench/views_bench.py [--messages 1000000] [--repeat 10]
 
 Synthesises `messages` with DuckDB's range(): two accounts (+09:00 with business hours and a holiday, +07:00
-without), chats of 50 messages over about 14 months, senders mixed user/staff/auto_reply/api, 10% of chats
-tagged. Each timing is the best of `repeat` runs of `CREATE OR REPLACE TEMP TABLE x AS SELECT ...`.
+without), chats of 50 messages over about 14 months, each chat its own export, senders mixed user/staff/
+auto_reply/api (the api messages broadcasts: one text to every chat within five minutes), 5% of user messages
+a menu text, 10% of chats tagged. It times classifying every month (write_months: broadcasts, menu taps) and
+marking the months a new month's broadcasts reach, once each; then each view, the best of `repeat` runs of
+`CREATE OR REPLACE TEMP TABLE x AS SELECT ...`.
 """
 
 from __future__ import annotations
@@ -12,12 +15,12 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
-from lineoa_pipeline.classify import sync_settings
+from lineoa_pipeline.classify import mark_broadcast_months, sync_settings, write_months
 from lineoa_pipeline.settings import parse_settings
 from lineoa_pipeline.sqlfiles import run_script
 from lineoa_pipeline.views import VIEWS, create_views
@@ -27,6 +30,7 @@ SETTINGS = {
     "accounts": {
         "clinic": {
             "sla_minutes": 30,
+            "menu_texts": ["menu"],
             "business_hours": {
                 "mon": ["09:00-12:00", "13:00-18:00"],
                 "tue": ["09:00-18:00"],
@@ -40,26 +44,30 @@ SETTINGS = {
     }
 }
 
-# Message j of chat c: ~8.4 days apart on average, the sender from a hash of (c, j).
+# Message j of chat c: ~8.4 days apart on average, the sender from a hash of (c, j); an api message j goes to
+# every chat within five minutes. Stored as staging stores them (user or staff, text): write_months classifies.
 SYNTHESISE = """
 INSERT INTO messages
 WITH raw AS (
     SELECT i // $per_chat AS c, i % $per_chat AS j, hash(i) AS h FROM range($messages) t(i)
 ),
 placed AS (
-    SELECT c, j, h,
+    SELECT c, j, h, h % 100 AS role,
            CASE WHEN c % 2 = 0 THEN 'clinic' ELSE 'studio' END AS account_name,
            CASE WHEN c % 2 = 0 THEN 540 ELSE 420 END AS offset_minutes,
-           TIMESTAMPTZ '2025-01-01 00:00:00+00' + to_seconds(c % 86400 + j * 720000 + (h % 720000)::BIGINT) AS sent_at
+           TIMESTAMPTZ '2025-01-01 00:00:00+00' + to_seconds(CASE WHEN role >= 90 THEN j * 720000 + c % 300
+               ELSE c % 86400 + j * 720000 + (h % 720000)::BIGINT END) AS sent_at
     FROM raw
 )
 SELECT md5(c::VARCHAR || '-' || j::VARCHAR), account_name, 'chat ' || c::VARCHAR, 'one_to_one',
-       CASE WHEN h % 100 < 45 THEN 'user' WHEN h % 100 < 80 THEN 'staff'
-            WHEN h % 100 < 90 THEN 'auto_reply' ELSE 'api' END,
-       'sender ' || (h % 7)::VARCHAR,
+       CASE WHEN role < 45 THEN 'user' ELSE 'staff' END,
+       CASE WHEN role < 45 THEN 'user ' || c::VARCHAR WHEN role < 80 THEN 'sender ' || (h % 7)::VARCHAR
+            WHEN role < 90 THEN '応答メッセージ' ELSE 'Unknown' END,
        sent_at,
        date_trunc('month', timezone('UTC', sent_at) + to_minutes(offset_minutes))::DATE,
-       'text', 'content', 'bench.csv', j
+       'text',
+       CASE WHEN role >= 90 THEN 'notice ' || j::VARCHAR WHEN role < 45 AND h % 20 = 0 THEN 'menu' ELSE 'content' END,
+       'chat ' || c::VARCHAR || '.csv', j
 FROM placed
 """
 
@@ -85,12 +93,15 @@ def main() -> None:
         run_script(conn, "schema")
         start = time.perf_counter()
         conn.execute(SYNTHESISE, {"messages": args.messages, "per_chat": PER_CHAT})
-        for account, offset in (("clinic", 540), ("studio", 420)):
-            conn.execute(
-                "INSERT INTO source_files VALUES (?, '', 0, ?, ?, true, 0, 0, 0, 0, now())",
-                [f"{account}.zip", account, datetime(2026, 3, 1)],
-            )
-            conn.execute("INSERT INTO _file_offsets VALUES (?, ?)", [f"{account}.zip", offset])
+        conn.execute(
+            """INSERT INTO source_files
+               SELECT DISTINCT source_file, '', 0, account_name, chat_name, ?, true, 0, 0, 0, 0, now() FROM messages""",
+            [datetime(2026, 3, 1)],
+        )
+        conn.execute(
+            """INSERT INTO _file_offsets SELECT file_path, CASE account_name WHEN 'clinic' THEN 540 ELSE 420 END
+               FROM source_files"""
+        )
         conn.execute(
             "INSERT INTO chat_tags SELECT DISTINCT account_name, chat_name, 'tag ' || (hash(chat_name) % 5)::VARCHAR "
             "FROM messages WHERE hash(chat_name) % 10 = 0"
@@ -98,6 +109,22 @@ def main() -> None:
         sync_settings(conn, parse_settings(SETTINGS))
         conn.execute("CHECKPOINT")
         print(f"synthesised {args.messages:,} messages in {time.perf_counter() - start:.2f} s")
+        start = time.perf_counter()
+        written = write_months(conn, date(2000, 1, 1), date(2100, 1, 1))
+        print(
+            f"{'write_months, every month (classify)':40} {(time.perf_counter() - start) * 1000:8.1f} ms  "
+            f"({written.reclassified:,} rows classified anew)"
+        )
+        conn.execute("INSERT INTO _pending_months SELECT max(month) FROM messages")
+        start = time.perf_counter()
+        reached = mark_broadcast_months(conn)
+        print(
+            f"{'mark_broadcast_months (after staging)':40} {(time.perf_counter() - start) * 1000:8.1f} ms  "
+            f"({len(reached)} months reached)"
+        )
+        conn.execute("DELETE FROM _pending_months")
+        classes = conn.execute("SELECT sender_type, kind, count(*) FROM messages GROUP BY ALL ORDER BY ALL").fetchall()
+        print("classes: " + ", ".join(f"{s}/{k} {n:,}" for s, k, n in classes))
         refresh = []
         for _ in range(3):
             start = time.perf_counter()
@@ -118,7 +145,7 @@ def main() -> None:
             rows = (conn.execute("SELECT count(*) FROM x").fetchone() or (0,))[0]
             total += seconds
             print(f"{view:40} {seconds * 1000:8.1f} ms  {seconds / plain:5.1f}x  ({rows:,} rows)")
-        print(f"{'all four views':40} {total * 1000:8.1f} ms  {total / plain:5.1f}x")
+        print(f"{f'all {len(VIEWS)} views':40} {total * 1000:8.1f} ms  {total / plain:5.1f}x")
         print(
             f"{'create_views (rebuild, once per run)':40} {min(refresh) * 1000:8.1f} ms  {min(refresh) / plain:5.1f}x"
         )

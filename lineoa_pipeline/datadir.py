@@ -1,4 +1,8 @@
-"""The data directory's layout (`LINEOA_DATA_DIR`, default `data/` in the project root)."""
+"""The data directory's layout (`LINEOA_DATA_DIR`, default `data/` in the project root).
+
+Chat history is personal data: whatever the umask, what the pipeline creates here is its owner's alone
+(folders 0700, files 0600).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = PROJECT_ROOT / "demo-data"  # `lineoa demo`'s own, never the everyday data/
+PRIVATE_UMASK = 0o077
+
+
+def keep_private() -> None:
+    """Make every file and folder this process creates from now on private to its owner (0600 and 0700):
+    the warehouse, the snapshot, the archive and DuckDB's own files alike, however they are opened."""
+    os.umask(PRIVATE_UMASK)
 
 
 @dataclass(frozen=True)
@@ -69,5 +81,8 @@ class DataDir:
         return self.root / ".work"
 
     def create(self) -> None:
+        """Make the data directory's folders, each 0700 (the archive too when an older version made it)."""
+        keep_private()
         for folder in (self.inbox, self.media, self.tags, self.archive):
-            folder.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.archive.chmod(0o700)

@@ -2,12 +2,15 @@
 
 Four accounts in four UI languages; overlapping bulk backups and single-chat exports (one re-saved by Excel);
 a broken download and a file with one bad row; tags; media with a manifest; settings with business hours.
+For the operator's views: a broadcast to every chat of the dental clinic, its patients' rich-menu taps (with
+`menu_texts` in lineoa.toml), and a Thai café whose staff answer through an API tool (`api_answers = true`).
 """
 
 from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -49,13 +52,38 @@ _DENTAL_CHATS = (
 )
 # Group-chat media by days and hours before now: photos fall out of LINE after 14 days, files after 7.
 _GROUP_EXTRAS = ((40, 2, "photo"), (12, 5, "photo"), (4, 1, "photo"), (9, 3, "file"), (6, 2, "file"))
+# What the clinic's rich menu sends when a patient taps a button, and the question each tap comes before.
+MENU_TEXTS = ("予約する", "診療時間を見る")
+_TAPPED = {"予約したいです": "予約する", "明日空いてますか": "予約する", "営業時間を教えてください": "診療時間を見る"}
+BROADCAST = "【お知らせ】年末年始の休診日のご案内"
+_BROADCAST_MIN_CHATS = 5  # the clinic has fewer friends than the default 20
+_API_TOOL = "Unknown"  # the name an export gives a message sent through the Messaging API
+_STAFF_TH = PHRASES["th"].staff
 
 
-def write_demo_data(data_dir: Path, now: datetime | None = None) -> None:
+MARK = ".lineoa-demo"  # a data directory the demo made: it may write there again
+
+
+class DemoRefused(Exception):
+    """The demo would write made-up exports and settings into a data directory that holds real ones."""
+
+
+def write_demo_data(data_dir: Path, now: datetime | None = None, force: bool = False) -> None:
     """Write inbox/, tags/, media/ and lineoa.toml into `data_dir` (deterministic given `now`, default: now).
 
-    A naive `now` is taken as UTC. Existing files of the same names are replaced.
+    A naive `now` is taken as UTC. Existing files of the same names are replaced, so a data directory with
+    an archive or a warehouse that the demo did not make is refused (DemoRefused) unless `force`: its
+    archive would keep the made-up exports for good.
     """
+    if not force and not (data_dir / MARK).exists():
+        held = [name for name in ("archive", "warehouse.duckdb") if _has_content(data_dir / name)]
+        if held:
+            raise DemoRefused(
+                f"{data_dir} already holds {' and '.join(held)}: the demo would add made-up exports to it for good "
+                "and replace its settings, tags and media manifest. Choose another --data-dir, or add --force."
+            )
+    data_dir.mkdir(parents=True, exist_ok=True)
+    (data_dir / MARK).write_text("written by `lineoa demo`: made-up data, safe to delete\n", encoding="utf-8")
     now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
     inbox = data_dir / "inbox"
@@ -64,6 +92,10 @@ def write_demo_data(data_dir: Path, now: datetime | None = None) -> None:
     _write_tags(data_dir / "tags" / "tags.csv")
     _write_media(data_dir / "media", {**dental, **others})
     _write_settings(data_dir / "lineoa.toml", _local(now, DENTAL))
+
+
+def _has_content(path: Path) -> bool:
+    return path.is_file() or (path.is_dir() and any(path.iterdir()))
 
 
 def _local(now: datetime, account: str) -> datetime:
@@ -120,6 +152,13 @@ def _write_dental(folder: Path, now: datetime) -> _Chats:
         else []
         for c in _DENTAL_CHATS
     }
+    # one broadcast to every chat with history, a few seconds apart (the API sends to one friend after another)
+    sent = (now - timedelta(days=10)).replace(hour=12, minute=0, second=0)
+    for n, (key, messages) in enumerate(chats.items()):
+        if messages:
+            chats[key] = _with_menu_taps(
+                _insert(messages, ChatMessage("Account", _API_TOOL, sent + timedelta(seconds=3 * n), BROADCAST))
+            )
     for at in (older, newest):
         backup = {chat: _window(messages, at) for (_, chat), messages in chats.items()}
         write_bulk_zip(folder / "backups" / f"bulk_backup_{at:%Y%m%d_%H%M}.zip", DENTAL, backup, downloaded_at=at)
@@ -134,6 +173,22 @@ def _write_dental(folder: Path, now: datetime) -> _Chats:
     )
     _write_broken(folder.parent / "downloads", chats[DENTAL, "小林 健太"], now - timedelta(days=30))
     return chats
+
+
+def _insert(messages: list[ChatMessage], message: ChatMessage) -> list[ChatMessage]:
+    """`messages` with `message` in its place in time (after those of the same second)."""
+    at = next((i for i, m in enumerate(messages) if m.sent_at > message.sent_at), len(messages))
+    return [*messages[:at], message, *messages[at:]]
+
+
+def _with_menu_taps(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """A rich-menu tap in the same second before each question a menu button leads to."""
+    out: list[ChatMessage] = []
+    for m in messages:
+        if m.sender_type == "User" and m.content in _TAPPED:
+            out.append(ChatMessage("User", m.sender_name, m.sent_at, _TAPPED[m.content]))
+        out.append(m)
+    return out
 
 
 def _write_broken(folder: Path, messages: list[ChatMessage], at: datetime) -> None:
@@ -166,6 +221,11 @@ def _write_single_chats(inbox: Path, now: datetime) -> _Chats:
             exchanges=exchanges,
             extra=[(local - timedelta(days=d), "photo") for d in photo_days],
         )
+        if account == CAFE_TH:  # its staff answer through an API tool: the export names them Unknown
+            chats[account, chat] = messages = [
+                ChatMessage(m.sender_type, _API_TOOL, m.sent_at, m.content) if m.sender_name in _STAFF_TH else m
+                for m in messages
+            ]
         path = _single(inbox / account, account, chat, messages, at.replace(minute=at.minute // 5 * 5))
         if chat == "Emma Brown":  # downloaded twice: the browser numbers the copy
             _write(path.with_name(f"{path.stem} (1).csv"), path.read_bytes())
@@ -245,7 +305,8 @@ def _fake_file(name: str, kind: str) -> bytes:
 
 
 def _write_settings(path: Path, now: datetime) -> None:
-    """Business hours (weekdays 9-18, Saturday 9-12), this year's New Year holidays and a 60-minute SLA."""
+    """Business hours (weekdays 9-18, Saturday 9-12), this year's New Year holidays, a 60-minute SLA, the
+    clinic's rich-menu texts and broadcast threshold, and the café that answers through an API tool."""
     holidays = ", ".join(f'"{now.year}-01-0{d}"' for d in (1, 2, 3))
     weekdays = "\n".join(f'{day} = ["09:00-18:00"]' for day in ("mon", "tue", "wed", "thu", "fri"))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -256,6 +317,11 @@ def _write_settings(path: Path, now: datetime) -> None:
         "[business_hours]  # local time of each account; a weekday not listed is closed\n"
         f"{weekdays}\n"
         'sat = ["09:00-12:00"]\n'
-        f"holidays = [{holidays}]\n",
+        f"holidays = [{holidays}]\n\n"
+        f'[accounts."{DENTAL}"]\n'
+        f"menu_texts = {json.dumps(list(MENU_TEXTS), ensure_ascii=False)}  # what its rich-menu buttons send\n"
+        f"broadcast_min_chats = {_BROADCAST_MIN_CHATS}\n\n"
+        f'[accounts."{CAFE_TH}"]\n'
+        "api_answers = true  # its staff answer through an API tool: their messages arrive as Unknown\n",
         encoding="utf-8",
     )

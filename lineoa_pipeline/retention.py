@@ -19,13 +19,12 @@ from typing import Any, BinaryIO, Literal
 
 import duckdb
 
-from lineoa_pipeline.settings import CHAT_TYPES, Settings
+from lineoa_pipeline.settings import CHAT_TYPES, MEDIA_KINDS, Settings
 from lineoa_pipeline.sqlfiles import execute_with_literals, load_sql
 
 Coverage = Literal["complete", "partial", "missing"]
 Level = Literal["ok", "at_risk", "lost"]
 MediaState = Literal["saved", "pending", "at_risk", "lost"]
-MEDIA_KINDS = ("photo", "video", "voice", "file")
 MEDIA_STATES: tuple[MediaState, ...] = ("at_risk", "lost", "pending", "saved")
 _SEVERITY = {"lost": 0, "at_risk": 1, "ok": 2}
 
@@ -78,7 +77,8 @@ class StatusReport:
 
 @dataclass(frozen=True)
 class Alert:
-    """A month or media placeholder at risk or lost; the retention sensor raises each `key` once."""
+    """A month or media placeholder at risk or lost; the retention sensor raises each once per level
+    (`alerts.alert_key` of its record)."""
 
     account_name: str
     subject: Literal["month", "media"]
@@ -90,12 +90,6 @@ class Alert:
     chat_name: str | None = None
     sent_at: datetime | None = None
     message_id: str | None = None
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        """Subject and level: what is raised only once."""
-        subject = f"{self.month:%Y-%m}" if self.month else str(self.message_id)
-        return (self.account_name, self.subject, subject, self.level)
 
     def record(self, at: datetime) -> dict[str, Any]:
         """The alert as one line of `alerts.jsonl`, raised at `at`."""
@@ -318,6 +312,7 @@ def _media_query(
         "accounts": [c[0] for c in cfg],
         "chat_types": [c[1] for c in cfg],
         "kinds": [c[2] for c in cfg],
+        "media_kinds": list(MEDIA_KINDS),
         "days": [c[3] for c in cfg],
         "warns": [c[4] for c in cfg],
         "offsets": [offsets[c[0]] for c in cfg],

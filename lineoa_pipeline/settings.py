@@ -24,8 +24,16 @@ DEFAULT_AUTO_REPLY_NAMES = (
 DEFAULT_API_SENDER_NAMES = ("Unknown",)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHAT_TYPES = ("one_to_one", "group")
-MEDIA_KINDS = ("photo", "video", "voice", "file", "sticker", "location", "unsent", "text")
+# Placeholders of the files LINE deletes (retention.media and .file): saved by listing them in a manifest.
+MEDIA_KINDS = ("photo", "video", "voice", "file")
+MESSAGE_KINDS = (*MEDIA_KINDS, "sticker", "location", "unsent", "text")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+ALERT_NAMES = ("plain", "masked")
+MAX_DAYS = 36_500  # a hundred years: beyond it a date overflows, and no plan keeps anything that long
+MAX_SLA_MINUTES = 525_600  # a year
+MAX_COUNT = 1_000_000  # chats a broadcast reaches, minutes of its window: beyond any account
+MIN_TEXT_WARNING_DAYS = 7  # LINE lets an account create one bulk backup a week
+_FIRST_YEAR = 2000  # before LINE existed: a typo, and each month is a partition
 
 
 class SettingsError(ValueError):
@@ -71,6 +79,10 @@ class AccountSettings:
     business_hours: dict[int, list[tuple[int, int]]] | None = None
     holidays: tuple[date, ...] = ()
     chat_types: dict[str, str] = field(default_factory=dict)
+    api_answers: bool = False  # `api` messages (not broadcasts) answer inquiries, as staff
+    menu_texts: tuple[str, ...] = ()  # texts a rich-menu tap sends as the user
+    broadcast_min_chats: int = 20  # an `api` message sent to this many chats ...
+    broadcast_window_minutes: int = 10  # ... within this many minutes is a broadcast
 
 
 @dataclass(frozen=True)
@@ -92,6 +104,8 @@ class Settings:
     first_month: date = date(2019, 1, 1)
     defaults: AccountSettings = field(default_factory=AccountSettings)
     accounts: dict[str, AccountSettings] = field(default_factory=dict)
+    alert_names: str = "plain"  # "masked": chat names reach the webhook as stable pseudonyms
+    warnings: tuple[str, ...] = ()  # settings that work but are probably not what was meant
     warehouse: LakeSettings | None = None  # None: the embedded warehouse.duckdb
 
     def for_account(self, account_name: str) -> AccountSettings:
@@ -106,43 +120,72 @@ _ACCOUNT_KEYS = {
     "retention",
     "business_hours",
     "chat_types",
+    "api_answers",
+    "menu_texts",
+    "broadcast_min_chats",
+    "broadcast_window_minutes",
 }
-_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "warehouse"}
+_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names", "warehouse"}
 _LAKE_KEYS = {"catalog", "data_path", "writers", "keep_snapshots_days"}
 # libpq's keyword (any case, spaces around `=`): a password in lineoa.toml would reach logs and backups.
 _PASSWORD = re.compile(r"(^|[\s:])password\s*=", re.IGNORECASE)
+
+
+def setting_warnings(settings: Settings, accounts: set[str]) -> list[str]:
+    """What a run should say about settings that work but are probably not meant: a short warning window,
+    and an `[accounts."…"]` section naming none of the warehouse's `accounts` (a typo applies nothing)."""
+    unmatched = [
+        f'[accounts."{name}"] matches no account in the warehouse (known: {", ".join(sorted(accounts))}); '
+        "the name must equal the export's account name exactly"
+        for name in sorted(settings.accounts)
+        if accounts and name not in accounts
+    ]
+    return [*settings.warnings, *unmatched]
 
 
 def load_settings(path: Path) -> Settings:
     """Read `lineoa.toml` (defaults when absent); raise SettingsError naming a bad key."""
     if not path.exists():
         return Settings()
+    if not path.is_file():
+        raise SettingsError(f"{path.name} is a folder or a special file, not a settings file: remove or rename it")
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise SettingsError(f"{path.name}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SettingsError(f"{path.name}: cannot be read ({exc.strerror})") from exc
     return parse_settings(raw)
 
 
 def parse_settings(raw: dict[str, Any]) -> Settings:
     _no_unknown(raw, _TOP_KEYS, "")
-    timezone = raw.get("timezone", "Asia/Tokyo")
+    timezone = raw.get("timezone", Settings.timezone)
     try:
         ZoneInfo(_expect(timezone, str, "timezone"))
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingsError(f"timezone: unknown time zone {timezone!r}") from exc
-    first = _expect(raw.get("first_month", "2019-01"), str, "first_month")
-    if not re.fullmatch(r"\d{4}-\d{2}", first) or not 1 <= int(first[5:]) <= 12:
-        raise SettingsError(f"first_month: expected YYYY-MM, got {first!r}")
+    first = _expect(raw.get("first_month", f"{Settings.first_month:%Y-%m}"), str, "first_month")
+    if not re.fullmatch(r"\d{4}-\d{2}", first) or not 1 <= int(first[5:]) <= 12 or int(first[:4]) < _FIRST_YEAR:
+        raise SettingsError(f"first_month: expected a month written YYYY-MM, from {_FIRST_YEAR}-01 on, got {first!r}")
+    alert_names = raw.get("alert_names", "plain")
+    if alert_names not in ALERT_NAMES:
+        raise SettingsError(f'alert_names: expected "plain" or "masked", got {alert_names!r}')
     defaults = _account(raw, AccountSettings(), "")
-    accounts = {
-        name: _account(table, defaults, f"accounts.{name}.")
-        for name, table in _expect(raw.get("accounts", {}), dict, "accounts").items()
-    }
-    for name, table in raw.get("accounts", {}).items():
+    accounts = {}
+    for name, table in _expect(raw.get("accounts", {}), dict, "accounts").items():
         _no_unknown(_expect(table, dict, f"accounts.{name}"), _ACCOUNT_KEYS, f"accounts.{name}.")
+        accounts[name] = _account(table, defaults, f"accounts.{name}.")
+    warnings = tuple(
+        f"{prefix}retention.{chat_type}.warn.text = {r.warn_text}: under {MIN_TEXT_WARNING_DAYS} days, a warning "
+        "may come too late, as LINE allows one bulk backup a week"
+        for prefix, s in [("", defaults), *((f"accounts.{n}.", a) for n, a in accounts.items())]
+        for chat_type, r in s.retention.items()
+        if r.warn_text < MIN_TEXT_WARNING_DAYS and (prefix == "" or r != defaults.retention[chat_type])
+    )
+    start = date(int(first[:4]), int(first[5:]), 1)
     warehouse = _lake(raw["warehouse"]) if "warehouse" in raw else None
-    return Settings(timezone, date(int(first[:4]), int(first[5:]), 1), defaults, accounts, warehouse)
+    return Settings(timezone, start, defaults, accounts, alert_names, warnings, warehouse)
 
 
 def _lake(raw: Any) -> LakeSettings:
@@ -158,29 +201,34 @@ def _lake(raw: Any) -> LakeSettings:
         )
     if not catalog.startswith("postgres:"):
         raise SettingsError(f"warehouse.catalog: expected a PostgreSQL catalog 'postgres:dbname=…', got {catalog!r}")
-    writers = _non_negative(raw.get("writers", 2), "warehouse.writers")
-    if writers < 1:
-        raise SettingsError("warehouse.writers: expected 1 or more, got 0")
     return LakeSettings(
         catalog,
         _expect(raw["data_path"], str, "warehouse.data_path"),
-        writers,
-        _non_negative(raw.get("keep_snapshots_days", 30), "warehouse.keep_snapshots_days"),
+        _at_least(raw.get("writers", 2), 1, "warehouse.writers"),
+        _non_negative(raw.get("keep_snapshots_days", 30), "warehouse.keep_snapshots_days", MAX_DAYS),
     )
 
 
 def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> AccountSettings:
     out = base
     if "sla_minutes" in raw:
-        out = replace(out, sla_minutes=_non_negative(raw["sla_minutes"], prefix + "sla_minutes"))
-    for key in ("auto_reply_names", "api_sender_names"):
+        minutes = _non_negative(raw["sla_minutes"], prefix + "sla_minutes", MAX_SLA_MINUTES)
+        out = replace(out, sla_minutes=minutes)
+    for key in ("auto_reply_names", "api_sender_names", "menu_texts"):
         if key in raw:
             names = _expect(raw[key], list, prefix + key)
             out = replace(out, **{key: tuple(_expect(n, str, prefix + key) for n in names)})
+    if "api_answers" in raw:
+        out = replace(out, api_answers=_expect(raw["api_answers"], bool, prefix + "api_answers"))
+    if "broadcast_min_chats" in raw:
+        out = replace(out, broadcast_min_chats=_at_least(raw["broadcast_min_chats"], 2, prefix + "broadcast_min_chats"))
+    if "broadcast_window_minutes" in raw:
+        key = prefix + "broadcast_window_minutes"
+        out = replace(out, broadcast_window_minutes=_at_least(raw["broadcast_window_minutes"], 1, key))
     if "placeholders" in raw:
         extra = _expect(raw["placeholders"], dict, prefix + "placeholders")
         for text, kind in extra.items():
-            if kind not in MEDIA_KINDS:
+            if kind not in MESSAGE_KINDS:
                 raise SettingsError(f"{prefix}placeholders.{text}: unknown kind {kind!r}")
         out = replace(out, placeholders={**base.placeholders, **extra})
     if "retention" in raw:
@@ -207,9 +255,9 @@ def _retention(raw: Any, base: dict[str, Retention], key: str) -> dict[str, Rete
         _no_unknown(warn, {"text", "media", "file"}, here + ".warn.")
         old = base[chat_type]
         out[chat_type] = Retention(
-            *(_non_negative(table.get(k, getattr(old, k)), f"{here}.{k}") for k in ("text", "media", "file")),
+            *(_non_negative(table.get(k, getattr(old, k)), f"{here}.{k}", MAX_DAYS) for k in ("text", "media", "file")),
             *(
-                _non_negative(warn.get(k, getattr(old, "warn_" + k)), f"{here}.warn.{k}")
+                _non_negative(warn.get(k, getattr(old, "warn_" + k)), f"{here}.warn.{k}", MAX_DAYS)
                 for k in ("text", "media", "file")
             ),
         )
@@ -237,6 +285,9 @@ def _business_hours(raw: Any, key: str) -> tuple[dict[int, list[tuple[int, int]]
             hours[index] = ranges
     holidays = []
     for text in _expect(raw.get("holidays", []), list, f"{key}.holidays"):
+        if type(text) is date:  # a TOML date written bare (2026-01-01) means the same as "2026-01-01"
+            holidays.append(text)
+            continue
         try:
             holidays.append(date.fromisoformat(_expect(text, str, f"{key}.holidays")))
         except ValueError as exc:
@@ -250,13 +301,20 @@ def _no_unknown(raw: dict[str, Any], known: set[str], prefix: str) -> None:
         raise SettingsError(f"{prefix}{unknown[0]}: unknown setting (known: {', '.join(sorted(known))})")
 
 
+_KIND_WORDS = {dict: "a table (key = value pairs)", list: "a list [...]", str: "text in quotes", int: "a whole number"}
+
+
 def _expect(value: Any, kind: type, key: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise SettingsError(f"{key}: expected {kind.__name__}, got {value!r}")
+        raise SettingsError(f"{key}: expected {_KIND_WORDS.get(kind, kind.__name__)}, got {value!r}")
     return value
 
 
-def _non_negative(value: Any, key: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise SettingsError(f"{key}: expected a whole number of 0 or more, got {value!r}")
+def _non_negative(value: Any, key: str, most: int) -> int:
+    return _at_least(value, 0, key, most)
+
+
+def _at_least(value: Any, least: int, key: str, most: int = MAX_COUNT) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
+        raise SettingsError(f"{key}: expected a whole number from {least} to {most:,}, got {value!r}")
     return value

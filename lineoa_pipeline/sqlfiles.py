@@ -27,8 +27,13 @@ def load_sql(name: str) -> str:
 
 @cache
 def statements(name: str) -> tuple[str, ...]:
-    """The statements of `sql/<name>.sql`, split at each `;` that ends a line."""
-    return tuple(s.strip() for s in re.split(r";\s*\n", load_sql(name) + "\n") if _has_code(s))
+    """The statements of `sql/<name>.sql`."""
+    return split_statements(load_sql(name))
+
+
+def split_statements(sql: str) -> tuple[str, ...]:
+    """The statements of a SQL text as DuckDB's parser splits them, each without its closing `;`."""
+    return tuple(s.query.strip().removesuffix(";").rstrip() for s in duckdb.extract_statements(sql))
 
 
 def run_script(conn: duckdb.DuckDBPyConnection, name: str, *params: list[Any]) -> None:
@@ -63,10 +68,6 @@ def retry_conflicts(work: Callable[[], T]) -> T:
                 raise
             time.sleep(random.uniform(0.05, 0.25) * attempt)
     raise AssertionError("unreachable")
-
-
-def _has_code(chunk: str) -> bool:
-    return any(line.strip() and not line.strip().startswith("--") for line in chunk.splitlines())
 
 
 def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:

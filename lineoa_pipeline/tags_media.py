@@ -23,79 +23,19 @@ import duckdb
 
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.names import name_key
-from lineoa_pipeline.sqlfiles import insert_rows, transaction
+from lineoa_pipeline.inputs import read_inside, why_unreadable
+from lineoa_pipeline.settings import MEDIA_KINDS
+from lineoa_pipeline.sqlfiles import insert_rows, load_sql, run_script, transaction
 
 TAG_COLUMNS = ("account_name", "chat_name", "tag")
 MANIFEST_COLUMNS = ("account_name", "chat_name", "sent_at", "kind", "file", "sha256", "bytes")
-MEDIA_KINDS = ("photo", "video", "voice", "file")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: `isdigit` takes `²`, which `int` refuses
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # never in a file's name (NUL cannot even be passed to the system)
+MAX_BYTES = 2**63 - 1  # media_files.bytes is a BIGINT
 
-Reject = tuple[str, int, str, str]  # source_file, line, raw, reason
-
-# A name resolves to itself when the account has that chat, else to the account's first chat with its key,
-# else it stays as written.
-_CHAT_KEYS = (
-    """CREATE OR REPLACE TEMP TABLE chat_key_lists AS
-       SELECT account_name, name_key, list(chat_name ORDER BY chat_name) AS chats FROM _chat_keys GROUP BY ALL""",
-    """CREATE OR REPLACE TEMP MACRO resolve_chat(name, chats) AS
-       coalesce(CASE WHEN list_contains(chats, name) THEN name END, chats[1], name)""",
-)
-
-# An export's rejects (it has a source_files row) stay, whatever its inbox path.
-_DELETE_REJECTS = """
-DELETE FROM rejected_rows
-WHERE source_file LIKE $prefix AND source_file NOT IN (SELECT file_path FROM source_files)
-"""
-
-_TAG_ROWS = (
-    "CREATE OR REPLACE TEMP TABLE tag_rows (account_name VARCHAR, chat_name VARCHAR, name_key VARCHAR, tag VARCHAR)"
-)
-
-_INSERT_TAGS = """
-INSERT INTO chat_tags
-SELECT DISTINCT t.account_name, resolve_chat(t.chat_name, k.chats), t.tag
-FROM tag_rows t LEFT JOIN chat_key_lists k USING (account_name, name_key)
-"""
-
-_MEDIA_ROWS = """
-CREATE OR REPLACE TEMP TABLE media_rows (
-    account_name VARCHAR, chat_name VARCHAR, name_key VARCHAR, sent_at TIMESTAMPTZ, kind VARCHAR, file VARCHAR,
-    sha256 VARCHAR, bytes BIGINT, verification VARCHAR, manifest VARCHAR, line BIGINT
-)
-"""
-
-# One file per placeholder: within one account, chat, kind and second, the manifest rows (ok first, then by
-# manifest and line) pair in turn with the placeholder messages in export order. A file listed twice for
-# one second (overlapping manifests) is one file, not two photos: only its first listing (ok first) is
-# stored, and reported as a duplicate; a second row would pair with no placeholder or with another's.
-_INSERT_MEDIA = """
-INSERT INTO media_files
-WITH resolved AS (
-    SELECT m.* EXCLUDE (chat_name), resolve_chat(m.chat_name, k.chats) AS chat_name,
-           date_trunc('second', m.sent_at) AS second
-    FROM media_rows m LEFT JOIN chat_key_lists k USING (account_name, name_key)
-),
-distinct_files AS (
-    SELECT * FROM resolved
-    QUALIFY row_number() OVER (PARTITION BY account_name, chat_name, kind, second, file
-                               ORDER BY verification <> 'ok', manifest, line) = 1
-),
-numbered AS (  -- after the repeats are gone: n must run 1, 2, ... to meet the placeholders' n
-    SELECT *, row_number() OVER (PARTITION BY account_name, chat_name, kind, second
-                                 ORDER BY verification <> 'ok', manifest, line) AS n
-    FROM distinct_files
-),
-placeholders AS (
-    SELECT message_id, account_name, chat_name, kind, sent_at AS second,
-           row_number() OVER (PARTITION BY account_name, chat_name, kind, sent_at ORDER BY export_seq) AS n
-    FROM messages
-    SEMI JOIN (SELECT DISTINCT account_name, chat_name, kind, second AS sent_at FROM resolved)
-        USING (account_name, chat_name, kind, sent_at)
-)
-SELECT f.account_name, f.chat_name, f.sent_at, f.kind, f.file, f.sha256, f.bytes, f.verification, p.message_id
-FROM numbered f LEFT JOIN placeholders p USING (account_name, chat_name, kind, second, n)
-"""
+Reject = tuple[str, int | None, str | None, str]  # source_file, line, raw, reason
 
 
 @dataclass(frozen=True)
@@ -116,19 +56,16 @@ def load_chat_tags(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
     rows: list[tuple[Any, ...]] = []
     rejects: list[Reject] = []
     for path in paths:
-        read, bad = _read_rows(path, f"tags/{path.name}", TAG_COLUMNS)
+        read, bad = _read_rows(path, data_dir.root, f"tags/{path.name}", TAG_COLUMNS)
         rows += [(*(r.values[c] for c in TAG_COLUMNS), name_key(r.values["chat_name"])) for r in read]
         rejects += bad
     with transaction(conn):
-        conn.execute(_TAG_ROWS)
+        run_script(conn, "tags_media_rows")
         insert_rows(conn, "tag_rows (account_name, chat_name, tag, name_key)", rows)
-        for statement in _CHAT_KEYS:
-            conn.execute(statement)
         unmatched = _count(
             conn, "SELECT count(*) FROM tag_rows ANTI JOIN chat_key_lists USING (account_name, name_key)"
         )
-        conn.execute("DELETE FROM chat_tags")
-        conn.execute(_INSERT_TAGS)
+        run_script(conn, "store_tags")
         _replace_rejects(conn, "tags/%", rejects)
         tags = _count(conn, "SELECT count(*) FROM chat_tags")
     return {
@@ -154,7 +91,7 @@ def load_media_files(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict
     hashes: dict[str, str] = {}
     for path in manifests:
         source = "media/" + path.relative_to(media).as_posix()
-        read, bad = _read_rows(path, source, MANIFEST_COLUMNS)
+        read, bad = _read_rows(path, data_dir.root, source, MANIFEST_COLUMNS)
         rejects += bad
         for row in read:
             parsed = _manifest_row(row.values, media, path.parent)
@@ -168,12 +105,9 @@ def load_media_files(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict
                 (account, chat, name_key(chat), sent_at, kind, file, sha256, size, verification, source, row.line)
             )
     with transaction(conn):
-        conn.execute(_MEDIA_ROWS)
+        run_script(conn, "tags_media_rows")
         insert_rows(conn, "media_rows", rows)
-        for statement in _CHAT_KEYS:
-            conn.execute(statement)
-        conn.execute("DELETE FROM media_files")
-        conn.execute(_INSERT_MEDIA)
+        run_script(conn, "store_media")
         _replace_rejects(conn, "media/%", rejects)
         stored = conn.execute(
             "SELECT verification, count(*), count(message_id) FROM media_files GROUP BY ALL"
@@ -202,11 +136,14 @@ def _manifests(media: Path) -> list[Path]:
     return sorted(found, key=lambda p: p.relative_to(media).as_posix())
 
 
-def _read_rows(path: Path, source: str, columns: tuple[str, ...]) -> tuple[list[_Row], list[Reject]]:
+def _read_rows(path: Path, root: Path, source: str, columns: tuple[str, ...]) -> tuple[list[_Row], list[Reject]]:
     """The records of a CSV whose header names `columns` (in any order), every value non-empty after
     trimming; every other record is rejected with its first physical line, raw text and reason.
     """
-    data = path.read_bytes()
+    try:
+        data = read_inside(path, root)
+    except OSError as exc:  # one unreadable side input never stops a run: its reason is its reject
+        return [], [(source, None, None, why_unreadable(exc))]
     try:
         text, file_problem = data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
@@ -264,8 +201,12 @@ def _manifest_row(values: dict[str, str], media: Path, folder: Path) -> tuple[da
         return f"unknown kind {values['kind']!r} (expected one of {', '.join(MEDIA_KINDS)})"
     if not _SHA256.fullmatch(values["sha256"]):
         return f"sha256 is not 64 hexadecimal digits: {values['sha256']!r}"
-    if not values["bytes"].isdigit():
+    if not _DIGITS.fullmatch(values["bytes"]):
         return f"bytes is not a whole number: {values['bytes']!r}"
+    if int(values["bytes"]) > MAX_BYTES:
+        return f"bytes is too large: {values['bytes']!r}"
+    if _CONTROL.search(values["file"]):
+        return f"file holds a control character: {values['file']!r}"
     written = values["file"].replace("\\", "/")
     if PurePosixPath(written).is_absolute() or re.match(r"[A-Za-z]:", written):
         return f"file is an absolute path, not one relative to the manifest: {values['file']!r}"
@@ -297,5 +238,5 @@ def _count(conn: duckdb.DuckDBPyConnection, sql: str) -> int:
 
 
 def _replace_rejects(conn: duckdb.DuckDBPyConnection, prefix: str, rejects: list[Reject]) -> None:
-    conn.execute(_DELETE_REJECTS, {"prefix": prefix})
+    conn.execute(load_sql("delete_rejects"), {"prefix": prefix})
     insert_rows(conn, "rejected_rows", rejects)

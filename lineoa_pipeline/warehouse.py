@@ -15,7 +15,9 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -31,6 +33,9 @@ from lineoa_pipeline.sqlfiles import run_script, sql_literal
 from lineoa_pipeline.views import create_views
 
 WRITER_MEMORY = "1GB"
+LOCK_POLL_SECONDS = 0.2  # a waiting writer sleeps this long between tries: no measurable CPU
+LOCK_REPORT_SECONDS = 60.0
+LOCK_TIMEOUT_SECONDS = 3 * 3600.0  # a writer holds it minutes at most (a 5M-message cold run: about one)
 _held = threading.local()
 _process_lock = threading.RLock()
 
@@ -39,9 +44,21 @@ class NoWarehouseYet(FileNotFoundError):
     """No run has published a warehouse in this data directory yet."""
 
 
+class WarehouseBusy(TimeoutError):
+    """Another writer held the warehouse longer than a writer waits for it."""
+
+
 @contextmanager
-def writer_lock(data_dir: DataDir, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
-    """Hold the data directory's writer lock (re-entrant within a process); say so once if we must wait."""
+def writer_lock(
+    data_dir: DataDir, on_wait: Callable[[str], None] | None = None, timeout: float = LOCK_TIMEOUT_SECONDS
+) -> Iterator[None]:
+    """Hold the data directory's writer lock (re-entrant within a process).
+
+    The one mechanism every writer (a `lineoa` command, a sensor's or a schedule's run, a backfill) takes
+    turns through. A writer that must wait says who holds the lock, then every minute that it still waits;
+    it sleeps between tries (no CPU), so SIGINT and SIGTERM end it at once, and it gives up with
+    `WarehouseBusy` after `timeout` seconds.
+    """
     with _process_lock:
         depth = getattr(_held, "depth", {})
         _held.depth = depth
@@ -54,14 +71,13 @@ def writer_lock(data_dir: DataDir, on_wait: Callable[[str], None] | None = None)
                 depth[key] -= 1
             return
         data_dir.root.mkdir(parents=True, exist_ok=True)
-        fd = os.open(data_dir.lock_file, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(data_dir.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if on_wait:
-                    on_wait(f"waiting for another run that holds the warehouse ({data_dir.lock_file})")
-                fcntl.flock(fd, fcntl.LOCK_EX)
+            _take(fd, data_dir.lock_file, on_wait, timeout)
+            # who holds it, for the writers that wait (the lock is the flock, not this text)
+            os.ftruncate(fd, 0)
+            holder = f"process {os.getpid()} ({_command()}) since {datetime.now().astimezone():%H:%M:%S}"
+            os.pwrite(fd, holder.encode(), 0)
             depth[key] = 1
             try:
                 yield
@@ -70,6 +86,30 @@ def writer_lock(data_dir: DataDir, on_wait: Callable[[str], None] | None = None)
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+def _take(fd: int, lock_file: Path, on_wait: Callable[[str], None] | None, timeout: float) -> None:
+    started = time.monotonic()
+    said = -LOCK_REPORT_SECONDS
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        waited = time.monotonic() - started
+        holder = lock_file.read_text(encoding="utf-8", errors="replace").strip() or "another process"
+        if waited >= timeout:
+            raise WarehouseBusy(f"gave up after {waited / 60:.0f} min waiting for {holder} to release {lock_file}")
+        if on_wait and waited - said >= LOCK_REPORT_SECONDS:
+            said = waited
+            after = f" (still, after {waited / 60:.0f} min)" if waited else ""
+            on_wait(f"waiting for another run that holds the warehouse{after}: {holder}, lock {lock_file}")
+        time.sleep(LOCK_POLL_SECONDS)
+
+
+def _command() -> str:
+    return " ".join([Path(sys.argv[0]).name, *sys.argv[1:2]]) if sys.argv and sys.argv[0] else "python"
 
 
 @contextmanager
@@ -161,17 +201,6 @@ def connect(
     conn.execute(f"ATTACH {sql_literal(str(resolved.snapshot))} AS warehouse (READ_ONLY)")
     conn.execute("USE warehouse")
     return conn
-
-
-def start_over(data_dir: DataDir) -> None:
-    """Set the warehouse aside for a rebuild: the embedded file is renamed `*.before-rebuild`; a lake's
-    tables and views are dropped (its earlier snapshots stay readable with `connect(at=…)` until expired)."""
-    if (settings := lake.configured(data_dir)) is not None:
-        lake.drop_everything(data_dir, settings)
-        return
-    for path in (data_dir.warehouse, data_dir.warehouse.with_name(data_dir.warehouse.name + ".wal")):
-        if path.exists():
-            shutil.move(path, path.with_name(path.name + ".before-rebuild"))
 
 
 def migrate_to_lake(data_dir: DataDir, on_wait: Callable[[str], None] | None = None) -> dict[str, int]:

@@ -19,9 +19,12 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from lineoa_pipeline import lake
+from lineoa_pipeline.archive import archive_inbox
+from lineoa_pipeline.batches import StageReport
 from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.ingest import StageReport, archive_inbox, stage_pending
+from lineoa_pipeline.ingest import stage_pending
+from lineoa_pipeline.instance import INSTANCE_SETTINGS
 from lineoa_pipeline.settings import parse_settings
 from lineoa_pipeline.warehouse import connect, write_connection
 from lineoa_pipeline_tests.processes import free_port
@@ -179,7 +182,7 @@ def build_warehouse(new_data_dir: Callable[[str], DataDir]) -> BuildWarehouse:
     return build
 
 
-# --- ingest, pipeline and table helpers (test_ingest, test_hostile_inputs, test_rebuild, ...) ---------------
+# --- ingest, pipeline and table helpers (ingest/, test_hostile_inputs, test_rebuild, ...) ---------------
 
 # Hypothesis: a fixed number of examples per property (CI runs exactly these), each a real ingest (~0.1 s);
 # HYPOTHESIS_PROFILE=thorough for 20 times as many. No example database is written into the repository.
@@ -242,12 +245,24 @@ def ingest_dir(new_data_dir: Callable[[str], DataDir]) -> IngestDir:
     return IngestDir(new_data_dir("data"))
 
 
+@pytest.fixture(scope="session")
+def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One Dagster instance with the project's settings for the session's in-process runs: a new instance
+    takes seconds to create (its storage migrations), one per test would add minutes to the suite."""
+    home = tmp_path_factory.mktemp("dagster_home")
+    shutil.copy(INSTANCE_SETTINGS, home / "dagster.yaml")
+    return home
+
+
 @pytest.fixture
-def pipeline_dir(new_data_dir: Callable[[str], DataDir], monkeypatch: pytest.MonkeyPatch) -> DataDir:
-    """An empty data directory that `run_pipeline` and `lineoa` (in this process) use: the Dagster
-    resource finds it through LINEOA_DATA_DIR, as under `lineoa run --data-dir`."""
+def pipeline_dir(
+    new_data_dir: Callable[[str], DataDir], monkeypatch: pytest.MonkeyPatch, dagster_home: Path
+) -> DataDir:
+    """An empty data directory that `run_pipeline` and `lineoa` (in this process) use, as `LINEOA_DATA_DIR`,
+    recording their runs in the session's instance (`DAGSTER_HOME`)."""
     data_dir = new_data_dir("data")
     monkeypatch.setenv("LINEOA_DATA_DIR", str(data_dir.root))
+    monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     return data_dir
 
 

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
 from lineoa_pipeline import cli
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.warehouse import publish_snapshot
+from lineoa_pipeline.warehouse import publish_snapshot, write_connection
 from lineoa_pipeline_tests.conftest import BuildWarehouse
+from lineoa_pipeline_tests.processes import stop_group
 
 
 def test_status_before_any_run_says_what_to_do(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
     data_dir = DataDir(tmp_path / "empty")
+    data_dir.root.mkdir()
     for extra in ([], ["--json"]):
         assert cli.main(["status", "--data-dir", str(data_dir.root), *extra]) == 1
         out, err = capsys.readouterr()
@@ -46,3 +51,63 @@ def test_status_refuses_a_time_it_cannot_read(capsys: pytest.CaptureFixture[str]
     with pytest.raises(SystemExit):
         cli.main(["status", "--as-of", "next tuesday"])
     assert "not an ISO-8601 time: 'next tuesday'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("as_of", ["0001-01-01", "9999-12-31T23:59:59", "1999-12-31T23:59:59+09:00"])
+def test_status_refuses_a_time_out_of_range(tmp_path: Path, capsys: pytest.CaptureFixture[str], as_of: str) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["status", "--data-dir", str(tmp_path), "--as-of", as_of])
+    assert stopped.value.code == 2
+    assert f"argument --as-of: {as_of!r} is out of range" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["run", "rebuild", "status"])
+def test_a_data_dir_that_does_not_exist_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    missing = tmp_path / "typo"
+    assert cli.main([command, "--data-dir", str(missing)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"lineoa: --data-dir {missing}: no such folder")
+    monkeypatch.setenv("LINEOA_DATA_DIR", str(missing))
+    assert cli.main([command]) == 2
+    assert f"LINEOA_DATA_DIR {missing}: no such folder" in capsys.readouterr().err
+    assert not missing.exists()  # a run used to make it and report "files loaded 0"
+
+
+@pytest.mark.parametrize("command", ["run", "rebuild", "status", "demo"])
+def test_a_data_dir_that_is_a_file_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    (tmp_path / "notes.txt").write_text("x")
+    assert cli.main([command, "--data-dir", str(tmp_path / "notes.txt")]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == f"lineoa: --data-dir {tmp_path / 'notes.txt'} is a file, not a folder"
+
+
+def test_a_warehouse_held_by_another_program_is_said_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    with write_connection(data_dir):
+        pass
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; held = duckdb.connect(sys.argv[1]); print('open', flush=True); time.sleep(120)",
+            str(data_dir.warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert holder.stdout and holder.stdout.readline().strip() == "open"
+        assert cli.main(["run", "--data-dir", str(data_dir.root)]) == 1
+    finally:
+        stop_group(holder, grace=2)
+    (line,) = capsys.readouterr().err.strip().splitlines()  # used to be ~90 lines of traceback
+    assert line.startswith("lineoa: another program (") and f"process {holder.pid})" in line
+    assert f"has {data_dir.warehouse} open" in line

@@ -11,6 +11,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,12 +20,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 import pytest
 
+from lineoa_pipeline.archive import archive_inbox
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.ingest import archive_inbox, scratch_folders, stage_pending
+from lineoa_pipeline.ingest import scratch_folders, stage_pending
+from lineoa_pipeline.instance import instance_home, open_instance
 from lineoa_pipeline.runner import run_pipeline
 from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
 from lineoa_pipeline.warehouse import write_connection, writer_lock
@@ -154,10 +158,10 @@ def archive_holds(files: int) -> Callable[[Run, DataDir], bool]:
 KILL_POINTS = [
     KillPoint("3 s after the start", lambda _, __: True, 3.0),
     KillPoint("mid-archive: 200 files copied", archive_holds(200)),
-    KillPoint("inputs recorded, nothing staged", said("new inputs")),
-    KillPoint("mid-staging: a batch being typed or stored", said("new inputs"), 0.5),
-    KillPoint("staging committed, inputs maybe not marked staged", said("staged ")),
-    KillPoint("months written, no snapshot yet", said("messages: wrote")),
+    KillPoint("inputs recorded, nothing staged", said("archiving: ")),
+    KillPoint("mid-staging: a batch being typed or stored", said("archiving: "), 0.5),
+    KillPoint("staging committed, inputs maybe not marked staged", said("staging: ")),
+    KillPoint("months written, no snapshot yet", said("writing months: ")),
 ]
 
 
@@ -281,3 +285,71 @@ def test_two_runs_at_once_take_turns_and_give_one_clean_warehouse(tmp_path: Path
     shutil.copytree(data_dir.inbox, alone.inbox)
     assert run_pipeline(alone).ok
     assert snapshot_tables(data_dir) == snapshot_tables(alone)
+
+
+def dagster_job(data_dir: DataDir, job: str) -> subprocess.Popen[str]:
+    """A run of `job` in its own process on the instance the command line uses, the way the daemon's run
+    worker executes one (in-process executor, every step through the write pool)."""
+    env = {**lineoa_env(), "DAGSTER_HOME": str(instance_home(data_dir)), "LINEOA_DATA_DIR": str(data_dir.root)}
+    dagster = str(Path(sys.executable).with_name("dagster"))
+    return subprocess.Popen(
+        [dagster, "job", "execute", "-m", "lineoa_pipeline.definitions", "-j", job],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.slow
+def test_a_dagster_run_and_a_lineoa_run_started_together_both_finish(tmp_path: Path) -> None:
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    small_inbox(data_dir.inbox)
+    instance_home(data_dir)  # the instance both share, with the project's settings (the write pool)
+    for attempt in range(4):
+        sent = datetime(2026, 3, attempt + 1, 9)
+        chat = render_export("A", [ChatMessage("User", "x", sent, f"#{attempt}")], downloaded_at=sent)
+        (data_dir.inbox / f"new-{attempt}.csv").write_bytes(chat)
+        job = dagster_job(data_dir, "ingest_job")
+        began = time.monotonic()
+        with started(data_dir) as run:
+            code = run.finish(timeout=300)
+            job_output = job.communicate(timeout=300)[0]
+        assert code == 0, run.output
+        assert job.returncode == 0, job_output
+        print(f"attempt {attempt}: both finished after {time.monotonic() - began:.1f} s")
+    with open_instance(data_dir) as instance:
+        runs = instance.get_run_records()
+    assert len(runs) >= 8 and all(r.dagster_run.status == dg.DagsterRunStatus.SUCCESS for r in runs)
+
+
+@pytest.mark.slow
+def test_a_waiting_lineoa_run_sleeps_and_ends_on_sigterm(tmp_path: Path) -> None:
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    small_inbox(data_dir.inbox)
+    with writer_lock(data_dir), started(data_dir) as run:  # this test holds the warehouse
+        assert run.wait_for(WAITING, timeout=120), run.output
+        assert f"process {os.getpid()}" in run.output  # it says whom it waits for
+        cpu = cpu_share(run.proc.pid, seconds=3.0)
+        run.proc.send_signal(signal.SIGTERM)
+        began = time.monotonic()
+        run.finish(timeout=10)
+        ended = time.monotonic() - began
+    print(f"a waiting lineoa run used {cpu:.1%} of a core and ended {ended:.2f} s after SIGTERM")
+    assert cpu < 0.05
+    assert ended < 2.0
+
+
+def cpu_share(pid: int, seconds: float) -> float:
+    """The share of one core process `pid` used over `seconds` (user + system time from /proc/<pid>/stat)."""
+
+    def ticks() -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+
+    before, began = ticks(), time.monotonic()
+    time.sleep(seconds)
+    return (ticks() - before) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - began)

@@ -22,11 +22,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pytest
 
+from lineoa_pipeline.defs.partitions import range_tags
 from lineoa_pipeline.demo import write_demo_data
 from lineoa_pipeline.synthetic.scale import write_scale_inbox
+from lineoa_pipeline.views import VIEW_SPECS
 from lineoa_pipeline.warehouse import connect
+from lineoa_pipeline_tests.conftest import lineoa_command, run_lineoa
 from lineoa_pipeline_tests.processes import free_port, stop_group
 
 pytestmark = pytest.mark.slow
@@ -89,21 +93,30 @@ def demo_dir(tmp_path: Path) -> Path:
 
 @contextmanager
 def _serve(
-    tmp_path: Path, data_dir: Path, command: list[str], extra_env: dict[str, str] | None = None
+    tmp_path: Path,
+    data_dir: Path,
+    command: list[str],
+    extra_env: dict[str, str] | None = None,
+    own_instance: bool = True,
 ) -> Iterator[DagsterDev]:
-    """Run `command` (a `dagster dev` or `dg dev`, without host and port) from the project root with its own
-    instance and the given data directory; wait until its code location loads; always end its process group."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_")}
-    env |= {"DAGSTER_HOME": str(home), "LINEOA_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    """Run `command` (a `dagster dev`, `dg dev` or `lineoa ui`, without host and port) from the project root
+    with the given data directory and its own instance (or, without `own_instance`, the one `lineoa` picks);
+    wait until its code location loads; always end its process group."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "LINEOA_"))}
+    env |= {"LINEOA_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+    if own_instance:
+        home = tmp_path / "dagster_home"
+        home.mkdir()
+        shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
+        env["DAGSTER_HOME"] = str(home)
     env |= extra_env or {}
     port = free_port()
     log = tmp_path / "dagster_dev.log"
+    lineoa = Path(command[0]).name == "lineoa"
+    address = ["--host", "127.0.0.1", "--port", str(port)] if lineoa else ["-h", "127.0.0.1", "-p", str(port)]
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [*command, "-h", "127.0.0.1", "-p", str(port)],
+            [*command, *address],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -160,6 +173,19 @@ def _asset_nodes(server: DagsterDev) -> dict[str, dict[str, Any]]:
                           assetChecksOrError { ... on AssetChecks { checks { name description } } } } }"""
     )
     return {"/".join(n["assetKey"]["path"]): n for n in data["assetNodes"]}
+
+
+def _definition_metadata(server: DagsterDev, asset: str) -> dict[str, dict[str, Any]]:
+    """An asset's definition metadata in the UI, by label: column schemas and code references in full."""
+    data = server.query(
+        """query ($key: AssetKeyInput!) { assetNodeOrError(assetKey: $key) { ... on AssetNode {
+             metadataEntries { label
+               ... on TableSchemaMetadataEntry { schema { columns { name description } } }
+               ... on CodeReferencesMetadataEntry {
+                 codeReferences { ... on LocalFileCodeReference { filePath lineNumber } } } } } } }""",
+        {"key": {"path": [asset]}},
+    )
+    return {e["label"]: e for e in data["assetNodeOrError"]["metadataEntries"]}
 
 
 def _repository(server: DagsterDev) -> dict[str, Any]:
@@ -227,7 +253,8 @@ def _wait_no_unfinished_runs(server: DagsterDev) -> None:
 # --- runs and backfills --------------------------------------------------------------------------------
 
 
-def _launch_job(server: DagsterDev, job: str) -> str:
+def _launch_job(server: DagsterDev, job: str, tags: dict[str, str] | None = None) -> str:
+    metadata = {"tags": [{"key": k, "value": v} for k, v in (tags or {}).items()]}
     data = server.query(
         """mutation ($params: ExecutionParams!) { launchRun(executionParams: $params) {
              __typename
@@ -235,11 +262,31 @@ def _launch_job(server: DagsterDev, job: str) -> str:
              ... on PythonError { message }
              ... on InvalidSubsetError { message }
              ... on RunConfigValidationInvalid { errors { message } } } }""",
-        {"params": {"selector": {**server.selector, "jobName": job}, "runConfigData": {}}},
+        {
+            "params": {
+                "selector": {**server.selector, "jobName": job},
+                "runConfigData": {},
+                "executionMetadata": metadata,
+            }
+        },
     )
     launched = data["launchRun"]
     assert launched["__typename"] == "LaunchRunSuccess", launched
     return launched["run"]["runId"]
+
+
+def _all_partitions_as_one_run(server: DagsterDev, job: str = "months_job") -> tuple[str, float]:
+    """Every partition of `job` as the UI's "pass partition ranges to single run" launches them: one run with
+    the range as tags, no backfill daemon in between. Returns the run and its wall time from the launch."""
+    keys = server.query(
+        """query ($selector: PipelineSelector!) { pipelineOrError(params: $selector) {
+             ... on Pipeline { partitionKeysOrError { partitionKeys } } } }""",
+        {"selector": {**server.selector, "pipelineName": job}},
+    )["pipelineOrError"]["partitionKeysOrError"]["partitionKeys"]
+    started = time.monotonic()
+    run_id = _launch_job(server, job, range_tags(keys))
+    _wait_run(server, run_id)
+    return run_id, time.monotonic() - started
 
 
 def _wait_run(server: DagsterDev, run_id: str) -> float:
@@ -282,8 +329,8 @@ class Backfill:
         )
 
 
-def _backfill_all_partitions(server: DagsterDev, assets: list[str]) -> Backfill:
-    """Launch a backfill of every partition of `assets` as the UI does; wait for it to succeed."""
+def _backfill_all_partitions(server: DagsterDev, job: str = "months_job") -> Backfill:
+    """Launch a backfill of every partition of `job` as its page in the UI does; wait for it to succeed."""
     started = time.monotonic()
     data = server.query(
         """mutation ($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
@@ -292,7 +339,12 @@ def _backfill_all_partitions(server: DagsterDev, assets: list[str]) -> Backfill:
              ... on PythonError { message }
              ... on InvalidSubsetError { message }
              ... on PartitionSetNotFoundError { message } } }""",
-        {"params": {"assetSelection": [{"path": a.split("/")} for a in assets], "allPartitions": True}},
+        {
+            "params": {
+                "selector": {"partitionSetName": f"{job}_partition_set", "repositorySelector": server.selector},
+                "allPartitions": True,
+            }
+        },
     )
     launched = data["launchPartitionBackfill"]
     assert launched["__typename"] == "LaunchBackfillSuccess", launched
@@ -389,8 +441,18 @@ def test_ui_shows_the_asset_graph(dagster_dev: DagsterDev) -> None:
             state = item["sensorState" if kind == "sensor" else "scheduleState"]
             assert state["status"] == "RUNNING", f"{kind} {item['name']} is not on by default"
 
-    pools = dagster_dev.query("{ instance { poolConfig { defaultPoolLimit } } }")["instance"]["poolConfig"]
-    assert pools["defaultPoolLimit"] == 1, "the instance did not read the project's dagster.yaml"
+    pools = dagster_dev.query("{ instance { poolConfig { defaultPoolLimit poolGranularity } } }")["instance"]
+    assert pools["poolConfig"]["defaultPoolLimit"] == 1, "the instance did not read the project's dagster.yaml"
+    assert pools["poolConfig"]["poolGranularity"] == "run", "runs would claim the pool inside themselves"
+
+    for view in VIEW_SPECS:  # each view's columns described, and a link to its .sql, as the UI shows them
+        entries = _definition_metadata(dagster_dev, view.name)
+        columns = entries["dagster/column_schema"]["schema"]["columns"]
+        assert [(c["name"], c["description"]) for c in columns] == list(view.columns.items())
+        files = [r["filePath"] for r in entries["dagster/code_references"]["codeReferences"]]
+        assert files[0] == str(view.path) and files[0].endswith(f"sql/views/{view.name}.sql"), files
+    for name in nodes:
+        assert "dagster/code_references" in _definition_metadata(dagster_dev, name), f"{name} links no source"
 
 
 def test_dg_dev_loads_the_same_code_location(tmp_path: Path, demo_dir: Path) -> None:
@@ -410,26 +472,31 @@ def test_backfill_of_every_partition_from_the_ui(dagster_dev: DagsterDev, demo_d
     assert "messages" in months_assets and "warehouse_snapshot" in months_assets
 
     ingest_seconds = _wait_run(dagster_dev, _launch_job(dagster_dev, "ingest_job"))
-    first = _backfill_all_partitions(dagster_dev, months_assets)
+    first = _backfill_all_partitions(dagster_dev)
     before = _warehouse_state(demo_dir)
     assert before.row_counts["messages"] > 0
     assert len(before.message_ids) == before.row_counts["messages"], "message_id is not unique"
     assert before.row_counts["messages"] == before.staged_distinct, "a staged message did not reach its month"
-    with_messages = [r for r in first.runs if ["messages"] in [a["path"] for a in r["assetSelection"] or []]]
-    assert len(with_messages) == 1, f"every partition of messages should be one run, got {len(with_messages)}"
+    _assert_one_run_wrote(dagster_dev, first, months_assets)
     _assert_materialization_metadata(dagster_dev, "messages")
 
     snapshot_mtime = (demo_dir / "warehouse.snapshot.duckdb").stat().st_mtime_ns
-    again = _backfill_all_partitions(dagster_dev, months_assets)
+    again = _backfill_all_partitions(dagster_dev)
+    _assert_one_run_wrote(dagster_dev, again, months_assets)
     after = _warehouse_state(demo_dir)
     assert (demo_dir / "warehouse.snapshot.duckdb").stat().st_mtime_ns != snapshot_mtime, "snapshot not republished"
     assert after.row_counts == before.row_counts
     assert after.message_ids == before.message_ids
     assert after.months == before.months
 
+    single, single_seconds = _all_partitions_as_one_run(dagster_dev)
+    _assert_one_run_wrote(dagster_dev, single, months_assets)
+    assert _warehouse_state(demo_dir) == after
+
     print(
         f"\n[dagster ui] demo: {before.row_counts['messages']:,} messages in {len(before.months)} months; "
         f"ingest_job {ingest_seconds:.1f} s;\n  backfill: {first}\n  again: {again}"
+        f"\n  every partition as one run (no backfill daemon): {single_seconds:.1f} s wall"
     )
 
 
@@ -449,17 +516,36 @@ def test_backfill_with_24_months_of_history(dagster_dev: DagsterDev, demo_dir: P
         span_days=HISTORY_DAYS,
     )
     ingest_seconds = _wait_run(dagster_dev, _launch_job(dagster_dev, "ingest_job"))
-    first = _backfill_all_partitions(dagster_dev, months_assets)
+    first = _backfill_all_partitions(dagster_dev)
+    _assert_one_run_wrote(dagster_dev, first, months_assets)
     state = _warehouse_state(demo_dir)
     assert state.row_counts["messages"] == state.staged_distinct
     assert state.row_counts["messages"] >= written["messages"]
     assert len(state.months) >= 24
+    single, single_seconds = _all_partitions_as_one_run(dagster_dev)
+    _assert_one_run_wrote(dagster_dev, single, months_assets)
 
     print(
         f"\n[dagster ui] demo + 24 months: {state.row_counts['messages']:,} messages in {len(state.months)} months "
         f"({written['chats']:,} chats, {written['bytes'] / 1e6:.0f} MB of CSV); ingest_job {ingest_seconds:.1f} s;"
-        f"\n  backfill: {first}"
+        f"\n  backfill: {first}\n  every partition as one run (no backfill daemon): {single_seconds:.1f} s wall"
     )
+
+
+def _assert_one_run_wrote(server: DagsterDev, backfill: Backfill | str, assets: list[str]) -> None:
+    """The backfill (or run) was one run, which wrote every month of `messages` and everything downstream."""
+    if isinstance(backfill, Backfill):
+        assert len(backfill.runs) == 1, f"a backfill of every partition should be one run: {backfill}"
+    run_id = backfill.runs[0]["runId"] if isinstance(backfill, Backfill) else backfill
+    data = server.query(
+        """query ($id: ID!) { runOrError(runId: $id) {
+             ... on Run { assetMaterializations { assetKey { path } partition } } } }""",
+        {"id": run_id},
+    )
+    materialised = data["runOrError"]["assetMaterializations"]
+    written = {"/".join(m["assetKey"]["path"]) for m in materialised}
+    assert set(assets) <= written, f"not written by the backfill's run: {sorted(set(assets) - written)}"
+    assert len([m for m in materialised if m["assetKey"]["path"] == ["messages"]]) > 90, "not every month"
 
 
 def _assert_materialization_metadata(server: DagsterDev, asset: str) -> None:
@@ -472,3 +558,34 @@ def _assert_materialization_metadata(server: DagsterDev, asset: str) -> None:
     assert materializations, f"{asset} was never materialised"
     labels = {e["label"] for e in materializations[0]["metadataEntries"]}
     assert {"dagster/row_count", "dagster/column_schema"} <= labels, labels
+
+
+def test_lineoa_ui_shows_the_months_and_runs_of_the_command_line(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    demo = run_lineoa("demo", "--data-dir", str(data_dir))
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    reader = connect(data_dir)
+    try:
+        query = "SELECT DISTINCT strftime(month, '%Y-%m-01') FROM messages ORDER BY 1"
+        months = [m for (m,) in reader.execute(query).fetchall()]
+    finally:
+        reader.close()
+    # The months as an older data directory or a copy holds them: written, with no materialisation recorded.
+    with dg.DagsterInstance.from_config(str(data_dir / ".dagster")) as instance:
+        instance.wipe_assets([dg.AssetKey("messages")])
+        assert instance.get_materialized_partitions(dg.AssetKey("messages")) == set()
+
+    with _serve(tmp_path, data_dir, lineoa_command("ui", "--data-dir", str(data_dir)), own_instance=False) as server:
+        statuses = server.query(
+            """{ assetNodeOrError(assetKey: {path: ["messages"]}) { ... on AssetNode { assetPartitionStatuses {
+                   ... on TimePartitionStatuses { ranges { status startKey endKey } } } } } }"""
+        )["assetNodeOrError"]["assetPartitionStatuses"]["ranges"]
+        runs = server.query("""{ runsOrError { ... on Runs { results { jobName status tags { key value } } } } }""")[
+            "runsOrError"
+        ]["results"]
+    materialised = [(r["startKey"], r["endKey"]) for r in statuses if r["status"] == "MATERIALIZED"]
+    missing = [m for m in months if not any(start <= m <= end for start, end in materialised)]
+    assert missing == [], f"months with data not shown materialised: {missing} (ranges: {statuses})"
+    by_command = [r for r in runs if {"key": "lineoa/started_by", "value": "command line"} in r["tags"]]
+    assert sorted(r["jobName"] for r in by_command) == ["ingest_job", "months_job"]
+    assert {r["status"] for r in by_command} == {"SUCCESS"}

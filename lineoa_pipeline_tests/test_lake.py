@@ -17,13 +17,14 @@ import dagster as dg
 import pytest
 
 from lineoa_pipeline import cli, lake
+from lineoa_pipeline.archive import archive_inbox
 from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.warehouse.assets import lake_files
 from lineoa_pipeline.demo import write_demo_data
 from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.ingest import archive_inbox, stage_pending
+from lineoa_pipeline.ingest import stage_pending
 from lineoa_pipeline.settings import LakeSettings, SettingsError, parse_settings
 from lineoa_pipeline.warehouse import NoWarehouseYet, connect, write_connection
 from lineoa_pipeline_tests.conftest import (

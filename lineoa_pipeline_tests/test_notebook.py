@@ -17,7 +17,8 @@ from lineoa_pipeline_tests.processes import stop_group
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "analyst.ipynb"
 JUPYTER = ROOT / ".venv" / "bin" / "jupyter"
-PLOTS = 3  # coverage per month, monthly response times, tag counts
+# coverage per month, monthly response times, response buckets, weekday x hour, LINE's reply time and ours, tags
+PLOTS = 6
 
 
 def test_the_committed_notebook_has_no_outputs() -> None:
@@ -32,6 +33,8 @@ def test_the_notebook_runs_on_the_demo_data(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("LINEOA_DATA_DIR", str(data.root))  # the definitions' resource reads it
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     write_demo_data(data.root)
+    with data.settings_file.open("a", encoding="utf-8") as settings:  # the text follows the settings
+        settings.write('\n[accounts."Bayside Yoga".retention.one_to_one]\ntext = 180\nwarn = { text = 21 }\n')
     assert run_pipeline(data).ok
 
     assert JUPYTER.exists(), f"no {JUPYTER}: set up the project's .venv first"
@@ -67,8 +70,22 @@ def test_the_notebook_runs_on_the_demo_data(tmp_path: Path, monkeypatch: pytest.
     executed = json.loads((tmp_path / "executed.ipynb").read_text(encoding="utf-8"))
     outputs = [o for cell in executed["cells"] if cell["cell_type"] == "code" for o in cell["outputs"]]
     assert not [o for o in outputs if o["output_type"] == "error"]
+    warned = ["".join(o["text"]) for o in outputs if o["output_type"] == "stream" and o["name"] == "stderr"]
+    assert not warned, f"the notebook's outputs hold warnings: {warned}"
     images = [o for o in outputs if "image/png" in o.get("data", {})]
     assert len(images) >= PLOTS, f"expected {PLOTS} plots, got {len(images)}"
     text = "".join("".join(o.get("data", {}).get("text/plain", "")) + "".join(o.get("text", "")) for o in outputs)
-    for shown in ("complete", "within_sla", "矯正"):  # coverage table, response stats, a demo tag
-        assert shown in text, f"{shown!r} not in the notebook's output"
+    text += "".join("".join(o.get("data", {}).get("text/markdown", "")) for o in outputs)
+    shown = (
+        "complete",  # the coverage table
+        "within_sla",  # response stats
+        "line_mean_minutes",  # LINE's reply time next to ours
+        "business_hours",  # the backlog
+        "予約する",  # frequent texts: the demo's rich-menu tap
+        "矯正",  # a demo tag
+        "**Bayside Yoga**: LINE deletes each day's messages 180 days after it",  # retention from the settings
+        "at risk 21 days before",
+        "**みどり歯科クリニック**: LINE deletes each day's messages 365 days after it",
+    )
+    for expected in shown:
+        assert expected in text, f"{expected!r} not in the notebook's output"

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from lineoa_pipeline import cli
+from lineoa_pipeline import cli, runner
 from lineoa_pipeline.archive import Archive
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import ChatMessage, render_export, write_bulk_zip
+from lineoa_pipeline.runner import RunSummary
 from lineoa_pipeline.warehouse import write_connection
 from lineoa_pipeline_tests.conftest import read_tables, snapshot_tables
 
@@ -66,7 +67,7 @@ def second_inputs(inbox: Path) -> None:
 def summary_counts(output: str) -> str:
     """The counts of a run's closing line, without its wall time."""
     (line,) = [x for x in output.splitlines() if x.startswith(("done:", "FAILED:"))]
-    return re.sub(r" in [\d.]+ s$", "", line)
+    return re.sub(r"; took [\d.]+ s$", "", line)
 
 
 def test_rebuild_from_the_archive_alone_gives_the_same_tables(
@@ -106,3 +107,57 @@ def test_rebuild_from_the_archive_alone_gives_the_same_tables(
     assert cli.main(["run", "--data-dir", str(fresh.root)]) == 0
     assert summary_counts(capsys.readouterr().out) == summary_counts(rebuilt)
     assert snapshot_tables(fresh) == before
+
+
+def test_rebuild_keeps_the_old_warehouse_aside_only_until_the_new_one_is_published(
+    pipeline_dir: DataDir, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first_inputs(pipeline_dir.inbox)
+    assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
+    earlier = pipeline_dir.root / "warehouse.duckdb.before-rebuild"  # left by an earlier version's rebuild
+    earlier.write_bytes(b"the only copy of something")
+    with write_connection(pipeline_dir) as conn:
+        before = read_tables(conn)
+    for _ in range(2):
+        assert cli.main(["rebuild", "--data-dir", str(pipeline_dir.root)]) == 0
+        with write_connection(pipeline_dir) as conn:
+            assert read_tables(conn) == before
+    assert earlier.read_bytes() == b"the only copy of something"  # used to be overwritten by the next rebuild
+    assert [p.name for p in pipeline_dir.root.glob("*before-rebuild*")] == [earlier.name]
+
+
+@pytest.mark.parametrize("archive", ["missing", "empty", "only leftovers"])
+def test_rebuild_without_an_archive_stops_in_one_line_and_keeps_the_warehouse(
+    pipeline_dir: DataDir, capsys: pytest.CaptureFixture[str], archive: str
+) -> None:
+    first_inputs(pipeline_dir.inbox)
+    assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
+    capsys.readouterr()
+    warehouse = pipeline_dir.warehouse.read_bytes()
+    shutil.rmtree(pipeline_dir.archive)
+    if archive != "missing":
+        pipeline_dir.archive.mkdir()
+    if archive == "only leftovers":
+        (pipeline_dir.archive / ".incoming.0123abcd.tmp").write_bytes(b"left by a killed run")
+    assert cli.main(["rebuild", "--data-dir", str(pipeline_dir.root)]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line == (
+        f"lineoa: nothing to rebuild from: {pipeline_dir.archive} is missing or holds no archived input; "
+        "the warehouse is left as it is"
+    )
+    assert pipeline_dir.warehouse.read_bytes() == warehouse
+    assert not list(pipeline_dir.root.glob("*before-rebuild*"))
+
+
+def test_a_failed_rebuild_puts_the_old_warehouse_back(pipeline_dir: DataDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    first_inputs(pipeline_dir.inbox)
+    assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
+    warehouse = pipeline_dir.warehouse.read_bytes()
+
+    def fails(data_dir: DataDir, instance: object = None) -> RunSummary:
+        return RunSummary(ok=False)
+
+    monkeypatch.setattr(runner, "run_pipeline", fails)
+    assert cli.main(["rebuild", "--data-dir", str(pipeline_dir.root)]) == 1
+    assert pipeline_dir.warehouse.read_bytes() == warehouse
+    assert not list(pipeline_dir.root.glob("*before-rebuild*"))

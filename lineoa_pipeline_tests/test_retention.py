@@ -22,6 +22,7 @@ import duckdb
 import pytest
 
 from lineoa_pipeline import lake
+from lineoa_pipeline.alerts import alert_key
 from lineoa_pipeline.exports.render import ChatMessage, render_export, write_bulk_zip
 from lineoa_pipeline.retention import (
     MonthStatus,
@@ -434,7 +435,7 @@ def test_alerts_name_their_subject_once_and_lost_ones_only_since(publish: Publis
         ("media", "lost", "ヨガ教室火曜クラス", at("2026-03-08T10:00:00+09:00")),
         ("media", "at_risk", "ヨガ教室火曜クラス", at("2026-03-15T10:00:00+09:00")),
     ]
-    assert len({a.key for a in alerts}) == 2
+    assert len({alert_key(a.record(at("2026-03-12T10:00:05+09:00"))) for a in alerts}) == 2
     assert alerts[1].record(at("2026-03-12T10:00:05+09:00")) == {
         "at": "2026-03-12T10:00:05+09:00",
         "account_name": CLINIC,
@@ -528,7 +529,7 @@ def test_two_photos_in_one_second_are_two_alerts(publish: Publish, zip_bytes: Zi
     conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": chat})})
     alerts = [a for a in current_alerts(conn, Settings(), at("2027-02-01T00:00:00+09:00")) if a.subject == "media"]
     assert [a.level for a in alerts] == ["at_risk", "at_risk"]
-    assert len({a.key for a in alerts}) == 2
+    assert len({alert_key(a.record(at("2027-02-01T00:00:00+09:00"))) for a in alerts}) == 2
 
 
 @pytest.mark.parametrize("value", ["O'Brien's", "a\\b", "$as_of", "行1\n行2", "'; DROP TABLE messages; --", ""])

@@ -11,10 +11,12 @@ that for the others, four times as many more in the slow suite; HYPOTHESIS_PROFI
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import re
 import tempfile
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,11 +29,13 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
+from lineoa_pipeline.archive import archive_inbox
+from lineoa_pipeline.batches import StageReport
 from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.formats import LANGUAGES, PLACEHOLDERS
 from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.ingest import StageReport, archive_inbox, stage_pending
+from lineoa_pipeline.ingest import stage_pending
 from lineoa_pipeline.settings import DEFAULT_API_SENDER_NAMES, DEFAULT_AUTO_REPLY_NAMES, Settings
 from lineoa_pipeline.warehouse import write_connection
 from lineoa_pipeline_tests.conftest import ALL_MONTHS
@@ -128,6 +132,21 @@ ACCOUNT = st.lists(
     ),
     max_size=8,
 ).map("".join)
+# Chat names as LINE writes them into file names (no white space, no path separator), from every class of
+# punctuation and symbol, `!` (which also joins a zip and its member) and full-width `！` above all; some
+# names are only punctuation.
+PUNCTUATION = st.characters(
+    categories=("Pc", "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "Sm", "Sc", "Sk", "So"), exclude_characters="/\\"
+)
+CHAT_NAME = st.lists(
+    st.one_of(
+        st.sampled_from(["!", "#", "?", "%", "！", "＃", "？", "％", "&", "'", "~", ".", "_", "(2)"]),
+        PUNCTUATION,
+        st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cf", "Z"), exclude_characters="/\\"),
+    ),
+    min_size=1,
+    max_size=10,
+).map("".join)
 LOCAL_TIMES = st.one_of(
     st.datetimes(datetime(2020, 1, 1), datetime(2029, 12, 31, 23, 59, 59)).map(lambda t: t.replace(microsecond=0)),
     st.sampled_from([datetime(2026, 3, 31, 23, 59, 58), datetime(2026, 4, 1, 0, 0, 0), datetime(2024, 2, 29, 12)]),
@@ -214,45 +233,54 @@ def expected_rows(chat: list[ChatMessage], zone: str, source: str | None = None)
 
 ROUNDTRIP = {
     "chat": messages(),
+    "chat_name": CHAT_NAME,
     "account": ACCOUNT,
     "lang": st.sampled_from(sorted(LANGUAGES)),
     "zone": st.sampled_from(ZONES),
 }
 
 
-def check_roundtrip(shared: Warehouse, chat: list[ChatMessage], account: str, lang: str, zone: str) -> None:
+def check_roundtrip(
+    shared: Warehouse, chat: list[ChatMessage], chat_name: str, account: str, lang: str, zone: str
+) -> None:
     n = next(shared.counter)
     # every example its own accounts, so that examples never share a message; two files in one run, so that
-    # they are read together (as one scan of their rows, each file after a marker row)
+    # they are read together (as one scan of their rows, each file after a marker row): one loose, one in a zip
     accounts = [f"{account} #{n}", f"{account} #{n} (2)"]
-    sources = [f"{n}/20200101_20291231_chat.csv", f"{n}/20200101_20291231_chat (2).csv"]
-    files = {
-        source: render_export(name, chat, lang=lang, tz_offset=zone, downloaded_at=datetime(2030, 1, 1, 9, 0))
-        for name, source in zip(accounts, sources, strict=True)
-    }
-    note(repr(files[sources[0]]))
-    report = shared.ingest(files)
+    member = f"00001_20200101_20291231_{chat_name}.csv"
+    sources = [f"{n}/20200101_20291231_{chat_name}.csv", f"{n}/backup.zip!{member}"]
+    exports = [
+        render_export(name, chat, lang=lang, tz_offset=zone, downloaded_at=datetime(2030, 1, 1, 9, 0))
+        for name in accounts
+    ]
+    note(repr(exports[0]))
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as backup:
+        backup.writestr(member, exports[1])
+    report = shared.ingest({sources[0]: exports[0], f"{n}/backup.zip": zipped.getvalue()})
     assert (report.files_loaded, report.files_quarantined, report.rejected) == (2, 0, 0)
     assert (report.files_read_together, report.rows_read) == (2, 2 * len(chat))
     assert (report.messages_new, report.duplicates) == (2 * len(chat), 0)
     for name, source in zip(accounts, sources, strict=True):
         assert shared.rows(stored(name)) == expected_rows(chat, zone, source)
+        chats = shared.conn.execute("SELECT DISTINCT chat_name FROM messages WHERE account_name = ?", [stored(name)])
+        assert chats.fetchall() == ([(chat_name,)] if chat else [])
 
 
 @given(**ROUNDTRIP)
 def test_random_messages_read_back_exactly(
-    shared: Warehouse, chat: list[ChatMessage], account: str, lang: str, zone: str
+    shared: Warehouse, chat: list[ChatMessage], chat_name: str, account: str, lang: str, zone: str
 ) -> None:
-    check_roundtrip(shared, chat, account, lang, zone)
+    check_roundtrip(shared, chat, chat_name, account, lang, zone)
 
 
 @pytest.mark.slow
 @settings(max_examples=settings.default.max_examples * 4)
 @given(**ROUNDTRIP)
 def test_many_more_random_messages_read_back_exactly(
-    shared: Warehouse, chat: list[ChatMessage], account: str, lang: str, zone: str
+    shared: Warehouse, chat: list[ChatMessage], chat_name: str, account: str, lang: str, zone: str
 ) -> None:
-    check_roundtrip(shared, chat, account, lang, zone)
+    check_roundtrip(shared, chat, chat_name, account, lang, zone)
 
 
 def _not_round_tripping(encoding: str) -> str:

@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
+import duckdb
 import pytest
 
 from lineoa_pipeline import cli
 from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.defs.resources import WarehouseResource
+from lineoa_pipeline.defs.warehouse.assets import warehouse_snapshot
 from lineoa_pipeline.exports.formats import PLACEHOLDERS
 from lineoa_pipeline.exports.render import ChatMessage, render_export
 from lineoa_pipeline.runner import run_pipeline
@@ -23,6 +29,7 @@ from lineoa_pipeline.settings import (
     load_settings,
     parse_settings,
 )
+from lineoa_pipeline.side_inputs import published_side_inputs, side_inputs_hash
 from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables
 
 # The spec's example, verbatim (its one long line is split below to keep this file within 120 columns).
@@ -33,6 +40,10 @@ sla_minutes = 60
 auto_reply_names = ["応答メッセージ", "AI応答メッセージ", "Auto-response", "自動回應訊息", "AI 聊天機器人",
                     "ข้อความตอบกลับอัตโนมัติ"]
 api_sender_names = ["Unknown"]
+api_answers = false            # true: `api` messages (not broadcasts) answer inquiries, as staff
+menu_texts = []                # example: ["予約する", "メニューを見る"]: texts a rich-menu tap sends
+broadcast_min_chats = 20       # an `api` message sent to this many chats (an integer >= 2) ...
+broadcast_window_minutes = 10  # ... within this many minutes (a positive integer) is a broadcast
 [placeholders]                 # example: text -> kind, added to the built-in list
 "ボイスメッセージを送信しました" = "voice"
 [retention.one_to_one]         # days kept, and days of warning before each cutoff
@@ -76,6 +87,8 @@ def test_no_file_means_the_spec_defaults(tmp_path: Path) -> None:
         "group": Retention(365, 14, 7, 30, 3, 2),
     }
     assert defaults.business_hours is None and defaults.chat_types == {}
+    assert (defaults.api_answers, defaults.menu_texts) == (False, ())
+    assert (defaults.broadcast_min_chats, defaults.broadcast_window_minutes) == (20, 10)
 
 
 def test_the_spec_example_parses_with_per_account_overrides(tmp_path: Path) -> None:
@@ -91,6 +104,30 @@ def test_the_spec_example_parses_with_per_account_overrides(tmp_path: Path) -> N
     # An account table overrides what it names and inherits the rest from the top level.
     assert (shibuya.sla_minutes, shibuya.chat_types) == (30, {"ヨガ教室火曜クラス": "group"})
     assert shibuya.business_hours == top.business_hours and shibuya.placeholders == top.placeholders
+
+
+def test_the_analytics_settings_apply_globally_and_per_account() -> None:
+    settings = parse_settings(
+        {
+            "menu_texts": ["予約する"],
+            "broadcast_window_minutes": 5,
+            "accounts": {"A": {"api_answers": True, "menu_texts": ["Book", "Menu"], "broadcast_min_chats": 2}},
+        }
+    )
+    top, a = settings.for_account("B"), settings.for_account("A")
+    assert (top.api_answers, top.menu_texts, top.broadcast_min_chats, top.broadcast_window_minutes) == (
+        False,
+        ("予約する",),
+        20,
+        5,
+    )
+    # a list or a single value replaces the global one; what the account does not set stays global
+    assert (a.api_answers, a.menu_texts, a.broadcast_min_chats, a.broadcast_window_minutes) == (
+        True,
+        ("Book", "Menu"),
+        2,
+        5,
+    )
 
 
 @pytest.mark.parametrize(
@@ -120,7 +157,24 @@ def test_the_spec_example_parses_with_per_account_overrides(tmp_path: Path) -> N
         ('[accounts."A"]\nchat_types = { "x" = "broadcast" }', "accounts.A.chat_types.x"),
         ('[accounts."A"]\ntimezone = "Asia/Tokyo"', "accounts.A.timezone"),
         ('[accounts."A"]\nsla_minutes = -5', "accounts.A.sla_minutes"),
+        ('api_answers = "yes"', "api_answers"),
+        ('menu_texts = "予約する"', "menu_texts"),
+        ("menu_texts = [1]", "menu_texts"),
+        ("broadcast_min_chats = 1", "broadcast_min_chats"),
+        ("broadcast_min_chats = 2.5", "broadcast_min_chats"),
+        ("broadcast_window_minutes = 0", "broadcast_window_minutes"),
+        ('[accounts."A"]\nbroadcast_window_minutes = -10', "accounts.A.broadcast_window_minutes"),
+        ('[accounts."A"]\napi_answers = 1', "accounts.A.api_answers"),
         ("sla_minutes = ", "not valid TOML"),
+        ("accounts = { x = 5 }", "accounts.x"),
+        ('first_month = "0000-01"', "first_month"),
+        ("sla_minutes = 99999999999", "sla_minutes"),
+        ('[accounts."A"]\nsla_minutes = 2147483648', "accounts.A.sla_minutes"),
+        ("[retention.group]\nmedia = 99999999999", "retention.group.media"),
+        ("[retention.group]\nwarn = { file = 10000000 }", "retention.group.warn.file"),
+        ("retention.one_to_one = 5", "retention.one_to_one"),
+        ("[business_hours]\nholidays = [2026-01-01T10:00:00]", "business_hours.holidays"),
+        ('alert_names = "hidden"', "alert_names"),
     ],
 )
 def test_a_bad_setting_is_named_in_the_message(tmp_path: Path, toml: str, key: str) -> None:
@@ -129,6 +183,61 @@ def test_a_bad_setting_is_named_in_the_message(tmp_path: Path, toml: str, key: s
     with pytest.raises(SettingsError) as caught:
         load_settings(path)
     assert key in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("toml", "words"),
+    [
+        ("accounts = { x = 5 }", "accounts.x: expected a table (key = value pairs), got 5"),
+        ("retention.one_to_one = 5", "retention.one_to_one: expected a table (key = value pairs), got 5"),
+        ('first_month = "0000-01"', "first_month: expected a month written YYYY-MM, from 2000-01 on"),
+        ("sla_minutes = 99999999999", "sla_minutes: expected a whole number from 0 to 525,600"),
+        ('sla_minutes = "60"', "sla_minutes: expected a whole number from 0 to 525,600, got '60'"),
+        ("api_sender_names = [1]", "api_sender_names: expected text in quotes, got 1"),
+    ],
+)
+def test_a_bad_setting_is_said_in_plain_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], toml: str, words: str
+) -> None:
+    (tmp_path / "lineoa.toml").write_text(toml + "\n", encoding="utf-8")
+    assert cli.main(["status", "--data-dir", str(tmp_path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()  # one line, no traceback
+    assert words in line
+
+
+def test_a_settings_folder_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "lineoa.toml").mkdir()
+    assert cli.main(["run", "--data-dir", str(tmp_path)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "lineoa.toml is a folder" in line
+    assert not (tmp_path / "warehouse.duckdb").exists()
+
+
+def test_holidays_may_be_toml_dates() -> None:
+    settings = parse_settings({"business_hours": {"holidays": [date(2026, 1, 2), "2026-01-01"]}})
+    assert settings.defaults.holidays == (date(2026, 1, 1), date(2026, 1, 2))
+
+
+def test_a_warning_window_under_a_week_is_a_warning_not_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = parse_settings({"retention": {"one_to_one": {"warn": {"text": 3}}}, "accounts": {"A": {}}})
+    assert [w.split(":")[0] for w in settings.warnings] == ["retention.one_to_one.warn.text = 3"]
+    assert "one bulk backup a week" in settings.warnings[0]
+    (tmp_path / "lineoa.toml").write_text("[retention.group]\nwarn = { text = 6 }\n", encoding="utf-8")
+    assert cli.main(["status", "--data-dir", str(tmp_path)]) == 1  # no warehouse yet: the usual answer
+    err = capsys.readouterr().err
+    assert "warning: retention.group.warn.text = 6" in err and "no warehouse" in err
+
+
+def test_an_account_section_that_matches_no_account_is_a_warning_at_run_time(
+    pipeline_dir: DataDir, capfd: pytest.CaptureFixture[str]
+) -> None:
+    pipeline_dir.settings_file.write_text('[accounts."さくら整体院 渋谷"]\nsla_minutes = 30\n', encoding="utf-8")
+    (pipeline_dir.inbox / "山田.csv").write_bytes(render_export("さくら整体院 渋谷店", ROWS, downloaded_at=T0))
+    assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
+    printed = capfd.readouterr().out  # a run's warnings print with its progress
+    assert '[accounts."さくら整体院 渋谷"] matches no account in the warehouse (known: さくら整体院 渋谷店)' in printed
 
 
 @pytest.mark.parametrize("command", ["run", "rebuild", "status"])
@@ -267,3 +376,44 @@ def test_a_run_after_a_settings_change_reclassifies_all_of_history(pipeline_dir:
     assert [r[8] for r in rows if r[9] == "質問"] == ["sticker"]
     again = run_pipeline(pipeline_dir)
     assert again.ok and again.months_written == []
+
+
+def test_a_settings_change_is_seen_by_content_not_modification_time(
+    pipeline_dir: DataDir, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    answered_in_45 = [
+        ChatMessage("User", "山田", T0, "予約したいです"),
+        ChatMessage("Account", "受付", T0 + timedelta(minutes=45), "はい"),
+    ]
+    (pipeline_dir.inbox / "山田.csv").write_bytes(
+        render_export("さくら整体院", answered_in_45, downloaded_at=T0 + timedelta(hours=1))
+    )
+
+    def within_sla() -> float:
+        assert run_pipeline(pipeline_dir).ok
+        with duckdb.connect(str(pipeline_dir.snapshot), read_only=True) as conn:
+            return conn.execute("SELECT within_sla FROM monthly_response_stats").fetchall()[0][0]
+
+    pipeline_dir.settings_file.write_text("sla_minutes = 60\n", encoding="utf-8")
+    assert within_sla() == 1.0
+    older = tmp_path / "lineoa.toml.bak"  # a copy kept from long ago, put back with its modification time (cp -p)
+    older.write_text("sla_minutes = 30\n", encoding="utf-8")
+    os.utime(older, (946684800, 946684800))
+    shutil.copy2(older, pipeline_dir.settings_file)
+    assert within_sla() == 0.0  # used to say "nothing new since the last run" and keep 1.0
+    pipeline_dir.settings_file.unlink()  # back to the default of 60 minutes
+    assert within_sla() == 1.0
+    capsys.readouterr()
+    assert run_pipeline(pipeline_dir).ok
+    assert "nothing new since the last run" in capsys.readouterr().out  # nothing changed: nothing refreshed
+
+    # The published views carry the hash of what they were built with: a snapshot published by a run from
+    # the UI without rebuilding them (settings changed since) leaves the next run to refresh them.
+    resources = {"warehouse": WarehouseResource(data_dir=str(pipeline_dir.root))}
+    assert published_side_inputs(pipeline_dir) == side_inputs_hash(pipeline_dir)
+    pipeline_dir.settings_file.write_text("sla_minutes = 30\n", encoding="utf-8")
+    assert dg.materialize([warehouse_snapshot], resources=resources).success
+    assert within_sla() == 0.0
+    capsys.readouterr()
+    assert run_pipeline(pipeline_dir).ok
+    assert "nothing new since the last run" in capsys.readouterr().out

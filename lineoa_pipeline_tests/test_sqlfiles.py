@@ -22,8 +22,9 @@ def test_a_transaction_keeps_all_its_writes_or_none(tmp_path: Path) -> None:
         assert again.execute("SELECT a, b FROM t ORDER BY a").fetchall() == [(1, "x"), (2, "y")]
 
 
-def test_statements_split_at_line_ends_and_skip_comment_only_chunks() -> None:
+def test_statements_come_as_duckdb_splits_them_without_their_semicolons() -> None:
     parts = statements("store_batch")
     assert parts[0].splitlines()[-1].startswith("FROM batch_new")
     assert all(p and not p.endswith(";") for p in parts)
-    assert len(parts) == 6  # messages, rejected_rows, quarantined_files, source_files, _file_offsets, months
+    assert len(parts) == 7  # messages, rejected_rows, quarantined_files, source_files, _file_offsets, months,
+    # _group_chats

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -237,3 +238,47 @@ def test_a_file_listed_again_before_another_does_not_unpair_it(data_dir: DataDir
         ).fetchall()
     assert stored == [("a/x.jpg", "山田 花子"), ("b/y.jpg", STAFF)]  # both photos saved, in message order
     assert (counts["rows"], counts["ok"], counts["duplicates"], counts["linked"]) == (3, 2, 1, 2)
+
+
+def test_a_manifest_row_out_of_range_is_rejected_and_the_rest_loads(data_dir: DataDir) -> None:
+    photo = data_dir.media / "photo.jpg"
+    photo.parent.mkdir(parents=True, exist_ok=True)
+    photo.write_bytes(b"jpeg")
+    good = f"{CLINIC},{CHAT},2026-03-04T10:07:00+09:00,photo,photo.jpg,{_sha(b'jpeg')},4"
+    rows = [
+        good,
+        f"{CLINIC},{CHAT},2026-03-04T10:00:00+09:00,photo,a\x00b.jpg,{_sha(b'x')},1",  # a NUL in `file`
+        f"{CLINIC},{CHAT},2026-03-04T10:00:00+09:00,photo,photo.jpg,{_sha(b'jpeg')},²",  # a digit, not 0-9
+        f"{CLINIC},{CHAT},2026-03-04T10:00:00+09:00,photo,photo.jpg,{_sha(b'jpeg')},{'9' * 23}",  # past BIGINT
+    ]
+    _write(data_dir.media / "manifest.csv", "account_name,chat_name,sent_at,kind,file,sha256,bytes\n" + "\n".join(rows))
+    with write_connection(data_dir) as conn:
+        counts = load_media_files(conn, data_dir)
+        assert conn.execute("SELECT file, verification FROM media_files").fetchall() == [("photo.jpg", "ok")]
+    assert (counts["ok"], counts["rejected"]) == (1, 3)
+    rejects = [(line, reason) for f, line, _, reason in _rejects(data_dir) if f.startswith("media/")]
+    assert rejects == [
+        (3, "file holds a control character: 'a\\x00b.jpg'"),
+        (4, "bytes is not a whole number: '²'"),
+        (5, f"bytes is too large: '{'9' * 23}'"),
+    ]
+
+
+@pytest.mark.parametrize("folder", ["tags", "media"])
+def test_a_tag_file_or_manifest_linked_to_outside_the_data_directory_is_not_read(
+    data_dir: DataDir, tmp_path: Path, folder: str
+) -> None:
+    secret = tmp_path / "secret.csv"
+    secret.write_text("account_name,chat_name,tag,sent_at,kind,file,sha256,bytes\nroot:x:0:0,secret,,,,,,\n")
+    (data_dir.root / folder).mkdir(exist_ok=True)
+    (data_dir.root / folder / "manifest.csv").symlink_to(secret)
+    os.mkfifo(data_dir.root / folder / "pipe_manifest.csv")  # never opened: it would block
+    with write_connection(data_dir) as conn:
+        counts = load_chat_tags(conn, data_dir) if folder == "tags" else load_media_files(conn, data_dir)
+    assert counts["rejected"] == 2
+    rejects = [r for r in _rejects(data_dir) if r[0].startswith(folder)]
+    assert rejects == [
+        (f"{folder}/manifest.csv", None, None, "a link to a file outside the data directory: not read"),
+        (f"{folder}/pipe_manifest.csv", None, None, "not a regular file (a pipe or a device): not read"),
+    ]
+    assert "root:x" not in str(_rejects(data_dir))

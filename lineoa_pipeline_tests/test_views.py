@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import random
+import re
+import shutil
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from lineoa_pipeline.classify import sync_settings
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import ChatMessage, render_export
+from lineoa_pipeline.settings import AccountSettings, parse_settings
 from lineoa_pipeline.sqlfiles import run_script
-from lineoa_pipeline.views import create_views
+from lineoa_pipeline.views import VIEW_SPECS, VIEWS_DIR, column_types, create_views, load_views
 from lineoa_pipeline.warehouse import write_connection
 from lineoa_pipeline_tests.conftest import BuildWarehouse
 
@@ -236,6 +240,86 @@ def test_views_on_a_warehouse_without_settings(tmp_path: Path) -> None:
         assert conn.execute("SELECT count(*) FROM monthly_response_stats").fetchone() == (0,)
 
 
+def test_without_settings_tables_the_views_take_the_default_settings(warehouse: DataDir) -> None:
+    with write_connection(warehouse) as conn:
+        conn.execute("DROP TABLE _cfg_accounts")
+        create_views(conn)
+        assert conn.execute("SELECT account_name, sla_minutes FROM _cfg_accounts ORDER BY 1").fetchall() == [
+            (STUDIO, AccountSettings().sla_minutes),
+            (CLINIC, AccountSettings().sla_minutes),
+        ]
+
+
+# The public tables an analytics view may read, each an asset of its own; staging's tables (source_files,
+# rejected_rows, ...) are written before `messages`, so reading `messages` covers them.
+ASSET_TABLES = ("messages", "source_files", "chat_tags", "media_files")
+BUSIEST_CHATS = """/* ---
+description: >
+  Per account, the chats with the most inquiries.
+reads: [response_times]
+columns:
+  account_name: The account.
+  chat_name: The chat.
+  inquiries: Its inquiries, ever.
+--- */
+CREATE OR REPLACE VIEW busiest_chats AS
+SELECT account_name, chat_name, count(*) AS inquiries FROM response_times GROUP BY ALL;
+"""
+
+
+def test_each_view_declares_its_real_columns_and_describes_each(warehouse: DataDir) -> None:
+    with write_connection(warehouse) as conn:
+        for view in VIEW_SPECS:
+            real = [row[0] for row in conn.execute(f"DESCRIBE {view.name}").fetchall()]
+            assert list(view.columns) == real, f"{view.path.name} declares other columns than the view has"
+            assert all(d.strip() for d in view.columns.values()), f"{view.path.name} leaves a column undescribed"
+            assert view.description.strip(), f"{view.path.name} has no description"
+    assert {name: list(types) for name, types in column_types().items()} == {
+        v.name: list(v.columns) for v in VIEW_SPECS
+    }
+
+
+def test_each_view_reads_exactly_what_it_declares() -> None:
+    names = [v.name for v in VIEW_SPECS]
+    for view in VIEW_SPECS:
+        assert set(view.reads) <= {*ASSET_TABLES, *names} - {view.name}, f"{view.name} reads {view.reads}"
+        assert all(names.index(r) < names.index(view.name) for r in view.reads if r in names), "not in order"
+        for read in view.reads:
+            # a view may read the table a view materialises (`_response_times` behind `response_times`)
+            assert any(re.search(rf"\b_?{read}\b", s) for s in view.statements), f"{view.name} never reads {read}"
+        with duckdb.connect() as conn:
+            run_script(conn, "schema")
+            create_views(conn, VIEW_SPECS[: names.index(view.name)])
+            for other in {*ASSET_TABLES, *names[: names.index(view.name)]} - set(view.reads):
+                kind = "TABLE" if other in ASSET_TABLES else "VIEW"
+                conn.execute(f"DROP {kind} {other}")
+            create_views(conn, (view,))  # fails if it reads anything it does not declare
+
+
+def test_adding_a_view_is_one_new_file(warehouse: DataDir, tmp_path: Path) -> None:
+    folder = tmp_path / "views"
+    shutil.copytree(VIEWS_DIR, folder)
+    (folder / "busiest_chats.sql").write_text(BUSIEST_CHATS, encoding="utf-8")
+    views = load_views(folder)
+    names = [v.name for v in views]
+    assert names.index("response_times") < names.index("busiest_chats")
+    busiest = views[names.index("busiest_chats")]
+    assert (busiest.reads, list(busiest.columns)) == (("response_times",), ["account_name", "chat_name", "inquiries"])
+    with write_connection(warehouse) as conn:
+        create_views(conn, views)
+        top = conn.execute("SELECT chat_name, inquiries FROM busiest_chats ORDER BY 2 DESC, 1 LIMIT 1").fetchone()
+    assert top == ("渡辺", 3)
+
+
+def test_a_view_without_front_matter_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "bare.sql").write_text("CREATE VIEW bare AS SELECT 1 AS one;\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bare\.sql: no front matter"):
+        load_views(tmp_path)
+    (tmp_path / "bare.sql").write_text("/* ---\ndescription: x\n--- */\nSELECT 1;\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bare\.sql: the front matter must hold description, reads and columns"):
+        load_views(tmp_path)
+
+
 def _reference_business_seconds(
     asked: datetime, replied: datetime, hours: dict[int, list[tuple[int, int]]], holidays: set[date]
 ) -> int:
@@ -302,4 +386,320 @@ def test_random_chats_match_a_message_by_message_reference(build_warehouse: Buil
                FROM response_times ORDER BY chat_name, asked_at"""
         ).fetchall()
     assert len(expected) > 80
+    assert rows == sorted(expected, key=lambda r: (r[0], r[1]))
+
+
+# --- the operator's views: LINE's reply time, buckets, busy hours, the backlog, frequent texts --------------
+
+DESK = "みどり歯科"  # +09:00 (one chat's export +08:00), open mon-fri 09:00-18:00, closed Friday 2026-04-03
+CAFE = "Cafe"  # +07:00, no business hours
+NOTICE, CLOSED = "【4月のお知らせ】", "【臨時休診】"
+DESK_SETTINGS = {
+    "broadcast_min_chats": 3,
+    "broadcast_window_minutes": 10,
+    "accounts": {
+        DESK: {
+            "business_hours": {day: ["09:00-18:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
+            | {"holidays": ["2026-04-03"]},
+            "menu_texts": ["予約する"],
+        },
+        CAFE: {"menu_texts": ["Ｂｏｏｋ ｎｏｗ"]},  # NFKC: "Book now"
+    },
+}
+DESK_CHATS = {
+    # LINE's cycles: 24 h exactly is inside (a reply at 86,400 s counts), 1 s more opens the next cycle
+    # (and a reply at 86,401 s does not count); a user message inside an open cycle opens nothing.
+    "cycle": _chat(
+        ("客", "2026-03-02 10:00:00", "a"),  # Monday
+        ("客", "2026-03-02 12:00:00", "b"),
+        (SASAKI, "2026-03-03 10:00:00", "1"),
+        ("客", "2026-03-03 10:00:01", "c"),
+        (SASAKI, "2026-03-04 10:00:02", "2"),
+        ("客", "2026-03-04 10:00:02", "d"),  # listed after the reply of its second: not answered by it
+        (SASAKI, "2026-03-04 10:30:02", "3"),
+    ),
+    # a rich-menu tap before the real question: the question starts the inquiry
+    "menu": _chat(
+        ("客", "2026-03-05 11:00:00", "予約する"),
+        (AUTO, "2026-03-05 11:00:00", "メッセージありがとうございます。"),
+        ("客", "2026-03-05 11:05:00", "明日の10時は空いてますか"),
+        (SASAKI, "2026-03-05 11:20:00", "空いています。"),
+    ),
+    "group": _chat(  # two user names: a group, left out of LINE's figure
+        ("母", "2026-03-06 10:00:00", "hi"),
+        ("父", "2026-03-06 10:01:00", "hello"),
+        (SASAKI, "2026-03-06 10:30:00", "どうぞ"),
+    ),
+    "tool": _chat(  # staff who answer through an API tool: answered only with api_answers
+        ("客", "2026-03-09 10:00:00", "質問"),
+        (API, "2026-03-09 10:10:00", "回答です"),
+    ),
+    "tz": _chat(("客", "2026-03-10 09:00:00", "?"), (SASAKI, "2026-03-10 10:00:00", "!")),
+    # user messages every 20 h: cycles at 0 h and 40 h (60 h is inside the second)
+    "daily": _chat(
+        ("客", "2026-03-16 09:00:00", "1"),
+        ("客", "2026-03-17 05:00:00", "2"),
+        ("客", "2026-03-18 01:00:00", "3"),
+        (SASAKI, "2026-03-18 01:30:00", "ok"),
+        ("客", "2026-03-18 21:00:00", "4"),
+    ),
+    # a broadcast straddling midnight at the end of March (3 chats); another to 2 chats only, no broadcast
+    "bc1": _chat((API, "2026-03-20 12:00:00", CLOSED), (API, "2026-03-31 23:59:58", NOTICE)),
+    "bc2": _chat(
+        (API, "2026-03-20 12:00:30", CLOSED),
+        ("客", "2026-03-31 23:50:00", "営業時間は?"),  # a broadcast never answers, api_answers or not
+        (API, "2026-04-01 00:00:05", NOTICE),
+    ),
+    "bc3": _chat((API, "2026-04-01 00:01:00", NOTICE)),
+}
+# Exported at +08:00 and downloaded last: the account's latest offset, yet each message keeps its file's.
+TZ2 = _chat(("客", "2026-03-11 08:30:00", "?"), (SASAKI, "2026-03-11 08:40:00", "!"))
+DESK_DOWNLOADED = datetime(2026, 4, 10, 10, 0)
+CAFE_CHATS = {
+    f"f{n}": _chat(
+        ("c", f"2026-03-0{n} 10:00:00", "Book now"),
+        ("c", f"2026-03-0{n} 10:01:00", "Price?"),
+        *([("c", f"2026-03-0{n} 10:02:00", "Price?")] if n == 5 else []),
+        *([("c", f"2026-03-0{n} 10:03:00", "Hours?")] if n < 5 else []),  # 4 chats: not frequent
+    )
+    for n in range(1, 6)
+}
+
+
+@pytest.fixture
+def desk(build_warehouse: BuildWarehouse) -> DataDir:
+    inbox = {
+        f"desk/{chat}.csv": render_export(DESK, messages, downloaded_at=DESK_DOWNLOADED)
+        for chat, messages in DESK_CHATS.items()
+    }
+    inbox["desk/old/bc2.csv"] = render_export(DESK, DESK_CHATS["bc2"][:2], downloaded_at=datetime(2026, 4, 1, 9))
+    inbox["desk/tz2.csv"] = render_export(DESK, TZ2, tz_offset="+08:00", downloaded_at=datetime(2026, 4, 10, 11))
+    inbox |= {
+        f"cafe/{chat}.csv": render_export(CAFE, messages, lang="en", tz_offset="+07:00", downloaded_at=DESK_DOWNLOADED)
+        for chat, messages in CAFE_CHATS.items()
+    }
+    data_dir = build_warehouse(inbox, DESK_SETTINGS)
+    with write_connection(data_dir) as conn:
+        create_views(conn)
+    return data_dir
+
+
+def _api_answers(data_dir: DataDir) -> None:
+    """The desk's settings with api_answers on: only the views change (no month is rewritten)."""
+    settings = {**DESK_SETTINGS, "accounts": {**DESK_SETTINGS["accounts"]}}
+    settings["accounts"][DESK] = {**settings["accounts"][DESK], "api_answers": True}
+    with write_connection(data_dir) as conn:
+        sync_settings(conn, parse_settings(settings))
+        create_views(conn)
+
+
+def _local(text: str, offset: str = "+09:00") -> datetime:
+    return _at(text.replace(" ", "T") + offset)
+
+
+def test_broadcasts_menu_taps_and_api_messages_are_classified(desk: DataDir) -> None:
+    rows = _rows(desk, "SELECT chat_name, content, sender_type, kind FROM messages WHERE sender_name = 'Unknown'")
+    assert sorted(rows) == sorted(
+        [
+            ("bc1", CLOSED, "api", "text"),  # two chats within the window: one fewer than 3
+            ("bc1", NOTICE, "broadcast", "text"),  # 23:59:58 on 31 March, with two chats after midnight
+            ("bc2", CLOSED, "api", "text"),
+            ("bc2", NOTICE, "broadcast", "text"),
+            ("bc3", NOTICE, "broadcast", "text"),
+            ("tool", "回答です", "api", "text"),
+        ]
+    )
+    taps = _rows(desk, "SELECT account_name, content FROM messages WHERE kind = 'menu_tap' ORDER BY ALL")
+    assert taps == [*((CAFE, "Book now") for _ in range(5)), (DESK, "予約する")]
+
+
+DESK_INQUIRIES = [
+    ("cycle", "2026-03-02 10:00:00", "2026-03-03 10:00:00", 86400, 32400, SASAKI),  # Mon 10-18, Tue 9-10
+    ("cycle", "2026-03-03 10:00:01", "2026-03-04 10:00:02", 86401, 32401, SASAKI),
+    ("cycle", "2026-03-04 10:00:02", "2026-03-04 10:30:02", 1800, 1800, SASAKI),
+    ("menu", "2026-03-05 11:05:00", "2026-03-05 11:20:00", 900, 900, SASAKI),
+    ("group", "2026-03-06 10:00:00", "2026-03-06 10:30:00", 1800, 1800, SASAKI),
+    ("tool", "2026-03-09 10:00:00", None, None, None, None),
+    ("tz", "2026-03-10 09:00:00", "2026-03-10 10:00:00", 3600, 3600, SASAKI),  # in its own +09:00
+    ("tz2", "2026-03-11 08:30:00", "2026-03-11 08:40:00", 600, 0, SASAKI),  # +08:00: before opening
+    ("daily", "2026-03-16 09:00:00", "2026-03-18 01:30:00", 145800, 64800, SASAKI),
+    ("daily", "2026-03-18 21:00:00", None, None, None, None),
+    ("bc2", "2026-03-31 23:50:00", None, None, None, None),
+]
+
+
+def _desk_inquiries(data_dir: DataDir) -> list[tuple]:
+    rows = _rows(
+        data_dir,
+        """SELECT chat_name, month, asked_at, replied_at, response_seconds, business_seconds, replied_by
+           FROM response_times WHERE account_name = 'みどり歯科' ORDER BY asked_at""",
+    )
+    assert {m for _, m, *_ in rows} == {MARCH}
+    return [(c, a, r, s, b, by) for c, _, a, r, s, b, by in rows]
+
+
+def _expected_inquiries(rows: list[tuple]) -> list[tuple]:
+    def local(chat: str, text: str | None) -> datetime | None:
+        return text and _local(text, "+08:00" if chat == "tz2" else "+09:00")
+
+    return [(c, local(c, a), local(c, r), s, b, by) for c, a, r, s, b, by in rows]
+
+
+def test_response_times_with_menu_taps_broadcasts_and_api_answers(desk: DataDir) -> None:
+    assert _desk_inquiries(desk) == _expected_inquiries(DESK_INQUIRIES)
+    _api_answers(desk)
+    answered = [
+        ("tool", "2026-03-09 10:00:00", "2026-03-09 10:10:00", 600, 600, API) if row[0] == "tool" else row
+        for row in DESK_INQUIRIES
+    ]
+    assert _desk_inquiries(desk) == _expected_inquiries(answered)  # bc2's broadcast still answers nothing
+
+
+def _buckets(data_dir: DataDir) -> dict[str, int]:
+    rows = _rows(data_dir, "SELECT account_name, month, bucket, inquiries FROM response_buckets")
+    assert {(a, m) for a, m, _, _ in rows} == {(DESK, MARCH), (CAFE, MARCH)}
+    return {b: n for a, _, b, n in rows if a == DESK}
+
+
+def test_response_buckets(desk: DataDir) -> None:
+    # under 1 h: 1800 900 1800 600; 1-4 h: 3600; over 24 h: 86400 86401 145800
+    zeros = {"4h_8h": 0, "8h_24h": 0}
+    assert _buckets(desk) == {"under_1h": 4, "1h_4h": 1, "over_24h": 3, "unanswered": 3} | zeros
+    _api_answers(desk)
+    assert _buckets(desk) == {"under_1h": 5, "1h_4h": 1, "over_24h": 3, "unanswered": 2} | zeros
+
+
+def test_hourly_volume_in_each_files_local_time(desk: DataDir) -> None:
+    rows = _rows(
+        desk,
+        """SELECT month, weekday, hour, user_messages, inquiries FROM hourly_volume
+           WHERE account_name = 'みどり歯科' ORDER BY ALL""",
+    )
+    assert rows == [
+        (MARCH, *cell)
+        for cell in [
+            (1, 9, 1, 1),  # daily
+            (1, 10, 2, 2),  # cycle, tool
+            (1, 12, 1, 0),  # cycle: inside the waiting inquiry
+            (2, 5, 1, 0),
+            (2, 9, 1, 1),  # tz
+            (2, 10, 1, 1),
+            (2, 23, 1, 1),  # bc2
+            (3, 1, 1, 0),
+            (3, 8, 1, 1),  # tz2, 08:30 at +08:00
+            (3, 10, 1, 1),
+            (3, 21, 1, 1),
+            (4, 11, 1, 1),  # menu: the tap at 11:00 is not counted
+            (5, 10, 2, 1),  # group
+        ]
+    ]
+
+
+LINE_CYCLES = [
+    ("cycle", "2026-03-02 10:00:00", "2026-03-03 10:00:00", 86400),  # 24 h exactly: replied
+    ("cycle", "2026-03-03 10:00:01", None, None),  # the reply came 86,401 s later: not counted
+    ("cycle", "2026-03-04 10:00:02", "2026-03-04 10:30:02", 1800),
+    ("menu", "2026-03-05 11:05:00", "2026-03-05 11:20:00", 900),
+    ("tool", "2026-03-09 10:00:00", None, None),
+    ("tz", "2026-03-10 09:00:00", "2026-03-10 10:00:00", 3600),
+    ("tz2", "2026-03-11 08:30:00", "2026-03-11 08:40:00", 600),
+    ("daily", "2026-03-16 09:00:00", None, None),
+    ("daily", "2026-03-18 01:00:00", "2026-03-18 01:30:00", 1800),
+    ("bc2", "2026-03-31 23:50:00", None, None),
+]
+
+
+def _cycles(data_dir: DataDir) -> list[tuple]:
+    rows = _rows(
+        data_dir,
+        """SELECT chat_name, month, started_at, replied_at, reply_seconds FROM line_reply_times
+           WHERE account_name = 'みどり歯科' ORDER BY started_at""",
+    )
+    assert {m for _, m, *_ in rows} == {MARCH}
+    return [(c, s, r, n) for c, _, s, r, n in rows]
+
+
+def test_line_reply_times_as_line_computes_them(desk: DataDir) -> None:
+    def expected(rows: list[tuple]) -> list[tuple]:
+        offset = {"tz2": "+08:00"}
+        return [
+            (c, _local(s, offset.get(c, "+09:00")), r and _local(r, offset.get(c, "+09:00")), n) for c, s, r, n in rows
+        ]
+
+    assert _cycles(desk) == expected(LINE_CYCLES)
+    stats = _rows(desk, "SELECT * FROM monthly_line_reply_stats WHERE account_name = 'みどり歯科'")
+    assert stats == [(DESK, MARCH, 10, 6, (86400 + 1800 + 900 + 3600 + 600 + 1800) / 6)]
+    _api_answers(desk)
+    tool = ("tool", "2026-03-09 10:00:00", "2026-03-09 10:10:00", 600)
+    assert _cycles(desk) == expected([tool if c[0] == "tool" else c for c in LINE_CYCLES])
+    stats = _rows(desk, "SELECT * FROM monthly_line_reply_stats WHERE account_name = 'みどり歯科'")
+    assert stats == [(DESK, MARCH, 10, 7, pytest.approx(95700 / 7))]
+
+
+def test_waiting_chats_across_a_holiday(desk: DataDir) -> None:
+    query = "SELECT * FROM waiting_chats WHERE account_name = 'みどり歯科' ORDER BY waiting_seconds DESC"
+    as_of = _local("2026-04-10 10:00:00")
+    # tool: Mon 10-18, 22 open weekdays (Friday 3 April closed), Fri 9-10: 8 + 198 + 1 h
+    tool = (DESK, "tool", "one_to_one", _local("2026-03-09 10:00:00"), as_of, 32 * 86400, 207 * 3600)
+    rest = [
+        # from Wednesday 21:00: 15 open weekdays and an hour
+        (DESK, "daily", "one_to_one", _local("2026-03-18 21:00:00"), as_of, 22 * 86400 + 13 * 3600, 136 * 3600),
+        # as of the later of its two exports; Wed, Thu, (Fri closed), Mon-Thu, and an hour
+        (DESK, "bc2", "one_to_one", _local("2026-03-31 23:50:00"), as_of, 814200, 55 * 3600),
+    ]
+    assert _rows(desk, query) == [tool, *rest]
+    _api_answers(desk)
+    assert _rows(desk, query) == rest
+
+
+def test_frequent_user_texts(desk: DataDir) -> None:
+    assert _rows(desk, "SELECT * FROM frequent_user_texts") == [
+        (CAFE, "Price?", 5, 6, _local("2026-03-01 10:01:00", "+07:00"), _local("2026-03-05 10:02:00", "+07:00")),
+        (CAFE, "Book now", 5, 5, _local("2026-03-01 10:00:00", "+07:00"), _local("2026-03-05 10:00:00", "+07:00")),
+    ]
+
+
+def test_random_chats_match_a_message_by_message_reference_of_line_cycles(build_warehouse: BuildWarehouse) -> None:
+    rng = random.Random(11)
+    senders = [("User", "客"), ("Account", SASAKI), ("Account", AUTO)]
+    chats: dict[str, list[ChatMessage]] = {}
+    for c in range(8):
+        when = datetime(2026, 2, 27, 8, 0)
+        chats[f"chat{c}"] = []
+        for _ in range(120):
+            when += timedelta(seconds=rng.choice([0, 0, 1, 3600, 40000, 86399, 86400, 86401, 100000]))
+            kind, name = rng.choices(senders, weights=[5, 2, 1])[0]
+            chats[f"chat{c}"].append(ChatMessage(kind, name, when, rng.choice(["...", "予約する"])))
+    data_dir = build_warehouse(
+        {
+            f"{chat}.csv": render_export(CLINIC, rows, downloaded_at=datetime(2026, 9, 1))
+            for chat, rows in chats.items()
+        },
+        {"menu_texts": ["予約する"]},
+    )
+    expected = []
+    for chat, rows in chats.items():
+        start: ChatMessage | None = None
+        replied = True
+        for m in rows:
+            counts = m.sender_type == "User" and m.content != "予約する"
+            if counts and (start is None or (m.sent_at - start.sent_at).total_seconds() > 86400):
+                if start is not None and not replied:
+                    expected.append((chat, start.sent_at, None, None))
+                start, replied = m, False
+            elif m.sender_name == SASAKI and start is not None and not replied:
+                wait = int((m.sent_at - start.sent_at).total_seconds())
+                if wait <= 86400:
+                    expected.append((chat, start.sent_at, m.sent_at, wait))
+                    replied = True
+        if start is not None and not replied:
+            expected.append((chat, start.sent_at, None, None))
+    with write_connection(data_dir) as conn:
+        create_views(conn)
+        rows = conn.execute(
+            """SELECT chat_name, timezone('UTC', started_at) + INTERVAL 9 HOUR,
+                      timezone('UTC', replied_at) + INTERVAL 9 HOUR, reply_seconds
+               FROM line_reply_times ORDER BY chat_name, started_at"""
+        ).fetchall()
+    assert len(expected) > 100
     assert rows == sorted(expected, key=lambda r: (r[0], r[1]))

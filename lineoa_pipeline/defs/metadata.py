@@ -1,27 +1,48 @@
-"""What a materialisation tells the UI: row count, column schema and a small markdown preview."""
+"""What a materialisation tells the UI: row count, column schema and a small preview table."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 import duckdb
 
 
-def column_schema(conn: duckdb.DuckDBPyConnection, relation: str) -> dg.TableSchema:
+def column_schema(
+    conn: duckdb.DuckDBPyConnection, relation: str, descriptions: Mapping[str, str] | None = None
+) -> dg.TableSchema:
     rows = conn.execute(
         """SELECT column_name, data_type FROM information_schema.columns
            WHERE table_name = ? ORDER BY ordinal_position""",
         [relation],
     ).fetchall()
-    return dg.TableSchema(columns=[dg.TableColumn(name, dtype) for name, dtype in rows])
+    return table_schema(dict(rows), descriptions)
 
 
-def markdown_table(conn: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None) -> str:
-    """A query's result as a markdown table (keep it small: this is for the UI)."""
+def table_schema(types: Mapping[str, str], descriptions: Mapping[str, str] | None = None) -> dg.TableSchema:
+    """Columns (name -> type) with their descriptions, when known."""
+    described = descriptions or {}
+    return dg.TableSchema(
+        columns=[dg.TableColumn(name, dtype, description=described.get(name)) for name, dtype in types.items()]
+    )
+
+
+def preview_table(rows: list[tuple[Any, ...]], columns: list[str]) -> dg.TableMetadataValue:
+    """A few rows for the UI; a value that is not a number, text or truth value is shown as text."""
+    records = [dg.TableRecord({c: _shown(v) for c, v in zip(columns, row, strict=True)}) for row in rows]
+    return dg.MetadataValue.table(records, dg.TableSchema(columns=[dg.TableColumn(c) for c in columns]))
+
+
+def _shown(value: Any) -> str | int | float | bool | None:
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+def query_preview(
+    conn: duckdb.DuckDBPyConnection, query: str, params: list[Any] | None = None
+) -> dg.TableMetadataValue:
+    """A query's result as a preview table (keep it small: this is for the UI)."""
     result = conn.execute(query, params or [])
-    header = [d[0] for d in result.description]
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |" for row in result.fetchall()]
-    return "\n".join(lines)
+    columns = [d[0] for d in result.description]
+    return preview_table(result.fetchall(), columns)
 
 
 def relation_metadata(
@@ -30,12 +51,13 @@ def relation_metadata(
     row_count: int,
     preview_query: str | None = None,
     params: list[Any] | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "dagster/row_count": dg.MetadataValue.int(row_count),
-        "dagster/column_schema": column_schema(conn, relation),
+        "dagster/column_schema": column_schema(conn, relation, descriptions),
         "dagster/table_name": dg.MetadataValue.text(f"warehouse.main.{relation}"),
     }
     if preview_query:
-        metadata["preview"] = dg.MetadataValue.md(markdown_table(conn, preview_query, params))
+        metadata["preview"] = query_preview(conn, preview_query, params)
     return metadata

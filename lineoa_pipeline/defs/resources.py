@@ -15,7 +15,7 @@ WRITE_POOL = "duckdb_write"
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The data directory (`LINEOA_DATA_DIR`, default `data/`) and its DuckDB warehouse.
+    """The data directory (given, else `LINEOA_DATA_DIR`, else `data/`) and its DuckDB warehouse.
 
     Every write goes through `write()`: the data directory's writer lock, then one short connection.
     """
@@ -37,10 +37,3 @@ class WarehouseResource(dg.ConfigurableResource):
 
     def publish(self, log: dg.DagsterLogManager) -> Path | None:
         return publish_snapshot(self.location, on_wait=log.info)
-
-
-@dg.definitions
-def resources() -> dg.Definitions:
-    # Every writing step takes the one slot of the duckdb_write pool anyway: separate step processes would
-    # only add their start-up (~6 s a step here), so steps run in the run's own process.
-    return dg.Definitions(resources={"warehouse": WarehouseResource()}, executor=dg.in_process_executor)

@@ -62,8 +62,6 @@ LANGUAGES: dict[str, ExportLanguage] = {
 # Tried in this order on a file without a BOM; the first under which metadata and header are recognised wins.
 CANDIDATE_ENCODINGS: tuple[str, ...] = ("utf-8", "cp932", "cp950", "cp874", "cp1252")
 
-SENDER_TYPES: tuple[str, str] = ("User", "Account")
-
 # Characters after which LINE (like Excel) writes a guarding apostrophe.
 INJECTION_LEADS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\n")
 
@@ -109,8 +107,6 @@ PLACEHOLDERS: dict[str, str] = {
     "ส่งข้อความเสียงแล้ว": "voice",
     "ส่งตำแหน่งที่ตั้งแล้ว": "location",
 }
-
-MEDIA_KINDS: tuple[str, ...] = ("photo", "video", "voice", "file")
 
 # Brackets LINE strips (with all white space) from chat names when it builds file names; chat names are
 # matched after NFKC and after removing the same characters.

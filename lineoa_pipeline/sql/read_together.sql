@@ -1,6 +1,6 @@
--- Read one batch's rows from the few CSVs ingest._write_together wrote: every file's rows, each file after a
+-- Read one batch's rows from the few CSVs batches._write_together wrote: every file's rows, each file after a
 -- marker row `<nonce>,<file_rank>,,,`, each CSV closed by `<nonce>,end,,,`. Same dialect as read_batch.sql, no
--- lines to skip. `?`: the CSVs, then the nonce. Python then checks that nothing was rejected and that every
+-- lines to skip. `?`: the CSVs and the longest line they may hold (the largest file's size), then the nonce. Python then checks that nothing was rejected and that every
 -- marker is there, once.
 CREATE OR REPLACE TEMP TABLE batch_read AS
 SELECT st, sn, d, t, content
@@ -8,7 +8,7 @@ FROM read_csv(
     ?,
     columns = {'st': 'VARCHAR', 'sn': 'VARCHAR', 'd': 'VARCHAR', 't': 'VARCHAR', 'content': 'VARCHAR'},
     header = false, delim = ',', quote = '"', escape = '"', auto_detect = false,
-    strict_mode = true, store_rejects = true,
+    strict_mode = true, max_line_size = ?, store_rejects = true,
     rejects_table = 'batch_rejects', rejects_scan = 'batch_scans', parallel = true
 );
 

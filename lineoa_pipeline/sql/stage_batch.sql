@@ -105,6 +105,12 @@ SET message_id = message_id(r.account_name, r.chat_name, r.st, r.sent_at, r.clea
 FROM batch_repeats p
 WHERE p.rn = r.rn AND p.n > 1;
 
+-- The chats one of this batch's files shows as a group: two or more distinct User names in that one file.
+CREATE OR REPLACE TEMP TABLE batch_group_chats AS
+SELECT DISTINCT account_name, chat_name
+FROM (SELECT read_path, account_name, chat_name FROM batch_rows WHERE NOT bad AND st = 'User'
+      GROUP BY ALL HAVING count(DISTINCT sender_name) >= 2);
+
 -- What an earlier batch or run already staged (most of a weekly backup): probe with this batch's ids.
 CREATE OR REPLACE TEMP TABLE batch_existing AS
 SELECT message_id FROM messages WHERE message_id IN (SELECT message_id FROM batch_rows WHERE NOT bad);

@@ -31,19 +31,19 @@ INSERT INTO quarantined_files
 SELECT f.source_file, f.sha256, b.reason, now()
 FROM batch_bad_files b JOIN batch_files f USING (read_path);
 
-INSERT INTO source_files
+INSERT INTO source_files BY NAME
 WITH counts AS (
     SELECT read_path, count(*) AS rows_ok, count(*) FILTER (WHERE bad) AS rejected_typed
     FROM batch_rows GROUP BY read_path
 ),
 new_counts AS (SELECT r.read_path, count(*) AS messages_new FROM batch_new JOIN batch_rows r USING (rn) GROUP BY ALL),
 column_counts AS (SELECT read_path, count(*) AS rejected_columns FROM batch_column_rejects GROUP BY read_path)
-SELECT f.source_file, f.sha256, f.bytes, f.account_name, f.downloaded_at, f.is_bulk,
+SELECT f.source_file AS file_path, f.sha256, f.bytes, f.account_name, f.chat_name, f.downloaded_at, f.is_bulk,
        coalesce(c.rows_ok, 0) + coalesce(k.rejected_columns, 0) AS rows_read,
        coalesce(n.messages_new, 0) AS messages_new,
        coalesce(c.rows_ok, 0) - coalesce(c.rejected_typed, 0) - coalesce(n.messages_new, 0) AS duplicates,
        coalesce(c.rejected_typed, 0) + coalesce(k.rejected_columns, 0) AS rejected,
-       now()
+       now() AS ingested_at
 FROM batch_files f
 LEFT JOIN counts c USING (read_path)
 LEFT JOIN new_counts n USING (read_path)
@@ -54,21 +54,11 @@ INSERT INTO _file_offsets
 SELECT source_file, utc_offset_minutes FROM batch_files
 WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
--- Months to (re)write: those with new messages, and every month of a chat staged before that has just
--- become a group (a chat new in this batch has all its months among the first kind).
+-- Months to (re)write: those with new messages, and every month of a chat that has just become a group.
 INSERT INTO _pending_months
-WITH new_rows AS (SELECT r.* FROM batch_new n JOIN batch_rows r USING (rn))
-SELECT DISTINCT month FROM new_rows
+SELECT DISTINCT r.month FROM batch_new n JOIN batch_rows r USING (rn)
 UNION
-SELECT DISTINCT s.month
-FROM messages s
-JOIN (
-    SELECT account_name, chat_name
-    FROM messages
-    WHERE sender_type = 'user'
-      AND (account_name, chat_name) IN (SELECT DISTINCT account_name, chat_name FROM new_rows WHERE st = 'User')
-    GROUP BY ALL
-    HAVING count(*) FILTER (WHERE export_seq <= (SELECT seq FROM batch_base)) > 0
-       AND count(DISTINCT sender_name) >= 2
-       AND count(DISTINCT sender_name) FILTER (WHERE export_seq <= (SELECT seq FROM batch_base)) < 2
-) g USING (account_name, chat_name);
+SELECT DISTINCT month FROM messages
+WHERE (account_name, chat_name) IN (SELECT * FROM batch_group_chats EXCEPT SELECT * FROM _group_chats);
+
+INSERT INTO _group_chats SELECT * FROM batch_group_chats EXCEPT SELECT * FROM _group_chats;

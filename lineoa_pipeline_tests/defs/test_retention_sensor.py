@@ -11,10 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
-from lineoa_pipeline import lake
-from lineoa_pipeline.alerts import deliver, raise_new, read_records
+from lineoa_pipeline import cli, lake
+from lineoa_pipeline.alerts import WebhookError, deliver, pseudonym, raise_new, read_records, slack_payload, webhook_url
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.sensors import retention_sensor
@@ -45,12 +46,15 @@ def data_dir(demo_dir: DataDir, tmp_path: Path) -> DataDir:
 
 
 class Hook:
-    """A webhook receiver: answers with `status`, or sleeps `delay` seconds first."""
+    """A webhook receiver: answers with `status` (a redirect to /moved, which accepts a GET), or sleeps
+    `delay` seconds first, or sends its headers a line every `drip` seconds."""
 
     def __init__(self) -> None:
         self.status = 200
         self.delay = 0.0
+        self.drip = 0.0
         self.bodies: list[dict] = []
+        self.gets: list[str] = []
         hook = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -59,6 +63,17 @@ class Hook:
                 time.sleep(hook.delay)
                 hook.bodies.append(json.loads(body))
                 self.send_response(hook.status)
+                if 300 <= hook.status < 400:
+                    self.send_header("Location", "/moved")
+                for _ in range(20 if hook.drip else 0):
+                    self.send_header("X-Slow", "1")
+                    self.wfile.flush()
+                    time.sleep(hook.drip)
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                hook.gets.append(self.path)
+                self.send_response(200)
                 self.end_headers()
 
             def log_message(self, *args: object) -> None:
@@ -151,10 +166,15 @@ def test_an_alert_is_raised_again_when_its_level_rises(tmp_path: Path) -> None:
 
 
 def test_webhook_gets_text_and_blocks_and_never_leaks_its_url(
-    data_dir: DataDir, hook: Hook, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    data_dir: DataDir,
+    hook: Hook,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
     tick(data_dir)
+    assert SECRET not in capfd.readouterr().err  # Dagster's log goes to stderr
     assert len(hook.bodies) == 1
     assert hook.bodies[0]["text"].startswith("LINE history:") and hook.bodies[0]["blocks"]
     assert not data_dir.webhook_outbox.exists()
@@ -162,11 +182,16 @@ def test_webhook_gets_text_and_blocks_and_never_leaks_its_url(
 
 
 def test_a_failing_webhook_is_retried_on_the_next_tick(
-    data_dir: DataDir, hook: Hook, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    data_dir: DataDir,
+    hook: Hook,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
     hook.status = 500
     first = tick(data_dir)
+    assert "HTTP 500" in (logged := capfd.readouterr().err) and SECRET not in logged
     assert hook.bodies and first.run_requests  # the pipeline goes on: alerts are raised regardless
     waiting = read_records(data_dir.webhook_outbox)
     assert waiting == read_records(data_dir.alerts)
@@ -187,3 +212,141 @@ def test_a_hanging_webhook_times_out_and_keeps_the_alerts(hook: Hook, tmp_path: 
     assert delivered == 0 and problem and SECRET not in problem
     assert time.monotonic() - started < 2.9
     assert read_records(tmp_path / "outbox.jsonl") == [record]
+
+
+# --- the webhook never leaks, never crashes a check, never loses an alert -------------------------------------
+
+RECORD = {"account_name": "a", "subject": "month", "month": "2025-01", "level": "lost", "message": "m"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    [f"hooks.example.com/services/{SECRET}", f"http://hooks.example.com/{SECRET}", f"ftp://x/{SECRET}", "https://x:y/"],
+)
+def test_an_unusable_webhook_url_is_refused_without_showing_it(
+    data_dir: DataDir, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], url: str
+) -> None:
+    with pytest.raises(WebhookError) as refused:
+        webhook_url(url)
+    assert "LINEOA_ALERT_WEBHOOK" in str(refused.value) and SECRET not in str(refused.value)
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", url)
+    result = tick(data_dir)  # a URL without a scheme used to raise, with the whole URL in the sensor's error
+    logged = capfd.readouterr().err
+    assert result.run_requests and "LINEOA_ALERT_WEBHOOK" in logged and SECRET not in logged
+    assert read_records(data_dir.webhook_outbox) == read_records(data_dir.alerts)  # kept until the URL is fixed
+
+
+def test_https_and_loopback_http_are_accepted() -> None:
+    for url in (
+        "https://hooks.slack.com/services/T/B/x",
+        "http://127.0.0.1:9/x",
+        "http://localhost/x",
+        "http://[::1]/",
+    ):
+        assert webhook_url(url) == url
+    assert webhook_url("") is None and webhook_url(None) is None
+
+
+def test_the_command_line_refuses_an_unusable_webhook_at_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lineoa_pipeline import cli
+
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", f"hooks.example.com/{SECRET}")
+    assert cli.main(["status", "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "LINEOA_ALERT_WEBHOOK" in err and SECRET not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_redirect_is_a_failure_and_keeps_the_alerts(hook: Hook, tmp_path: Path) -> None:
+    hook.status = 301  # urllib would follow it with a GET, which /moved accepts: the alerts were lost
+    delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], hook.url, timeout=5)
+    assert delivered == 0 and problem and "301" in problem and SECRET not in problem
+    assert hook.gets == [] and read_records(tmp_path / "outbox.jsonl") == [RECORD]
+
+
+def test_a_delivery_takes_at_most_its_timeout_even_from_a_slow_receiver(hook: Hook, tmp_path: Path) -> None:
+    hook.drip = 0.2  # every read gets a byte well within the timeout, the whole answer takes 4 s
+    started = time.monotonic()
+    delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], hook.url, timeout=1.0)
+    assert time.monotonic() - started < 2.0
+    assert delivered == 0 and problem and SECRET not in problem
+    assert read_records(tmp_path / "outbox.jsonl") == [RECORD]
+
+
+def test_names_from_an_export_cannot_ping_a_channel() -> None:
+    record = {
+        **RECORD,
+        "subject": "media",
+        "account_name": "<!channel> & co",
+        "chat_name": "<@U123>",
+        "message": "<!channel> & co: the photo sent in <@U123> at 2026-01-01 10:00 is not saved",
+    }
+    payload = json.dumps(slack_payload([record]))
+    assert "<!channel>" not in payload and "<@U123>" not in payload
+    assert "&lt;!channel&gt; &amp; co" in payload and "&lt;@U123&gt;" in payload
+
+
+def test_masked_names_reach_the_webhook_as_stable_pseudonyms(
+    data_dir: DataDir, hook: Hook, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
+    settings = data_dir.settings_file.read_text(encoding="utf-8")
+    data_dir.settings_file.write_text('alert_names = "masked"\n' + settings, encoding="utf-8")
+    try:
+        tick(data_dir)
+    finally:
+        data_dir.settings_file.write_text(settings, encoding="utf-8")
+    media = [r for r in read_records(data_dir.alerts) if r["subject"] == "media"]
+    assert media and all(r["chat_name"] in r["message"] for r in media)  # alerts.jsonl keeps the names
+    sent = json.dumps(hook.bodies, ensure_ascii=False)
+    for record in media:
+        assert record["chat_name"] not in sent
+        assert pseudonym(record["account_name"], record["chat_name"]) in sent
+    assert pseudonym("a", "b") == pseudonym("a", "b") != pseudonym("a", "c")
+
+
+def test_a_half_written_last_alert_line_is_repaired_not_fatal(
+    data_dir: DataDir, capfd: pytest.CaptureFixture[str]
+) -> None:
+    first = tick(data_dir)
+    whole = data_dir.alerts.read_bytes()
+    data_dir.alerts.write_bytes(whole + b'{"at": "2026-01-0')  # a crash in the middle of an append
+    second = tick(data_dir)  # used to fail on every tick from here on
+    assert second.run_requests == [] and second.skip_reason is not None
+    assert "alerts.jsonl: removed a half-written last line" in capfd.readouterr().err
+    assert data_dir.alerts.read_bytes() == whole
+    assert first.run_requests
+
+
+def test_alerts_carry_no_message_text(data_dir: DataDir, hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
+    tick(data_dir)
+    with duckdb.connect(str(data_dir.snapshot), read_only=True) as conn:
+        texts = {r[0] for r in conn.execute("SELECT DISTINCT content FROM messages WHERE kind = 'text'").fetchall()}
+    raised = data_dir.alerts.read_text(encoding="utf-8") + json.dumps(hook.bodies, ensure_ascii=False)
+    assert len(texts) > 50 and hook.bodies
+    assert [t for t in texts if len(t) >= 4 and t in raised] == []
+
+
+def test_lineoa_run_raises_the_sensors_alerts_once_to_the_file_and_the_webhook(
+    tmp_path: Path, hook: Hook, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As from cron: `lineoa run` and never the UI. The demo holds months at risk and a photo LINE deletes soon.
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    data_dir = DataDir(tmp_path / "demo")
+    write_demo_data(data_dir.root)
+    assert cli.main(["run", "--data-dir", str(data_dir.root)]) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("retention alert")]
+    records = read_records(data_dir.alerts)
+    assert {r["subject"] for r in records} == {"month", "media"}
+    assert len(printed) == len(records) and all(r["message"] in "\n".join(printed) for r in records)
+    assert len(hook.bodies) == 1 and len(hook.bodies[0]["blocks"]) == 1 + min(len(records), 40)
+    assert SECRET not in "\n".join(printed)
+
+    # The sensor, on the same warehouse, finds nothing new to raise: one code, one record per alert.
+    assert tick(data_dir).run_requests == []
+    assert cli.main(["run", "--data-dir", str(data_dir.root)]) == 0
+    assert "retention alert" not in capsys.readouterr().out
+    assert read_records(data_dir.alerts) == records and len(hook.bodies) == 1

@@ -158,7 +158,7 @@ def test_file_names_the_generator_writes_give_back_the_chat_name(
     assert chat_name_from_path(f"folder/{path[:-4]} (2).csv") == name
 
 
-def test_the_inbox_is_walked_at_any_depth_skipping_hidden_and_other_files(tmp_path: Path) -> None:
+def test_the_inbox_is_walked_at_any_depth_skipping_hidden_files_and_partial_downloads(tmp_path: Path) -> None:
     for relative in (
         "a.csv",
         "x/y/z/deep.CSV",
@@ -171,7 +171,14 @@ def test_the_inbox_is_walked_at_any_depth_skipping_hidden_and_other_files(tmp_pa
     ):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_bytes(b"1")
-    assert [f.relative for f in walk_inbox(tmp_path)] == ["a.csv", "x/bulk.zip", "x/y/z/deep.CSV"]
+    # every other file is listed: staging quarantines it with what to do, nothing is ignored silently
+    assert [f.relative for f in walk_inbox(tmp_path)] == [
+        "a.csv",
+        "notes.txt",
+        "x/bulk.zip",
+        "x/y/photo.jpg",
+        "x/y/z/deep.CSV",
+    ]
 
 
 def _zip_with_raw_name(raw_name: bytes) -> bytes:

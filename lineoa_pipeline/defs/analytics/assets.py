@@ -3,21 +3,18 @@
 import dagster as dg
 
 from lineoa_pipeline.classify import sync_settings
-from lineoa_pipeline.defs.metadata import markdown_table, relation_metadata
+from lineoa_pipeline.defs.metadata import relation_metadata, table_schema
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
+from lineoa_pipeline.side_inputs import side_inputs_hash
 from lineoa_pipeline.tags_media import load_chat_tags, load_media_files
-from lineoa_pipeline.views import VIEWS, create_views
+from lineoa_pipeline.views import VIEW_SPECS, VIEWS, column_types, create_views
 
 GROUP = "analytics"
 # Every table and view this area writes: what a run refreshes after `messages`, what readers see.
-ANALYTICS_ASSETS = (
-    "chat_tags",
-    "media_files",
-    "response_times",
-    "monthly_response_stats",
-    "staff_response_stats",
-    "tag_counts",
-)
+ANALYTICS_ASSETS = ("chat_tags", "media_files", *VIEWS)
+PREVIEW_ROWS = 10
+# Tables a view reads that are not assets themselves, and the asset that writes each.
+WRITTEN_BY = {"source_files": "staged_files"}
 
 
 @dg.asset(deps=["messages"], group_name=GROUP, kinds={"duckdb", "csv"}, pool=WRITE_POOL)
@@ -58,40 +55,31 @@ def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            view,
-            deps=["messages", "chat_tags", "media_files"] if view == "response_times" else ["response_times"],
+            view.name,
+            deps=[WRITTEN_BY.get(table, table) for table in view.reads],
             group_name=GROUP,
             kinds={"duckdb", "sql"},
-            description=description,
+            description=view.description,
+            metadata={
+                "dagster/column_schema": table_schema(types, view.columns),
+                "dagster/code_references": dg.CodeReferencesMetadataValue(
+                    code_references=[dg.LocalFileCodeReference(file_path=str(view.path), label=view.path.name)]
+                ),
+            },
         )
-        for view, description in {
-            "response_times": "One row per inquiry: when a user asked, when staff first answered, the wait in "
-            "seconds and in business seconds (the account's business hours and holidays), who answered.",
-            "monthly_response_stats": "Per account and month: inquiries, answered, unanswered, median and p90 "
-            "response (quantile_cont), median business seconds, and the share answered within the SLA.",
-            "staff_response_stats": "Per account, month and staff member: inquiries answered, median response.",
-            "tag_counts": "Per account, month and tag: chats with a message that month, inquiries asked that "
-            "month in them, median response.",
-        }.items()
+        for view, types in zip(VIEW_SPECS, column_types().values(), strict=True)
     ],
     pool=WRITE_POOL,
 )
 def analytics_views(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """The analytics views (`sql/views/*.sql`), rebuilt together over the whole warehouse."""
+    side_inputs = side_inputs_hash(warehouse.location)  # before reading them: a later change is seen next run
     with warehouse.write(context.log) as conn:
         sync_settings(conn, warehouse.settings())
-        create_views(conn)
-        for view in VIEWS:
-            rows = (conn.execute(f"SELECT count(*) FROM {view}").fetchone() or (0,))[0]
-            meta = relation_metadata(conn, view, rows)
-            if view == "monthly_response_stats":
-                meta["preview"] = dg.MetadataValue.md(
-                    markdown_table(
-                        conn,
-                        """SELECT account_name, strftime(month, '%Y-%m') AS month, inquiries,
-                                  round(median_response_seconds / 60, 1) AS median_min,
-                                  round(p90_response_seconds / 60, 1) AS p90_min, round(within_sla, 3) AS within_sla
-                           FROM monthly_response_stats ORDER BY month DESC, account_name LIMIT 24""",
-                    )
-                )
-            yield dg.MaterializeResult(asset_key=view, metadata=meta)
+        create_views(conn, side_inputs=side_inputs)
+        for view in VIEW_SPECS:
+            rows = (conn.execute(f"SELECT count(*) FROM {view.name}").fetchone() or (0,))[0]
+            meta = relation_metadata(
+                conn, view.name, rows, f"SELECT * FROM {view.name} LIMIT {PREVIEW_ROWS}", descriptions=view.columns
+            )
+            yield dg.MaterializeResult(asset_key=view.name, metadata=meta)

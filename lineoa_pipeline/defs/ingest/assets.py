@@ -7,11 +7,13 @@ from datetime import timedelta
 
 import dagster as dg
 
-from lineoa_pipeline.classify import mark_reclassified_months, sync_settings, write_months
-from lineoa_pipeline.defs.metadata import relation_metadata
-from lineoa_pipeline.defs.partitions import monthly_partitions
+from lineoa_pipeline.archive import archive_inbox
+from lineoa_pipeline.classify import mark_broadcast_months, mark_reclassified_months, sync_settings, write_months
+from lineoa_pipeline.defs.metadata import preview_table, relation_metadata
+from lineoa_pipeline.defs.partitions import DEFAULT_MONTHS, monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.ingest import archive_inbox, stage_pending
+from lineoa_pipeline.ingest import stage_pending
+from lineoa_pipeline.settings import setting_warnings
 
 GROUP = "ingest"
 
@@ -45,16 +47,22 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     """Each archived export parsed once (DuckDB, a batch of files per scan, one transaction per batch):
     distinct messages staged, duplicates counted, bad rows rejected, unreadable files quarantined.
     Its metadata lists the months of `messages` that are now stale: those with new messages, and those
-    a change of `lineoa.toml` classifies differently (sender roles, placeholder texts, chat types)."""
+    a change of `lineoa.toml` classifies differently (sender roles, placeholder texts, chat types, menu
+    texts, broadcasts), and those whose broadcasts the new messages change (a window crosses month ends)."""
+    settings = warehouse.settings()
     with warehouse.write(context.log, exclusive=True) as conn:
-        sync_settings(conn, warehouse.settings())
+        sync_settings(conn, settings)
         if reclassified := mark_reclassified_months(conn):
             context.log.info(f"lineoa.toml classifies messages differently now: {reclassified} months to rewrite")
         report = stage_pending(conn, warehouse.location, context.log.info)
-        partitions = set(monthly_partitions.get_partition_keys())
+        report.months = sorted({*report.months, *mark_broadcast_months(conn)})
+        accounts = {row[0] for row in conn.execute("SELECT DISTINCT account_name FROM source_files").fetchall()}
+        for warning in setting_warnings(settings, accounts):
+            context.log.warning(f"lineoa.toml: {warning}")
+        partitions = set(monthly_partitions(settings).get_partition_keys())
         outside = sorted(m for m in report.months if m.isoformat() not in partitions)
         if outside:  # no partition will ever classify these months: do it here
-            sync_settings(conn, warehouse.settings())
+            sync_settings(conn, settings)
             for month in outside:
                 write_months(conn, month, month)
             context.log.warning(
@@ -104,21 +112,21 @@ def bulk_backups(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     if not any(row[3] > since for row in rows):
         context.log.info("no new bulk backup in this run")
         return
-    table = ["| account | last bulk backup | backups |", "|---|---|---|"]
-    table += [f"| {a} | {d.isoformat()} | {n} |" for a, d, n, _ in rows]
     yield dg.MaterializeResult(
         metadata={
             **meta,
             "accounts": len(rows),
             "last_bulk_backup_at": dg.MetadataValue.json({a: d.isoformat() for a, d, _, _ in rows}),
-            "preview": dg.MetadataValue.md("\n".join(table)),
+            "preview": preview_table(
+                [(a, d.isoformat(), n) for a, d, n, _ in rows], ["account", "last bulk backup", "backups"]
+            ),
         }
     )
 
 
 @dg.asset(
     deps=[staged_files],
-    partitions_def=monthly_partitions,
+    partitions_def=DEFAULT_MONTHS,  # the definitions give it the data directory's months
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
     kinds={"duckdb"},

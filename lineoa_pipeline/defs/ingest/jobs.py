@@ -19,4 +19,6 @@ months_job = dg.define_asset_job(
 )
 
 # What months_job refreshes when no month is stale (new files held only duplicates; tags or media changed).
-AFTER_MONTHS = [dg.AssetKey(name) for name in (*ANALYTICS_ASSETS, "retention_status", "warehouse_snapshot")]
+AFTER_MONTHS = [
+    dg.AssetKey(name) for name in (*ANALYTICS_ASSETS, "retention_status", "warehouse_snapshot", "chat_transcripts")
+]

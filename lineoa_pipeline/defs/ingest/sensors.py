@@ -5,10 +5,12 @@ import json
 
 import dagster as dg
 
-from lineoa_pipeline.defs.ingest.jobs import AFTER_MONTHS, ingest_job, months_job
-from lineoa_pipeline.defs.partitions import partition_keys_of, range_tags
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.defs.ingest.jobs import ingest_job, months_job
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.exports.discover import walk_inbox
+from lineoa_pipeline.instance import STARTED_BY
+from lineoa_pipeline.runner import after_staging
 
 
 @dg.sensor(
@@ -33,16 +35,24 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     asset_key=dg.AssetKey("staged_files"),
     job=months_job,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="After each staging, one `months_job` run over the range of months it made stale.",
+    description=(
+        "After each staging in a run it started, one `months_job` run over the range of months the staging "
+        "made stale (or of what follows the months, when only files, tags, media or settings changed); none "
+        "when nothing changed. A `lineoa run` starts its own."
+    ),
 )
-def stale_months_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.RunRequest:
+def stale_months_sensor(context: dg.SensorEvaluationContext, asset_event: dg.EventLogEntry) -> dg.SensorResult:
+    run = context.instance.get_run_by_id(asset_event.run_id)
+    if run and STARTED_BY.items() <= run.tags.items():
+        return dg.SensorResult(skip_reason="a command-line run: the command writes its own months")
     materialization = asset_event.asset_materialization
-    stale = materialization.metadata["stale_months"].value if materialization else []
-    keys = partition_keys_of(stale)  # type: ignore[arg-type]
-    run_key = f"staged-{asset_event.run_id}"  # one staged_files materialisation a run
-    if not keys:
-        return dg.RunRequest(run_key=run_key, asset_selection=AFTER_MONTHS)
-    return dg.RunRequest(run_key=run_key, tags=range_tags(keys))
+    staged = {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
+    # The data directory the code location serves: a resource parameter of an asset sensor came out empty.
+    request = after_staging(staged, DataDir.resolve())
+    if request is None:
+        return dg.SensorResult(skip_reason="the staging changed nothing")
+    # one staged_files materialisation a run
+    return dg.SensorResult(run_requests=[request.with_replaced_attrs(run_key=f"staged-{asset_event.run_id}")])
 
 
 automation_sensor = dg.AutomationConditionSensorDefinition(

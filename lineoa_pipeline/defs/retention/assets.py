@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from lineoa_pipeline.defs.metadata import preview_table
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.retention import StatusReport, compute_status
 
@@ -51,20 +52,34 @@ def retention_status(
 
 
 def _metadata(report: StatusReport) -> dict[str, dg.MetadataValue]:
-    lines = ["| account | last bulk backup | next backup due by | months at risk | lost | media at risk | lost |"]
-    lines.append("|---|---|---|---|---|---|---|")
+    rows = []
     for account in report.accounts:
         months = [m for m in report.months if m.account_name == account.account_name]
         media = report.media_counts.get(account.account_name, {})
-        lines.append(
-            f"| {account.account_name} | {_when(account.last_bulk_backup_at)} | {_when(account.next_backup_due_by)} "
-            f"| {sum(m.alert == 'at_risk' for m in months)} | {sum(m.alert == 'lost' for m in months)} "
-            f"| {media.get('at_risk', 0)} | {media.get('lost', 0)} |"
+        rows.append(
+            (
+                account.account_name,
+                _when(account.last_bulk_backup_at),
+                _when(account.next_backup_due_by),
+                sum(m.alert == "at_risk" for m in months),
+                sum(m.alert == "lost" for m in months),
+                media.get("at_risk", 0),
+                media.get("lost", 0),
+            )
         )
+    columns = [
+        "account",
+        "last bulk backup",
+        "next backup due by",
+        "months at risk",
+        "months lost",
+        "media at risk",
+        "media lost",
+    ]
     return {
         "as_of": dg.MetadataValue.text(report.as_of.isoformat()),
         "accounts": dg.MetadataValue.int(len(report.accounts)),
-        "summary": dg.MetadataValue.md("\n".join(lines)),
+        "summary": preview_table(rows, columns),
     }
 
 

@@ -9,7 +9,7 @@ from lineoa_pipeline.lake import maintain
 from lineoa_pipeline.warehouse import connect
 
 # Everything a reader queries; the snapshot follows whenever any of it changes.
-PUBLISHED = ["messages", "bulk_backups", *ANALYTICS_ASSETS]
+PUBLISHED = ["messages", "bulk_backups", *ANALYTICS_ASSETS, "search_text"]
 
 
 @dg.asset(

@@ -1,6 +1,18 @@
--- Per account, month and tag: tagged chats with a message that month, the inquiries asked in them that
--- month, and the median wait of those answered. The months each chat has messages in are materialised
--- with response_times (rebuilt by views.create_views), so that reading this view skips `messages`.
+/* ---
+description: >
+  Per account, month and tag: the tagged chats with a message that month, the inquiries asked in
+  them that month, and the median wait of those answered.
+reads: [messages, response_times, chat_tags]
+columns:
+  account_name: The account, as its exports name it.
+  month: First day of a local month with messages in the tagged chats.
+  tag: The tag, as tags/*.csv writes it.
+  chats: Chats with this tag and at least one message that month.
+  inquiries: Inquiries asked that month in those chats.
+  median_response_seconds: Median wait of those inquiries that were answered, in seconds (quantile_cont).
+--- */
+-- The months each chat has messages in are materialised with response_times (rebuilt by
+-- views.create_views), so that reading this view skips `messages`.
 CREATE OR REPLACE TABLE _chat_months AS
 SELECT DISTINCT account_name, chat_name, month FROM messages ORDER BY ALL;
 

@@ -1,0 +1,1 @@
+"""Reading the history back: search, transcripts that read like the LINE chat screen, exports for sharing."""

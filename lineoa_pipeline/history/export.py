@@ -1,0 +1,37 @@
+"""`lineoa export` and the data directory's `transcripts/`: the history as HTML, xlsx or csv files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.history.html import HtmlReport, write_html
+from lineoa_pipeline.history.reader import Filters, open_history
+from lineoa_pipeline.history.transcript import select_messages
+from lineoa_pipeline.history.workbook import write_csvs, write_workbooks
+
+FORMATS = ("html", "xlsx", "csv")
+
+
+def export(data_dir: DataDir, out: Path, fmt: str, filters: Filters, mask: bool) -> str:
+    """Write the chats `filters` select under `out` as `fmt`; returns what was written, in words."""
+    with open_history(data_dir.root) as conn:
+        select_messages(conn, filters, mask)
+        if fmt == "html":
+            report = write_html(conn, out, data_dir.media, masked=mask, incremental=False)
+            return f"{report.pages_written:,} chat pages of {report.accounts:,} accounts in {out}"
+        paths = write_workbooks(conn, out) if fmt == "xlsx" else write_csvs(conn, out)
+    return f"{len(paths):,} {fmt} files in {out}: " + ", ".join(os.path.basename(p) for p in paths)
+
+
+def transcripts_folder(data_dir: DataDir) -> Path:
+    return data_dir.root / "transcripts"
+
+
+def refresh_transcripts(data_dir: DataDir) -> HtmlReport:
+    """Bring `transcripts/` up to the published warehouse: every chat of every account, unmasked, rewriting
+    only the chats whose messages, tags or saved media changed since the last refresh."""
+    with open_history(data_dir.root) as conn:
+        select_messages(conn, Filters(), mask=False)
+        return write_html(conn, transcripts_folder(data_dir), data_dir.media, masked=False, incremental=True)

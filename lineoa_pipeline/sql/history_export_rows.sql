@@ -1,0 +1,9 @@
+-- The message rows of one account for the xlsx and csv exports, in transcript order. With guard, a value
+-- that starts with =, +, -, @, a tab or a line break gets a leading ' (LINE's own spreadsheet guard).
+-- Values come in as literals (history/reader.py), so no parameter name may appear in a comment.
+SELECT guard(account_name, $guard) AS account_name, guard(chat_name, $guard) AS chat_name, local_iso AS sent_at,
+       sender_type, guard(sender_name, $guard) AS sender_name, kind, guard(content, $guard) AS content,
+       guard(media_file, $guard) AS media_file
+FROM history_messages
+WHERE account_name = $account
+ORDER BY stored_chat_name, sent_at, export_seq

@@ -1,0 +1,29 @@
+-- Local time, for every reader of the history: the UTC offset of the message's own source file
+-- (`_file_offsets`), as `messages.month` uses. Temp macros, so they work on the read-only snapshot too.
+CREATE OR REPLACE TEMP MACRO local_ts(sent_at, offset_minutes) AS
+    (sent_at AT TIME ZONE 'UTC') + to_minutes(offset_minutes::BIGINT);
+
+-- ISO 8601 with the file's offset, e.g. 2026-02-27T23:59:58+09:00.
+CREATE OR REPLACE TEMP MACRO local_iso(sent_at, offset_minutes) AS
+    strftime(local_ts(sent_at, offset_minutes), '%Y-%m-%dT%H:%M:%S')
+    || CASE WHEN offset_minutes < 0 THEN '-' ELSE '+' END
+    || lpad((abs(offset_minutes) // 60)::VARCHAR, 2, '0') || ':' || lpad((abs(offset_minutes) % 60)::VARCHAR, 2, '0');
+
+-- The chats a reader's filters select: `account` exactly, `chat_key` by the name key (NFKC, no white space
+-- or brackets, as `_chat_keys` holds it); NULL selects every one.
+CREATE OR REPLACE TEMP MACRO chat_selected(account, chat, want_account, want_key) AS
+    (want_account IS NULL OR account = want_account)
+    AND (want_key IS NULL OR (account, chat) IN (SELECT (account_name, chat_name) FROM _chat_keys WHERE name_key = want_key));
+
+-- `from_date` and `to_date` inclusive local dates; NULL leaves that side open.
+CREATE OR REPLACE TEMP MACRO in_dates(local, from_date, to_date) AS
+    (from_date IS NULL OR local::DATE >= from_date) AND (to_date IS NULL OR local::DATE <= to_date);
+
+-- Text as HTML shows it, never as markup (element content and quoted attribute values alike).
+CREATE OR REPLACE TEMP MACRO html_escape(text) AS
+    replace(replace(replace(replace(replace(text, '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;');
+
+-- A spreadsheet reads a CSV value that starts with =, +, -, @, a tab or a line break as a formula: with
+-- `enabled`, such a value gets a leading ' (as LINE's own exports do).
+CREATE OR REPLACE TEMP MACRO guard(text, enabled) AS
+    CASE WHEN enabled AND regexp_matches(text, '^[=+\-@\t\r\n]') THEN '''' || text ELSE text END;

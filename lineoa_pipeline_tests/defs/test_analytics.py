@@ -1,0 +1,84 @@
+"""The analytics assets as the UI shows them: each view's description, inputs and columns from its `.sql`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import dagster as dg
+
+from lineoa_pipeline.definitions import defs
+from lineoa_pipeline.defs.analytics.assets import WRITTEN_BY, analytics_views, media_files
+from lineoa_pipeline.defs.analytics.checks import (
+    MEDIA_VERIFIED,
+    NO_NEGATIVE_WAIT,
+    every_media_file_verified,
+    no_negative_response_time,
+)
+from lineoa_pipeline.defs.resources import WarehouseResource
+from lineoa_pipeline.exports.render import ChatMessage, render_export
+from lineoa_pipeline.views import VIEW_SPECS
+from lineoa_pipeline_tests.conftest import BuildWarehouse
+
+CHAT = [
+    ChatMessage("User", "山田 花子", datetime(2026, 3, 4, 10, 0), "予約したいです"),
+    ChatMessage("Account", "受付 佐々木", datetime(2026, 3, 4, 10, 5), "はい"),
+]
+
+
+def _code_references(spec: dg.AssetSpec) -> list[str]:
+    value = spec.metadata.get("dagster/code_references")
+    assert isinstance(value, dg.CodeReferencesMetadataValue), f"{spec.key.to_user_string()} links no source"
+    return [ref.file_path for ref in value.code_references if isinstance(ref, dg.LocalFileCodeReference)]
+
+
+def test_each_view_asset_comes_from_its_sql_file() -> None:
+    specs = {spec.key.to_user_string(): spec for spec in defs().resolve_all_asset_specs()}
+    for view in VIEW_SPECS:
+        spec = specs[view.name]
+        assert spec.description == view.description
+        assert {dep.asset_key.to_user_string() for dep in spec.deps} == {WRITTEN_BY.get(r, r) for r in view.reads}
+        schema = spec.metadata["dagster/column_schema"]
+        assert [(c.name, c.description) for c in schema.columns] == list(view.columns.items())
+        assert _code_references(spec)[0] == str(view.path)
+    assert {dep.asset_key.to_user_string() for dep in specs["response_times"].deps} == {"messages", "staged_files"}
+    assert {dep.asset_key.to_user_string() for dep in specs["tag_counts"].deps} >= {"response_times", "chat_tags"}
+
+
+def test_every_asset_links_to_its_source_file() -> None:
+    for spec in defs().resolve_all_asset_specs():
+        paths = [Path(p) for p in _code_references(spec)]
+        assert paths and all(p.is_file() and p.suffix in (".sql", ".py") for p in paths), (spec.key, paths)
+
+
+def test_each_view_materialisation_describes_its_columns(build_warehouse: BuildWarehouse) -> None:
+    data_dir = build_warehouse({"a.csv": render_export("さくら整体院", CHAT, downloaded_at=datetime(2026, 4, 1))})
+    result = dg.materialize([analytics_views], resources={"warehouse": WarehouseResource(data_dir=str(data_dir.root))})
+    assert result.success
+    events = result.asset_materializations_for_node("analytics_views")
+    for view, event in zip(VIEW_SPECS, events, strict=True):
+        assert event.asset_key == dg.AssetKey(view.name)
+        schema = event.metadata["dagster/column_schema"].value
+        assert [(c.name, c.description) for c in schema.columns] == list(view.columns.items())
+        assert all(c.type for c in schema.columns)
+        preview = event.metadata["preview"].value
+        assert [c.name for c in preview.schema.columns] == list(view.columns)
+    counts = {e.asset_key.to_user_string(): e.metadata["dagster/row_count"].value for e in events}
+    assert counts["response_times"] == counts["monthly_response_stats"] == 1
+
+
+def test_the_checks_run_their_sql(build_warehouse: BuildWarehouse) -> None:
+    data_dir = build_warehouse({"a.csv": render_export("さくら整体院", CHAT, downloaded_at=datetime(2026, 4, 1))})
+    (data_dir.media / "manifest.csv").write_text(
+        "account_name,chat_name,sent_at,kind,file,sha256,bytes\n"
+        f"さくら整体院,山田花子,2026-03-04T10:00:00+09:00,photo,gone.jpg,{'0' * 64},10\n",
+        encoding="utf-8",
+    )
+    result = dg.materialize(
+        [media_files, analytics_views, every_media_file_verified, no_negative_response_time],
+        resources={"warehouse": WarehouseResource(data_dir=str(data_dir.root))},
+    )
+    checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
+    assert not checks[MEDIA_VERIFIED].passed
+    assert checks[MEDIA_VERIFIED].metadata["missing_file"].value == 1
+    assert checks[NO_NEGATIVE_WAIT].passed and checks[NO_NEGATIVE_WAIT].metadata["bad_inquiries"].value == 0

@@ -1,0 +1,167 @@
+"""`lineoa show` and `lineoa export`: what each format holds, read back, and that nothing in it runs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from urllib.parse import unquote
+
+import duckdb
+import openpyxl
+import pytest
+
+from lineoa_pipeline.cli import main
+from lineoa_pipeline.history.export import export
+from lineoa_pipeline.history.reader import Filters
+from lineoa_pipeline_tests.history.sample import (
+    BANGKOK,
+    CLINIC,
+    EVIL_FILE,
+    FORMULA,
+    HANAKO,
+    HOSTILE,
+    PHOTO,
+    History,
+)
+
+COLUMNS = ["account_name", "chat_name", "sent_at", "sender_type", "sender_name", "kind", "content", "media_file"]
+
+
+def _expected_rows(history: History, account: str) -> list[tuple]:
+    """The export's message rows straight from the warehouse, local time by the file's offset."""
+    conn = duckdb.connect(str(history.data_dir.snapshot), read_only=True)
+    conn.execute("SET TimeZone = 'UTC'")
+    rows = conn.execute(
+        """SELECT m.account_name, m.chat_name,
+                  strftime(m.sent_at AT TIME ZONE 'UTC' + to_minutes(o.utc_offset_minutes), '%Y-%m-%dT%H:%M:%S')
+                  || CASE o.utc_offset_minutes WHEN 540 THEN '+09:00' ELSE '+07:00' END,
+                  m.sender_type, m.sender_name, m.kind, m.content, f.file
+           FROM messages m JOIN _file_offsets o ON o.file_path = m.source_file
+           LEFT JOIN media_files f ON f.message_id = m.message_id AND f.verification = 'ok'
+           WHERE m.account_name = ? ORDER BY m.chat_name, m.sent_at, m.export_seq""",
+        [account],
+    ).fetchall()
+    conn.close()
+    return rows
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): p.read_text(encoding="utf-8") for p in folder.rglob("*.html")}
+
+
+def test_html_pages_escape_everything_and_link_the_saved_file(history: History, tmp_path: Path) -> None:
+    out = tmp_path / "html"
+    export(history.data_dir, out, "html", Filters(), mask=False)
+    pages = _files(out)
+    assert sum(name.endswith("index.html") for name in pages) == 3  # the accounts' list and one per account
+    assert len(pages) == 3 + 3
+    (hanako,) = (text for name, text in pages.items() if "山田花子" in name)
+    assert "<script" not in hanako and "&lt;script&gt;alert(1)&lt;/script&gt;&lt;/div&gt;=HYPERLINK(" in hanako
+    assert hanako.count('class="msg them"') == 4 and hanako.count('class="msg me"') == 3
+    assert "2026/02/27(金)" in hanako and "2026/02/28(土)" in hanako and "2026/03/01(日)" in hanako
+    assert "<img" not in hanako and "&lt;img src=x onerror=alert(1)&gt;&#39;&quot;&amp;amp;.jpg" in hanako
+    (href,) = (part.split('"')[0] for part in hanako.split('<a href="')[1:] if "media" in part.split('"')[0])
+    page_dir = next(out.glob("さくら整体院*"))
+    assert (page_dir / unquote(href)).resolve() == (history.data_dir.media / EVIL_FILE).resolve()
+    assert (page_dir / unquote(href)).read_bytes() == PHOTO
+    index = pages[str(page_dir.relative_to(out) / "index.html")]
+    assert "&lt;b&gt;vip&lt;/b&gt;" in index and "<b>" not in index
+    assert "山田花子" in index and "佐藤一郎" in index and "2026-01-05 10:00" in index
+    assert all(not name.startswith(".") for name in os.listdir(page_dir))  # no half-written file left
+    assert oct(page_dir.stat().st_mode & 0o777) == "0o700"
+    assert oct((page_dir / "index.html").stat().st_mode & 0o777) == "0o600"
+
+
+def test_html_export_of_one_chat(history: History, tmp_path: Path) -> None:
+    export(history.data_dir, tmp_path, "html", Filters(account=CLINIC, chat="山田 花子(紹介)"[:5]), mask=False)
+    assert [p for p in _files(tmp_path) if not p.endswith("index.html")] == [
+        str(next(tmp_path.glob("さくら整体院*/山田花子*.html")).relative_to(tmp_path))
+    ]
+
+
+def test_xlsx_holds_every_message_as_a_value(history: History, tmp_path: Path) -> None:
+    export(history.data_dir, tmp_path, "xlsx", Filters(), mask=False)
+    for account in (CLINIC, BANGKOK):
+        (path,) = tmp_path.glob(f"{account.replace(' ', '_')}-*.xlsx")
+        book = openpyxl.load_workbook(path)
+        assert book.sheetnames == ["chats", "messages"]
+        cells = list(book["messages"].iter_rows())
+        assert [c.value for c in cells[0]] == COLUMNS
+        assert all(c.data_type in ("s", "n") for row in cells for c in row if c.value is not None)  # no formula
+        got = [tuple(c.value for c in row) for row in cells[1:]]
+        assert got == _expected_rows(history, account)
+        chats = [tuple(c.value for c in row) for row in book["chats"].iter_rows()]
+        assert chats[0] == ("account_name", "chat_name", "chat_type", "tags", "messages", "first_at", "last_at")
+        assert {row[1] for row in chats[1:]} == {row[1] for row in got}
+    book = openpyxl.load_workbook(next(tmp_path.glob("さくら整体院*.xlsx")))
+    contents = [row[6].value for row in book["messages"].iter_rows()]
+    assert FORMULA in contents and HOSTILE in contents
+    assert tuple(c.value for c in next(r for r in book["chats"].iter_rows() if r[1].value == "山田花子"))[:5] == (
+        "さくら整体院",
+        "山田花子",
+        "one_to_one",
+        "<b>vip</b>",
+        7,
+    )
+
+
+def test_csv_has_a_bom_and_guards_formulas(history: History, tmp_path: Path) -> None:
+    export(history.data_dir, tmp_path, "csv", Filters(account=CLINIC), mask=False)
+    (path,) = tmp_path.glob("*.csv")
+    data = path.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+    assert rows[0] == COLUMNS
+    expected = [tuple("" if v is None else v for v in row) for row in _expected_rows(history, CLINIC)]
+    guarded = [tuple("'" + v if v[:1] in ("=", "+", "-", "@") else v for v in row) for row in expected]
+    assert [tuple(r) for r in rows[1:]] == guarded
+    assert "'" + FORMULA in [r[6] for r in rows]
+
+
+def test_mask_replaces_names_and_contacts_everywhere(history: History, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "out"  # beside the data directory
+    for fmt in ("csv", "html", "xlsx"):
+        export(history.data_dir, tmp_path / fmt, fmt, Filters(), mask=True)
+    rows = list(csv.reader(io.StringIO(next((tmp_path / "csv").glob("さくら*.csv")).read_text("utf-8-sig"))))
+    by_chat = {(r[1], r[4]) for r in rows[1:] if r[3] == "user"}
+    assert by_chat == {("顧客0001", "顧客0001"), ("顧客0002", "顧客0002")}  # 佐藤 wrote first, then 山田
+    assert "電話は[電話]、mail [メール]、[URL] 顧客0002です" in [r[6] for r in rows]
+    assert {r[4] for r in rows[1:] if r[3] != "user"} == {"受付 佐々木", "応答メッセージ"}
+    bangkok = list(csv.reader(io.StringIO(next((tmp_path / "csv").glob("Bangkok*.csv")).read_text("utf-8-sig"))))
+    assert {(r[1], r[4]) for r in bangkok[1:] if r[3] == "user"} == {("顧客0001", "顧客0001")}
+    book = openpyxl.load_workbook(next((tmp_path / "xlsx").glob("さくら*.xlsx")))
+    texts = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
+    texts += [p.read_text(encoding="utf-8-sig") for p in tmp_path.rglob("*") if p.is_file() and p.suffix != ".xlsx"]
+    texts += [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")]
+    for secret in ("山田", "花子", "佐藤", "一郎", "Somchai", "090-1234", "hanako@", "example.jp"):
+        assert not any(secret in text for text in texts), secret
+
+
+def test_show_prints_the_transcript_with_dates_and_the_saved_file(
+    history: History, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["--data-dir", str(history.data_dir.root)]
+    assert main(["show", *args, "--account", CLINIC, "--chat", "山田（花子）", "--to", "2026-02-28"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "山田花子  (さくら整体院, one_to_one)"
+    assert lines[1] == "――― 2026/02/27(金) ―――" and lines[4] == "――― 2026/02/28(土) ―――"
+    assert lines[2] == "23:59:58  山田 花子: 予約したいです ＡＢＣ"
+    assert lines[3] == "23:59:58  応答メッセージ [auto_reply]: メッセージありがとうございます。"
+    assert lines[5:7] == ["00:10:03  受付 佐々木: はい、可能です。", "        明日10時はいかがでしょうか。"]
+    assert lines[-1] == f"00:12:00  {HANAKO}: 写真を送信しました。  → {history.data_dir.media}/{EVIL_FILE}"
+    assert main(["show", *args, "--account", CLINIC, "--chat", "誰もいない"]) == 1
+    assert "no messages" in capsys.readouterr().err
+
+
+def test_search_command(history: History, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["--data-dir", str(history.data_dir.root)]
+    assert main(["search", *args, "ｈｙｐｅｒｌｉｎｋ", "--sender", "user"]) == 0
+    (line,) = capsys.readouterr().out.splitlines()  # not a terminal: no highlight
+    assert line == f"2026-01-05 10:31:00+09:00  {CLINIC}  佐藤一郎  佐藤 一郎 (user)  {FORMULA}"
+    with pytest.raises(SystemExit) as refused:
+        main(["search", *args, ""])
+    assert refused.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["search", *args, "x", "--from", "2026-13-01"])
