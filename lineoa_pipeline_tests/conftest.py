@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -75,9 +77,10 @@ def postgres() -> Iterator[Postgres]:
     server = Postgres(bin_dir, free_port(), "lineoa", password)
     saved = os.environ.get("PGPASSWORD")
     try:
-        if os.geteuid() == 0:
-            shutil.chown(root, "postgres")
         (root / "pw").write_text(password)
+        if os.geteuid() == 0:  # private files (the commands' umask, once a test ran one) stay readable to it
+            for path in (root, root / "pw"):
+                shutil.chown(path, "postgres")
         subprocess.run(
             _as_postgres(
                 [
@@ -129,6 +132,16 @@ def use_lake(data_dir: DataDir, postgres: Postgres, writers: int = 2) -> str:
     with open(data_dir.settings_file, "a", encoding="utf-8") as settings:
         settings.write(table)
     return table
+
+
+def write_settings(data_dir: DataDir, text: str) -> None:
+    """Write `text` as the data directory's lineoa.toml, keeping the `[warehouse]` table `use_lake` added."""
+    kept = ""
+    if data_dir.settings_file.exists():
+        table = tomllib.loads(data_dir.settings_file.read_text(encoding="utf-8")).get("warehouse")
+        if table:
+            kept = "\n[warehouse]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in table.items())
+    data_dir.settings_file.write_text(text + kept, encoding="utf-8")
 
 
 @pytest.fixture(params=["embedded", pytest.param("lake", marks=pytest.mark.slow)])

@@ -10,7 +10,7 @@ from lineoa_pipeline.defs.analytics.assets import analytics_views
 from lineoa_pipeline.defs.analytics.checks import NO_CHAT_WAITING_PAST_SLA, no_chat_waiting_past_sla
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline_tests.conftest import BuildWarehouse
+from lineoa_pipeline_tests.conftest import BuildWarehouse, write_settings
 
 ACCOUNT = "さくら整体院"
 
@@ -27,9 +27,7 @@ def _check(build_warehouse: BuildWarehouse, downloaded: datetime) -> dg.AssetChe
     data_dir = build_warehouse(
         {f"{chat}.csv": render_export(ACCOUNT, rows, downloaded_at=downloaded) for chat, rows in chats.items()},
     )
-    (data_dir.root / "lineoa.toml").write_text(
-        'sla_minutes = 30\n[business_hours]\nmon = ["09:00-18:00"]\ntue = ["09:00-18:00"]\n', encoding="utf-8"
-    )
+    write_settings(data_dir, 'sla_minutes = 30\n[business_hours]\nmon = ["09:00-18:00"]\ntue = ["09:00-18:00"]\n')
     result = dg.materialize(
         [analytics_views, no_chat_waiting_past_sla],
         resources={"warehouse": WarehouseResource(data_dir=str(data_dir.root))},
