@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lineoa_pipeline import cli, runner
+from lineoa_pipeline import cli, lake, runner
 from lineoa_pipeline.archive import Archive
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import ChatMessage, render_export, write_bulk_zip
@@ -130,6 +130,8 @@ def test_rebuild_keeps_the_old_warehouse_aside_only_until_the_new_one_is_publish
 def test_rebuild_without_an_archive_stops_in_one_line_and_keeps_the_warehouse(
     pipeline_dir: DataDir, capsys: pytest.CaptureFixture[str], archive: str
 ) -> None:
+    if lake.configured(pipeline_dir) is not None:
+        pytest.skip("the bytes of warehouse.duckdb: the embedded file's case")
     first_inputs(pipeline_dir.inbox)
     assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
     capsys.readouterr()
@@ -150,6 +152,8 @@ def test_rebuild_without_an_archive_stops_in_one_line_and_keeps_the_warehouse(
 
 
 def test_a_failed_rebuild_puts_the_old_warehouse_back(pipeline_dir: DataDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    if lake.configured(pipeline_dir) is not None:
+        pytest.skip("warehouse.duckdb set aside and put back: the embedded file's case (a lake drops its tables)")
     first_inputs(pipeline_dir.inbox)
     assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
     warehouse = pipeline_dir.warehouse.read_bytes()
