@@ -124,17 +124,18 @@ def scratch_folders(data_dir: DataDir) -> tuple[Path, Path]:
 @dataclass
 class _Seen:
     """What the warehouse holds already: files loaded (by SHA-256 and chat: the same bytes are another chat's
-    export under another chat's name), the bytes quarantined, and the paths of both."""
+    export under another chat's name), the bytes quarantined, and the paths of both with their bytes (a path
+    may arrive again with other bytes: a chat downloaded again over its earlier export)."""
 
     loaded: set[tuple[str, str]]
     bad: set[str]
-    paths: set[str]
+    paths: set[tuple[str, str]]
 
     @classmethod
     def of(cls, conn: duckdb.DuckDBPyConnection) -> _Seen:
         loaded = conn.execute("SELECT file_path, sha256, chat_name FROM source_files").fetchall()
         bad = conn.execute("SELECT file_path, sha256 FROM quarantined_files").fetchall()
-        return cls({(sha, chat) for _, sha, chat in loaded}, {sha for _, sha in bad}, {r[0] for r in loaded + bad})
+        return cls({(sha, chat) for _, sha, chat in loaded}, {sha for _, sha in bad}, {r[:2] for r in loaded + bad})
 
     def __contains__(self, c: Candidate) -> bool:
         return (c.sha256, c.chat_name) in self.loaded or c.sha256 in self.bad
@@ -160,7 +161,7 @@ def _candidates(
     for sha, label, zipped, _ in pending:
         path = archive.path_of(sha)
         if not zipped and (reason := not_an_export(label)):
-            if label not in seen.paths:
+            if (label, sha) not in seen.paths:
                 quarantined.append((label, sha, reason))
             continue
         if not zipped:
@@ -168,7 +169,7 @@ def _candidates(
             size = path.stat().st_size
             read_path = path  # then, for the bytes' other chats, a copy DuckDB reads if it reads them alone
             for source, chat in _chats_of(archive.paths(sha) or [label]).items():
-                if source not in seen.paths:
+                if (source, sha) not in seen.paths:
                     take(Candidate(read_path, source, chat, sha, size, False, path, length=size))
                     read_path = work / f"copy-{len(candidates):06d}.csv"
             continue

@@ -5,7 +5,7 @@ from datetime import timedelta
 import dagster as dg
 
 from lineoa_pipeline.defs.metadata import relation_metadata
-from lineoa_pipeline.defs.partitions import monthly_partitions
+from lineoa_pipeline.defs.partitions import DEFAULT_MONTHS
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.history.export import refresh_transcripts, transcripts_folder
 from lineoa_pipeline.history.search import index_months
@@ -15,7 +15,7 @@ GROUP = "history"
 
 @dg.asset(
     deps=["messages"],
-    partitions_def=monthly_partitions,
+    partitions_def=DEFAULT_MONTHS,  # replaced by the data directory's months in build_defs
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
     kinds={"duckdb", "python"},
