@@ -23,6 +23,7 @@ from lineoa_pipeline.exports.decode import NotAnExport
 from lineoa_pipeline.exports.discover import CorruptZip, extract_members
 from lineoa_pipeline.exports.names import chat_name_from_path
 from lineoa_pipeline.staged import Candidate, StagedFile, recognise
+from lineoa_pipeline.unchanged import take_unchanged
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
@@ -68,8 +69,10 @@ def stage_pending(
         staged = [replace(f, file_rank=rank) for rank, f in enumerate(staged)]
         done = 0
         for batch in batches(staged, batch_files, batch_bytes):
-            stage_batch(conn, batch, report, log, work, together)
             done += len(batch)
+            # files with the rows of a file staged before are stored from its counts, not parsed
+            if to_parse := take_unchanged(conn, batch, report, log):
+                stage_batch(conn, to_parse, report, log, work, together)
             log(f"staged {done:,} of {len(staged):,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
         conn.execute(
             "UPDATE _inputs SET staged_at = now() WHERE sha256 IN (SELECT unnest(?))",
@@ -161,6 +164,7 @@ def _candidates(
                             member.bytes,
                             member.head,
                             member.quotes,
+                            member.body_sha256,
                         )
                     )
         except CorruptZip as exc:

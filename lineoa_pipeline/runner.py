@@ -40,7 +40,8 @@ class RunSummary(IngestCounts):
             f"{'done' if self.ok else 'FAILED'}: files loaded {self.files_loaded}, already seen {self.files_seen}, "
             f"quarantined {self.files_quarantined}; messages new {self.messages_new}, "
             f"duplicate {self.duplicates}; rows rejected {self.rejected}; "
-            f"months written {len(self.months_written)}{' (' + months + ')' if months else ''}"
+            f"months written {len(self.months_written)}{' (' + months + ')' if months else ''}; "
+            f"files unchanged {self.files_unchanged} (not parsed)"
             + (
                 f"; {len(self.months_outside)} months outside the monthly partitions (from "
                 f"{self.months_outside[0][:7]}): set first_month in lineoa.toml to include them"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lineoa_pipeline.exports.decode import HEAD_BYTES, ExportHead, NotAnExport, read_head, rows_start
+from lineoa_pipeline.unchanged import BodyHash
 
 CHUNK = 1 << 20
 
@@ -36,6 +37,7 @@ class Candidate:
     length: int = 0
     head: bytes | None = None
     quotes: int = 0
+    body_sha256: str | None = None  # of its bytes after the three metadata lines, as they arrived (unchanged.py)
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class StagedFile:
     rows_at: int
     newline: bytes
     file_rank: int = 0
+    encoding: str = "utf-8"  # what it arrived in: a body hash is of those bytes
 
     @property
     def read_path(self) -> str:
@@ -90,7 +93,13 @@ def recognise(c: Candidate, transcoded: Path) -> StagedFile:
     legacy code page. Raises NotAnExport with the reason when it is not an export that loads whole."""
     head, utf8, (rows_at, newline) = _check_and_transcode(c, transcoded)
     return StagedFile(
-        utf8, head.account_name, head.utc_offset_minutes, head.downloaded_at, utf8.offset + rows_at, newline
+        utf8,
+        head.account_name,
+        head.utc_offset_minutes,
+        head.downloaded_at,
+        utf8.offset + rows_at,
+        newline,
+        encoding=head.encoding,
     )
 
 
@@ -124,7 +133,12 @@ def _check_and_transcode(c: Candidate, transcoded: Path) -> tuple[ExportHead, Ca
         c = replace(c, read_path=transcoded, held_in=transcoded, offset=0, length=size)
         rows = rows_start(_first_bytes(transcoded, 0, size), size)
     elif c.head is None:
-        quotes = sum(chunk.count(b'"') for chunk in chunks(c.held_in, c.offset, c.length))
+        body = BodyHash()
+        quotes = 0
+        for chunk in chunks(c.held_in, c.offset, c.length):
+            quotes += chunk.count(b'"')
+            body.update(chunk)
+        c = replace(c, body_sha256=body.hexdigest())
     if quotes % 2:
         # DuckDB does not always report a quote left open at the end of one file of many.
         raise NotAnExport("a quoted field is never closed: the file is cut off (an interrupted download?)")

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from lineoa_pipeline.exports.decode import HEAD_BYTES, rows_start
+from lineoa_pipeline.unchanged import BodyHash
 
 CHUNK = 1 << 20
 MAX_MEMBER_BYTES = 2 << 30  # no single chat export comes near 2 GiB
@@ -61,6 +62,7 @@ class Member:
     offset: int = 0
     head: bytes = b""
     quotes: int = 0
+    body_sha256: str | None = None  # of its bytes after the three metadata lines (unchanged.py)
 
 
 class CorruptZip(ValueError):
@@ -102,7 +104,7 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
             if not name.lower().endswith(".csv") or PurePosixPath(name).name.startswith("."):
                 continue
             offset = out.tell()
-            digest = hashlib.sha256()
+            digest, body = hashlib.sha256(), BodyHash()
             size = quotes = 0
             head = b""
             problem = None
@@ -120,6 +122,7 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                         if len(head) < HEAD_BYTES:
                             head += chunk[: HEAD_BYTES - len(head)]
                         digest.update(chunk)
+                        body.update(chunk)
                         quotes += chunk.count(b'"')
                         out.write(chunk)
             except RuntimeError as exc:  # an encrypted member: zipfile asks for a password
@@ -134,4 +137,13 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                     raise CorruptZip(f"zip inflates past {MAX_ZIP_BYTES:,} bytes in total")
                 continue
             head = head[: rows_start(head, len(head))[0]]  # its metadata and header: memory stays small
-            yield Member(name, spool, digest.hexdigest(), size, offset=offset, head=head, quotes=quotes)
+            yield Member(
+                name,
+                spool,
+                digest.hexdigest(),
+                size,
+                offset=offset,
+                head=head,
+                quotes=quotes,
+                body_sha256=body.hexdigest(),
+            )
