@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -56,6 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"demo data written to {data_dir.root}")
     from lineoa_pipeline.runner import rebuild_warehouse, run_pipeline
 
+    # Dagster's modules are hundreds of thousands of objects that live as long as the process: every full
+    # collection during the run walked them all (~0.5 s of CPU of a weekly run at 1M messages).
+    gc.freeze()
     started = time.monotonic()
     summary = rebuild_warehouse(data_dir) if args.command == "rebuild" else run_pipeline(data_dir)
     print(f"{summary} in {time.monotonic() - started:.1f} s")
