@@ -67,13 +67,17 @@ def stage_pending(
                 log(f"quarantined {path}: {reason}")
         staged.sort(key=lambda f: (f.downloaded_at, f.source_file))
         staged = [replace(f, file_rank=rank) for rank, f in enumerate(staged)]
-        done = 0
+        # Files with the rows of a file staged before are stored from its counts, not parsed: those of earlier
+        # runs first, so that the few files left make few batches (each one scans `messages`), then those of
+        # this run's earlier batches.
+        total = len(staged)
+        staged = take_unchanged(conn, staged, report, log)
+        done = total - len(staged)
         for batch in batches(staged, batch_files, batch_bytes):
             done += len(batch)
-            # files with the rows of a file staged before are stored from its counts, not parsed
             if to_parse := take_unchanged(conn, batch, report, log):
                 stage_batch(conn, to_parse, report, log, work, together)
-            log(f"staged {done:,} of {len(staged):,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
+            log(f"staged {done:,} of {total:,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
         conn.execute(
             "UPDATE _inputs SET staged_at = now() WHERE sha256 IN (SELECT unnest(?))",
             [[p[0] for p in pending]],

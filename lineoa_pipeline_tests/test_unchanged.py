@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from lineoa_pipeline import cli
+from lineoa_pipeline.archive import archive_inbox
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import write_bulk_zip
+from lineoa_pipeline.ingest import stage_pending
 from lineoa_pipeline.unchanged import BodyHash
 from lineoa_pipeline.warehouse import write_connection
 from lineoa_pipeline_tests.conftest import IngestDir, read_tables
@@ -78,6 +80,17 @@ def test_a_file_with_the_rows_of_one_staged_before_is_not_parsed_and_stores_what
     assert weekly.query(
         "SELECT count(*) FROM rejected_rows WHERE source_file = ?", [f"{later:%Y%m%d}/rejects/受付.csv"]
     ) == [(3,)]
+
+
+def test_in_one_run_a_later_batch_matches_the_files_of_an_earlier_one(tmp_path: Path) -> None:
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    _week(data_dir.inbox, DOWNLOADED, new_message=False)
+    _week(data_dir.inbox, DOWNLOADED + WEEK, new_message=True)
+    with write_connection(data_dir) as conn:
+        archive_inbox(conn, data_dir, log=lambda _: None)
+        report = stage_pending(conn, data_dir, log=lambda _: None, batch_files=6)  # a week a batch
+    assert (report.files_loaded, report.files_unchanged, report.files_parsed) == (12, 4, 8)
 
 
 def test_the_same_rows_for_another_account_chat_or_time_zone_are_parsed(tmp_path: Path) -> None:
