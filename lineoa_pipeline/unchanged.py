@@ -5,7 +5,8 @@ exactly that file's messages: it is counted from that file's counts, its rows al
 rejects that file's, without being read or typed.
 
 Staging records each stored file's body hash (`_file_bodies`); `take_unchanged` stores the batch's files
-that match one and hands back the rest to parse; `record_bodies` records the parsed ones.
+that match one and hands back the rest to parse; `record_bodies` records the parsed ones. A loose CSV in a
+legacy code page is transcoded as it is read, not hashed: it is always parsed.
 """
 
 from __future__ import annotations
