@@ -15,6 +15,7 @@ import duckdb
 
 from lineoa_pipeline.sqlfiles import insert_rows, run_script, transaction
 from lineoa_pipeline.staged import StagedFile, chunks, read_range
+from lineoa_pipeline.unchanged import record_bodies
 
 Log = Callable[[str], None]
 
@@ -29,6 +30,7 @@ class IngestCounts:
     messages_new: int = 0
     duplicates: int = 0
     rejected: int = 0
+    files_unchanged: int = 0  # loaded from the counts of a file with the same rows, not parsed (unchanged.py)
 
 
 @dataclass
@@ -39,6 +41,10 @@ class StageReport(IngestCounts):
     files_read_together: int = 0  # files whose rows DuckDB read as one, in a scan of a few big files
     files_read_alone: int = 0  # files read one by one (a batch of one, or one that did not read cleanly together)
     months: list[date] = field(default_factory=list)
+
+    @property
+    def files_parsed(self) -> int:
+        return self.files_read_together + self.files_read_alone
 
 
 def batches(staged: list[StagedFile], max_files: int, max_bytes: int) -> Iterable[list[StagedFile]]:
@@ -106,6 +112,7 @@ def _stage_read(
     run_script(conn, "stage_batch")
     with transaction(conn):
         run_script(conn, "store_batch")
+        record_bodies(conn, batch)  # unchanged files: what a later file with the same rows is matched on
         counts = conn.execute(
             """SELECT (SELECT count(*) FROM batch_bad_files), coalesce(sum(rows_read), 0),
                       coalesce(sum(messages_new), 0), coalesce(sum(duplicates), 0), coalesce(sum(rejected), 0)

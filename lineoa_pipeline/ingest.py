@@ -24,6 +24,7 @@ from lineoa_pipeline.exports.decode import NotAnExport
 from lineoa_pipeline.exports.discover import CorruptZip, declared_size, extract_members, not_an_export
 from lineoa_pipeline.exports.names import chat_name_from_path
 from lineoa_pipeline.staged import Candidate, StagedFile, recognise
+from lineoa_pipeline.unchanged import take_unchanged
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
@@ -64,11 +65,17 @@ def stage_pending(
                 log(f"quarantined {path}: {reason}")
         staged.sort(key=lambda f: (f.downloaded_at, f.source_file))
         staged = [replace(f, file_rank=rank) for rank, f in enumerate(staged)]
-        done = 0
+        # Files with the rows of a file staged before are stored from its counts, not parsed: those of earlier
+        # runs first, so that the few files left make few batches (each one scans `messages`), then those of
+        # this run's earlier batches.
+        total = len(staged)
+        staged = take_unchanged(conn, staged, report, log)
+        done = total - len(staged)
         for batch in batches(staged, batch_files, batch_bytes):
-            stage_batch(conn, batch, report, log, work, together)
             done += len(batch)
-            log(f"staged {done:,} of {len(staged):,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
+            if to_parse := take_unchanged(conn, batch, report, log):
+                stage_batch(conn, to_parse, report, log, work, together)
+            log(f"staged {done:,} of {total:,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
         conn.execute(
             "UPDATE _inputs SET staged_at = now() WHERE sha256 IN (SELECT unnest(?))",
             [[p[0] for p in pending]],
@@ -197,6 +204,7 @@ def _candidates(
                             member.head,
                             member.quotes,
                             member.utf8,
+                            member.body_sha256,
                         )
                     )
         except CorruptZip as exc:

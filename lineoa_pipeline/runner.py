@@ -44,7 +44,8 @@ class RunSummary(IngestCounts):
         return (
             f"{'done' if self.ok else 'FAILED'}: files loaded {self.files_loaded}, already seen {self.files_seen}, "
             f"quarantined {self.files_quarantined}; messages new {self.messages_new}, "
-            f"duplicate {self.duplicates}; rows rejected {self.rejected}; months written {len(months)}{span}"
+            f"duplicate {self.duplicates}; rows rejected {self.rejected}; months written {len(months)}{span}; "
+            f"files unchanged {self.files_unchanged} (not parsed)"
         )
 
     @property
