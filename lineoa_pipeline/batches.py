@@ -72,7 +72,7 @@ def stage_batch(
             if _stage_read(conn, batch, report, work, "together"):
                 return
         except duckdb.Error as exc:
-            log(f"{len(batch):,} files did not read together ({exc})")
+            log(f"{len(batch):,} files did not read together ({duckdb_reason(exc)})")
         if len(batch) > 1:
             for half in (batch[: len(batch) // 2], batch[len(batch) // 2 :]):
                 stage_batch(conn, half, report, log, work, together)
@@ -84,10 +84,17 @@ def stage_batch(
                 continue
             reason = "read differently on two passes (a parser error was lost): not loaded rather than half-loaded"
         except duckdb.Error as exc:  # the scan itself failed on this file: quarantine it with DuckDB's words
-            reason = f"unreadable CSV: {exc}"
+            reason = f"unreadable CSV: {duckdb_reason(exc)}"
         conn.execute("INSERT INTO quarantined_files VALUES (?, ?, ?, now())", [file.source_file, file.sha256, reason])
         report.files_quarantined += 1
         log(f"quarantined {file.source_file}: {reason}")
+
+
+def duckdb_reason(exc: duckdb.Error) -> str:
+    """DuckDB's words for a failed read, without the row it quotes (`Original Line: ...`): a reason lands in
+    the log and in `quarantined_files`, and a row is a customer's message, never to be copied there."""
+    lines = [line for line in str(exc).splitlines() if line.strip() and not line.startswith("Original Line")]
+    return " ".join(lines[:2])
 
 
 def _stage_read(
