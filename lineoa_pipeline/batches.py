@@ -15,6 +15,7 @@ import duckdb
 
 from lineoa_pipeline.sqlfiles import insert_rows, retry_conflicts, run_script, transaction
 from lineoa_pipeline.staged import StagedFile, chunks, read_range
+from lineoa_pipeline.unchanged import record_bodies
 
 Log = Callable[[str], None]
 
@@ -29,6 +30,7 @@ class IngestCounts:
     messages_new: int = 0
     duplicates: int = 0
     rejected: int = 0
+    files_unchanged: int = 0  # loaded from the counts of a file with the same rows, not parsed (unchanged.py)
 
 
 @dataclass
@@ -39,6 +41,10 @@ class StageReport(IngestCounts):
     files_read_together: int = 0  # files whose rows DuckDB read as one, in a scan of a few big files
     files_read_alone: int = 0  # files read one by one (a batch of one, or one that did not read cleanly together)
     months: list[date] = field(default_factory=list)
+
+    @property
+    def files_parsed(self) -> int:
+        return self.files_read_together + self.files_read_alone
 
 
 def batches(staged: list[StagedFile], max_files: int, max_bytes: int) -> Iterable[list[StagedFile]]:
@@ -66,7 +72,7 @@ def stage_batch(
             if _stage_read(conn, batch, report, work, "together"):
                 return
         except duckdb.Error as exc:
-            log(f"{len(batch):,} files did not read together ({exc})")
+            log(f"{len(batch):,} files did not read together ({duckdb_reason(exc)})")
         if len(batch) > 1:
             for half in (batch[: len(batch) // 2], batch[len(batch) // 2 :]):
                 stage_batch(conn, half, report, log, work, together)
@@ -78,10 +84,17 @@ def stage_batch(
                 continue
             reason = "read differently on two passes (a parser error was lost): not loaded rather than half-loaded"
         except duckdb.Error as exc:  # the scan itself failed on this file: quarantine it with DuckDB's words
-            reason = f"unreadable CSV: {exc}"
+            reason = f"unreadable CSV: {duckdb_reason(exc)}"
         conn.execute("INSERT INTO quarantined_files VALUES (?, ?, ?, now())", [file.source_file, file.sha256, reason])
         report.files_quarantined += 1
         log(f"quarantined {file.source_file}: {reason}")
+
+
+def duckdb_reason(exc: duckdb.Error) -> str:
+    """DuckDB's words for a failed read, without the row it quotes (`Original Line: ...`): a reason lands in
+    the log and in `quarantined_files`, and a row is a customer's message, never to be copied there."""
+    lines = [line for line in str(exc).splitlines() if line.strip() and not line.startswith("Original Line")]
+    return " ".join(lines[:2])
 
 
 def _stage_read(
@@ -108,6 +121,7 @@ def _stage_read(
         run_script(conn, "stage_batch")
         with transaction(conn):
             run_script(conn, "store_batch")
+            record_bodies(conn, batch)  # unchanged files: what a later file with the same rows is matched on
             return conn.execute(
                 """SELECT (SELECT count(*) FROM batch_bad_files), coalesce(sum(rows_read), 0),
                           coalesce(sum(messages_new), 0), coalesce(sum(duplicates), 0), coalesce(sum(rejected), 0)

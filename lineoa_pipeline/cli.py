@@ -4,6 +4,7 @@ command."""
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import time
@@ -144,6 +145,9 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
             print(f"lineoa: {exc}", file=sys.stderr)
             return 2
         print(f"demo data written to {data_dir.root}")
+    # Dagster's modules are hundreds of thousands of objects that live as long as the process: every full
+    # collection during the run walked them all (~0.5 s of CPU of a weekly run at 1M messages).
+    gc.freeze()
     started = time.monotonic()
     try:
         ensure_not_held(data_dir)

@@ -24,6 +24,7 @@ from lineoa_pipeline.exports.decode import NotAnExport
 from lineoa_pipeline.exports.discover import CorruptZip, declared_size, extract_members, not_an_export
 from lineoa_pipeline.exports.names import chat_name_from_path
 from lineoa_pipeline.staged import Candidate, StagedFile, recognise
+from lineoa_pipeline.unchanged import take_unchanged
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
@@ -64,11 +65,17 @@ def stage_pending(
                 log(f"quarantined {path}: {reason}")
         staged.sort(key=lambda f: (f.downloaded_at, f.source_file))
         staged = [replace(f, file_rank=rank) for rank, f in enumerate(staged)]
-        done = 0
+        # Files with the rows of a file staged before are stored from its counts, not parsed: those of earlier
+        # runs first, so that the few files left make few batches (each one scans `messages`), then those of
+        # this run's earlier batches.
+        total = len(staged)
+        staged = take_unchanged(conn, staged, report, log)
+        done = total - len(staged)
         for batch in batches(staged, batch_files, batch_bytes):
-            stage_batch(conn, batch, report, log, work, together)
             done += len(batch)
-            log(f"staged {done:,} of {len(staged):,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
+            if to_parse := take_unchanged(conn, batch, report, log):
+                stage_batch(conn, to_parse, report, log, work, together)
+            log(f"staged {done:,} of {total:,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
         conn.execute(
             "UPDATE _inputs SET staged_at = now() WHERE sha256 IN (SELECT unnest(?))",
             [[p[0] for p in pending]],
@@ -124,17 +131,18 @@ def scratch_folders(data_dir: DataDir) -> tuple[Path, Path]:
 @dataclass
 class _Seen:
     """What the warehouse holds already: files loaded (by SHA-256 and chat: the same bytes are another chat's
-    export under another chat's name), the bytes quarantined, and the paths of both."""
+    export under another chat's name), the bytes quarantined, and the paths of both with their bytes (a path
+    may arrive again with other bytes: a chat downloaded again over its earlier export)."""
 
     loaded: set[tuple[str, str]]
     bad: set[str]
-    paths: set[str]
+    paths: set[tuple[str, str]]
 
     @classmethod
     def of(cls, conn: duckdb.DuckDBPyConnection) -> _Seen:
         loaded = conn.execute("SELECT file_path, sha256, chat_name FROM source_files").fetchall()
         bad = conn.execute("SELECT file_path, sha256 FROM quarantined_files").fetchall()
-        return cls({(sha, chat) for _, sha, chat in loaded}, {sha for _, sha in bad}, {r[0] for r in loaded + bad})
+        return cls({(sha, chat) for _, sha, chat in loaded}, {sha for _, sha in bad}, {r[:2] for r in loaded + bad})
 
     def __contains__(self, c: Candidate) -> bool:
         return (c.sha256, c.chat_name) in self.loaded or c.sha256 in self.bad
@@ -160,7 +168,7 @@ def _candidates(
     for sha, label, zipped, _ in pending:
         path = archive.path_of(sha)
         if not zipped and (reason := not_an_export(label)):
-            if label not in seen.paths:
+            if (label, sha) not in seen.paths:
                 quarantined.append((label, sha, reason))
             continue
         if not zipped:
@@ -168,7 +176,7 @@ def _candidates(
             size = path.stat().st_size
             read_path = path  # then, for the bytes' other chats, a copy DuckDB reads if it reads them alone
             for source, chat in _chats_of(archive.paths(sha) or [label]).items():
-                if source not in seen.paths:
+                if (source, sha) not in seen.paths:
                     take(Candidate(read_path, source, chat, sha, size, False, path, length=size))
                     read_path = work / f"copy-{len(candidates):06d}.csv"
             continue
@@ -196,6 +204,7 @@ def _candidates(
                             member.head,
                             member.quotes,
                             member.utf8,
+                            member.body_sha256,
                         )
                     )
         except CorruptZip as exc:

@@ -43,7 +43,9 @@ class RunSummary(IngestCounts):
         months = self.months_written
         span = f" ({months[0]}{f' to {months[-1]}' if len(months) > 1 else ''})" if months else ""
         return (
-            f"{'done' if self.ok else 'FAILED'}: files loaded {self.files_loaded}, already seen {self.files_seen}, "
+            f"{'done' if self.ok else 'FAILED'}: files loaded {self.files_loaded}"
+            f"{f' ({self.files_unchanged} unchanged, not parsed)' if self.files_unchanged else ''}, "
+            f"already seen {self.files_seen}, "
             f"quarantined {self.files_quarantined}; messages new {self.messages_new}, "
             f"duplicate {self.duplicates}; rows rejected {self.rejected}; months written {len(months)}{span}"
         )

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from lineoa_pipeline.exports.decode import BOM, HEAD_BYTES, ExportHead, NotAnExport, read_head, rows_start
+from lineoa_pipeline.unchanged import BodyHash
 
 CHUNK = 1 << 20
 # A file whose head is UTF-8 but whose rest is not: the legacy code pages Excel re-saves in, tried in turn.
@@ -43,6 +44,7 @@ class Candidate:
     head: bytes | None = None
     quotes: int = 0
     utf8: bool | None = None  # all of it valid UTF-8 (known for a zip member, from its extraction)
+    body_sha256: str | None = None  # of its bytes after the three metadata lines, as they arrived (unchanged.py)
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ class StagedFile:
     rows_at: int
     newline: bytes
     file_rank: int = 0
+    encoding: str = "utf-8"  # what it arrived in: a body hash is of those bytes
 
     @property
     def read_path(self) -> str:
@@ -97,7 +100,13 @@ def recognise(c: Candidate, transcoded: Path) -> StagedFile:
     legacy code page. Raises NotAnExport with the reason when it is not an export that loads whole."""
     head, utf8, (rows_at, newline) = _check_and_transcode(c, transcoded)
     return StagedFile(
-        utf8, head.account_name, head.utc_offset_minutes, head.downloaded_at, utf8.offset + rows_at, newline
+        utf8,
+        head.account_name,
+        head.utc_offset_minutes,
+        head.downloaded_at,
+        utf8.offset + rows_at,
+        newline,
+        encoding=head.encoding,
     )
 
 
@@ -128,7 +137,8 @@ def _check_and_transcode(c: Candidate, transcoded: Path) -> tuple[ExportHead, Ca
     head = read_head(first[: rows[0]])
     quotes, utf8 = c.quotes, c.utf8
     if c.head is None and not head.needs_transcoding:
-        quotes, utf8 = _scan(chunks(c.held_in, c.offset, c.length))
+        quotes, utf8, body = _scan(chunks(c.held_in, c.offset, c.length))
+        c = replace(c, body_sha256=body)  # of the bytes as they arrived, whatever they are decoded as
     # a BOM says UTF-8 whatever follows: DuckDB then reports the bad bytes with their line
     if head.needs_transcoding or not (utf8 or first.startswith(BOM)):
         encoding = head.encoding if head.needs_transcoding else _legacy_encoding(c)
@@ -162,12 +172,14 @@ def _legacy_encoding(c: Candidate) -> str:
     return min(odd, key=lambda e: (odd[e], LEGACY_ENCODINGS.index(e)))
 
 
-def _scan(pieces: Iterable[bytes]) -> tuple[int, bool]:
-    """The double quotes in `pieces`, and whether all of them are valid UTF-8."""
+def _scan(pieces: Iterable[bytes]) -> tuple[int, bool, str]:
+    """The double quotes in `pieces`, whether all of them are valid UTF-8, and the hash of their body."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    body = BodyHash()
     quotes, valid = 0, True
     for chunk in pieces:
         quotes += chunk.count(b'"')
+        body.update(chunk)
         if valid:
             try:
                 decoder.decode(chunk)
@@ -178,7 +190,7 @@ def _scan(pieces: Iterable[bytes]) -> tuple[int, bool]:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             valid = False
-    return quotes, valid
+    return quotes, valid, body.hexdigest()
 
 
 def _transcode(pieces: Iterable[bytes], encoding: str, target: Path) -> int:

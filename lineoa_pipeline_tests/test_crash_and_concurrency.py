@@ -308,6 +308,8 @@ def test_a_dagster_run_and_a_lineoa_run_started_together_both_finish(tmp_path: P
     data_dir.create()
     small_inbox(data_dir.inbox)
     instance_home(data_dir)  # the instance both share, with the project's settings (the write pool)
+    with open_instance(data_dir):  # made once, as `lineoa ui` or a first run leaves it: two processes creating
+        pass  # Dagster's SQLite storage at the same instant can both try to create its tables
     for attempt in range(4):
         sent = datetime(2026, 3, attempt + 1, 9)
         chat = render_export("A", [ChatMessage("User", "x", sent, f"#{attempt}")], downloaded_at=sent)

@@ -14,7 +14,7 @@ import pytest
 from lineoa_pipeline.definitions import defs
 
 ROOT = Path(__file__).resolve().parents[1]
-# The assets of issue 5's design; other assets may join them, and the rules below hold for all of them.
+# The pipeline's core assets; other assets may join them, and the rules below hold for all of them.
 CORE_ASSETS = ("archived_inputs", "staged_files", "bulk_backups", "messages", "warehouse_snapshot")
 WRITE_POOL = "duckdb_write"
 

@@ -1,4 +1,4 @@
-"""Issue 6: hostile inputs end as loaded data or as a quarantine entry with a readable reason: never a crash,
+"""Hostile inputs end as loaded data or as a quarantine entry with a readable reason: never a crash,
 a hang, a half-loaded file or a file written outside the data directory. Every input is generated here."""
 
 from __future__ import annotations

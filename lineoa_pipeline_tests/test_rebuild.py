@@ -158,7 +158,7 @@ def test_a_failed_rebuild_puts_the_old_warehouse_back(pipeline_dir: DataDir, mon
     assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
     warehouse = pipeline_dir.warehouse.read_bytes()
 
-    def fails(data_dir: DataDir, instance: object = None) -> RunSummary:
+    def fails(data_dir: DataDir, instance: object = None, verbose: bool = False) -> RunSummary:
         return RunSummary(ok=False)
 
     monkeypatch.setattr(runner, "run_pipeline", fails)

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from lineoa_pipeline.exports.decode import HEAD_BYTES, rows_start
 from lineoa_pipeline.inputs import inspect, why_unreadable
+from lineoa_pipeline.unchanged import BodyHash
 
 CHUNK = 1 << 20
 MAX_MEMBER_BYTES = 2 << 30  # no single chat export comes near 2 GiB
@@ -99,6 +100,7 @@ class Member:
     head: bytes = b""
     quotes: int = 0
     utf8: bool = True  # all of it is valid UTF-8
+    body_sha256: str | None = None  # of its bytes after the three metadata lines (unchanged.py)
 
 
 class CorruptZip(ValueError):
@@ -163,7 +165,7 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
             if not name.lower().endswith(".csv") or PurePosixPath(name).name.startswith("."):
                 continue
             offset = out.tell()
-            digest = hashlib.sha256()
+            digest, body = hashlib.sha256(), BodyHash()
             size = quotes = 0
             head = b""
             problem = None
@@ -185,6 +187,7 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                         if len(head) < HEAD_BYTES:
                             head += chunk[: HEAD_BYTES - len(head)]
                         digest.update(chunk)
+                        body.update(chunk)
                         quotes += chunk.count(b'"')
                         valid = valid and _still_utf8(utf8, chunk)
                         _spool(out, chunk)
@@ -203,7 +206,17 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
                 continue
             head = head[: rows_start(head, len(head))[0]]  # its metadata and header: memory stays small
             valid = valid and _still_utf8(utf8, b"", final=True)
-            yield Member(name, spool, digest.hexdigest(), size, offset=offset, head=head, quotes=quotes, utf8=valid)
+            yield Member(
+                name,
+                spool,
+                digest.hexdigest(),
+                size,
+                offset=offset,
+                head=head,
+                quotes=quotes,
+                utf8=valid,
+                body_sha256=body.hexdigest(),
+            )
 
 
 def _still_utf8(decoder: codecs.IncrementalDecoder, chunk: bytes, final: bool = False) -> bool:

@@ -106,6 +106,7 @@ def write_scale_inbox(
     start: datetime = SCALE_START,
     downloaded_at: datetime | None = None,
     span_days: int = SCALE_SPAN_DAYS,
+    active_days: float | None = None,
 ) -> dict[str, int]:
     """Write `chats` chats of one ja account (+09:00) quickly; returns files, chats, messages and CSV bytes.
 
@@ -114,6 +115,11 @@ def write_scale_inbox(
     (default `start` + `span_days`) holds the messages of [D - span_days, D]. So calling again with D a week
     later writes next week's backup: about 98% of it repeats this one and the new messages come at the end.
     `as_zip` writes `inbox/bulk_backup_<D>.zip`, else one CSV per chat under `inbox/chats_<D>/`.
+
+    `active_days` makes each chat a burst, as most of a real account's are: its messages within a stretch of
+    on average that many days (at least one), beginning at a random time in the `span_days` after `start`.
+    Next week's backup then changes only the chats still active at D (about `active_days / span_days` of
+    them) and those whose first rows fall out of the window, as LINE drops them.
     """
     end = downloaded_at or start + timedelta(days=span_days)
     origin = datetime.combine(start.date(), datetime.min.time())
@@ -137,9 +143,13 @@ def write_scale_inbox(
             users = (name, name)
         rows: list[str] = []
         t = t_first = t_last = -1
-        began = first_s
-        while began <= end_s:
-            began += int(rng.expovariate(1 / mean_gap))
+        began, gap, stop = first_s, mean_gap, end_s
+        if active_days:  # drawn first, from the chat's own stream: the same whatever D is
+            began += int(rng.random() * span_days * 86400)
+            life = (1 + rng.expovariate(1 / max(active_days - 1, 1e-3))) * 86400
+            gap, stop = life * mean_len / max(messages_per_chat, 1), min(end_s, began + int(life))
+        while began <= stop:
+            began += int(rng.expovariate(1 / gap))
             for offset, head, tail in pool[began // 3600 % 24][int(rng.random() * _POOL_PER_HOUR)]:
                 if began + offset > t:
                     t = began + offset

@@ -455,3 +455,19 @@ def test_demo_is_deterministic_given_now(demo: Path, tmp_path: Path) -> None:
     later = tmp_path / "later"
     write_demo_data(later, NOW + timedelta(days=40))
     assert {p.name for p in later.rglob("*.zip")}.isdisjoint(p.name for p in demo.rglob("*.zip"))
+
+
+def test_bursts_leave_most_chats_of_next_weeks_backup_unchanged(tmp_path: Path) -> None:
+    first = SCALE_START + timedelta(days=SCALE_SPAN_DAYS)
+    shape = {"chats": 300, "messages_per_chat": 30, "as_zip": True, "active_days": 9}
+    write_scale_inbox(tmp_path / "1", **shape)
+    write_scale_inbox(tmp_path / "2", downloaded_at=first + timedelta(days=7), **shape)
+    old, new = read_chats(tmp_path / "1"), read_chats(tmp_path / "2")
+    assert old.keys() == new.keys()
+    same = [chat for chat in new if new[chat] == old[chat]]
+    gained = [chat for chat in new if any(m.sent_at > first for m in new[chat])]
+    lost = [chat for chat in new if any(m not in new[chat] for m in old[chat])]
+    assert 0.9 < len(same) / len(new) < 1 and gained and lost
+    for messages in old.values():  # each chat a burst: its messages within weeks, not the whole history
+        if messages:
+            assert (messages[-1].sent_at - messages[0].sent_at).days < 120

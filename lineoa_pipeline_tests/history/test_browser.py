@@ -1,8 +1,10 @@
 """The transcript in a real browser (headless Chromium): bubbles on each side, hostile text shown as text,
-no request leaving the page, and the index's filter box. Skips when Chromium is absent."""
+no request leaving the page, and the index's filter box. Skips when Chromium is absent, except in CI
+(`CI` set), whose `.ci/run` installs it: there a missing browser is a failure."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import unquote
@@ -26,7 +28,9 @@ ARGS = [
 ]
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium installed (Debian: apt-get install chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None and not os.environ.get("CI"), reason="no Chromium installed (Debian: apt-get install chromium)"
+    ),
 ]
 
 
@@ -43,7 +47,8 @@ def _sides(history: History, account: str, chat: str) -> tuple[int, int]:
 
 
 def test_transcript_in_chromium(history: History, tmp_path: Path) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api  # a dev dependency: installed wherever the tests are
+
     out = tmp_path / "html"
     export(history.data_dir, out, "html", Filters(), mask=False)
     (page_path,) = out.glob("さくら整体院-*/山田花子-*.html")

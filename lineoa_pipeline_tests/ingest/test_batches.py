@@ -7,8 +7,10 @@ Real DuckDB files under tmp_path, the real ingest code, exports written in LINE'
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 
+from lineoa_pipeline.batches import duckdb_reason
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import write_bulk_zip
 from lineoa_pipeline.warehouse import write_connection
@@ -90,3 +92,18 @@ def test_a_batch_that_does_not_read_cleanly_together_is_read_file_by_file(tmp_pa
     alone.ingest(together=False)
     assert _stored(together) == _stored(alone)
     assert reconciled(together) == []
+
+
+def test_a_read_error_gives_duckdbs_reason_without_the_row_it_quotes(tmp_path: Path) -> None:
+    # DuckDB quotes the offending row ("Original Line: ..."): a customer's message must not reach the log or
+    # quarantined_files through it.
+    path = tmp_path / "x.csv"
+    path.write_text("a,b\n1,2\n3,4,private message\n", encoding="utf-8")
+    with pytest.raises(duckdb.Error) as caught:
+        duckdb.sql(
+            f"SELECT * FROM read_csv('{path}', auto_detect = false, header = true, delim = ',', quote = '\"',"
+            " strict_mode = true, columns = {'a': 'VARCHAR', 'b': 'VARCHAR'})"
+        ).fetchall()
+    assert "private message" in str(caught.value)
+    reason = duckdb_reason(caught.value)
+    assert "private message" not in reason and "CSV Error on Line: 3" in reason and "Found: 3" in reason

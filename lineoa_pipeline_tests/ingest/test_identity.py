@@ -20,6 +20,16 @@ from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, JST, export, ms
 # --- identity and de-duplication --------------------------------------------------------------------------
 
 
+def test_a_chat_downloaded_again_over_its_earlier_export_loads_its_new_messages(ingest_dir: IngestDir) -> None:
+    # The browser saves the later download under the same name, over the earlier one: other bytes, one path.
+    ingest_dir.drop("山田花子.csv", export(window("2026-01-10", "2026-02-14"), downloaded_at=datetime(2026, 2, 15, 9)))
+    assert ingest_dir.ingest().messages_new == 5
+    ingest_dir.drop("山田花子.csv", export(CHAT, downloaded_at=datetime(2026, 4, 1, 9)))
+    report = ingest_dir.ingest()
+    assert (report.files_loaded, report.messages_new, report.duplicates) == (1, 2, 5)
+    assert ingest_dir.query("SELECT count(*) FROM messages") == [(7,)]
+
+
 def test_overlapping_exports_store_each_message_once_from_the_first_download(ingest_dir: IngestDir) -> None:
     # Path order is the reverse of download order: the run must take them in download order.
     exports = {

@@ -15,7 +15,7 @@ GROUP = "history"
 
 @dg.asset(
     deps=["messages"],
-    partitions_def=DEFAULT_MONTHS,  # the definitions give it the data directory's months
+    partitions_def=DEFAULT_MONTHS,  # replaced by the data directory's months in build_defs
     backfill_policy=dg.BackfillPolicy.single_run(),
     group_name=GROUP,
     kinds={"duckdb", "python"},
