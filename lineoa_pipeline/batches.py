@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import BinaryIO
@@ -41,6 +41,12 @@ class StageReport(IngestCounts):
     files_read_together: int = 0  # files whose rows DuckDB read as one, in a scan of a few big files
     files_read_alone: int = 0  # files read one by one (a batch of one, or one that did not read cleanly together)
     months: list[date] = field(default_factory=list)
+
+    def add(self, other: StageReport) -> None:
+        """Count `other`'s files and rows in too (another lane's)."""
+        for counted in fields(self):
+            if counted.type == "int":  # the annotations are strings here
+                setattr(self, counted.name, getattr(self, counted.name) + getattr(other, counted.name))
 
     @property
     def files_parsed(self) -> int:

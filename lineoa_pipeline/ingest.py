@@ -10,8 +10,11 @@ import hashlib
 import os
 import re
 import shutil
+import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +30,7 @@ from lineoa_pipeline.staged import Candidate, StagedFile, recognise
 from lineoa_pipeline.unchanged import take_unchanged
 
 Log = Callable[[str], None]
+OpenWriter = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 BATCH_FILES = 5_000
 BATCH_BYTES = 128 << 20
 RAM_FRACTION = 4  # RAM scratch takes at most this fraction of the free memory
@@ -39,9 +43,15 @@ def stage_pending(
     batch_files: int = BATCH_FILES,
     batch_bytes: int = BATCH_BYTES,
     together: bool = True,
+    writers: int = 1,
+    open_writer: OpenWriter | None = None,
 ) -> StageReport:
     """Parse every archived input not yet staged, in download order, one transaction per batch of files
-    (read together, as a few big CSVs; `together=False` has DuckDB read each file on its own, slowly)."""
+    (read together, as a few big CSVs; `together=False` has DuckDB read each file on its own, slowly).
+
+    With `writers` > 1 and `open_writer` (a lake, whose commits need no file lock), the accounts are shared
+    out among that many lanes, each staging its accounts' files on its own connection at the same time:
+    accounts share no message, so their batches never touch the same rows."""
     report = StageReport()
     pending = conn.execute(
         "SELECT sha256, file_path, is_zip, bytes FROM _inputs WHERE staged_at IS NULL ORDER BY file_path"
@@ -70,12 +80,37 @@ def stage_pending(
         # this run's earlier batches.
         total = len(staged)
         staged = take_unchanged(conn, staged, report, log)
-        done = total - len(staged)
-        for batch in batches(staged, batch_files, batch_bytes):
-            done += len(batch)
-            if to_parse := take_unchanged(conn, batch, report, log):
-                stage_batch(conn, to_parse, report, log, work, together)
-            log(f"staged {done:,} of {total:,} files: {report.rows_read:,} rows, {report.messages_new:,} new")
+        lanes = by_account(staged, writers if open_writer else 1)
+        progress = _Progress(total, total - len(staged), [report] + [StageReport() for _ in lanes[1:]], log)
+
+        def stage_lane(lane: int, on: duckdb.DuckDBPyConnection) -> None:
+            folder = work / f"lane-{lane}" if len(lanes) > 1 else work
+            folder.mkdir(exist_ok=True)
+            if len(lanes) > 1:  # its export_seq numbers (stage_batch.sql)
+                on.execute(f"SET VARIABLE staging_lanes = {len(lanes)}")
+                on.execute(f"SET VARIABLE staging_lane = {lane}")
+            for batch in batches(lanes[lane], batch_files, batch_bytes):
+                if to_parse := take_unchanged(on, batch, progress.reports[lane], log):
+                    stage_batch(on, to_parse, progress.reports[lane], log, folder, together)
+                progress.staged(len(batch))
+
+        def stage_lane_on_its_writer(lane: int) -> None:
+            assert open_writer is not None
+            with open_writer() as own:
+                stage_lane(lane, own)
+
+        if len(lanes) > 1:
+            log(f"staging {len(staged):,} files in {len(lanes)} lanes at once, each its accounts on its own writer")
+        with ThreadPoolExecutor(max(len(lanes) - 1, 1)) as pool:
+            others = [pool.submit(stage_lane_on_its_writer, lane) for lane in range(1, len(lanes))]
+            if lanes:
+                stage_lane(0, conn)
+            for other in others:
+                other.result()
+        conn.execute("RESET VARIABLE staging_lanes")
+        conn.execute("RESET VARIABLE staging_lane")
+        for lane_report in progress.reports[1:]:
+            report.add(lane_report)
         conn.execute(
             "UPDATE _inputs SET staged_at = now() WHERE sha256 IN (SELECT unnest(?))",
             [[p[0] for p in pending]],
@@ -85,6 +120,41 @@ def stage_pending(
         shutil.rmtree(work, ignore_errors=True)
     report.months = _pending_months(conn)
     return report
+
+
+def by_account(staged: list[StagedFile], lanes: int) -> list[list[StagedFile]]:
+    """`staged` shared out into at most `lanes` lists, an account's files all in one, in their order: the
+    largest accounts first, each to the lane with the fewest bytes so far."""
+    sizes: dict[str, int] = {}
+    for file in staged:
+        sizes[file.account_name] = sizes.get(file.account_name, 0) + file.bytes
+    loads = [0] * min(lanes, len(sizes))
+    lane_of: dict[str, int] = {}
+    for account, size in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+        lane_of[account] = lane = loads.index(min(loads))
+        loads[lane] += size
+    shared: list[list[StagedFile]] = [[] for _ in loads]
+    for file in staged:
+        shared[lane_of[file.account_name]].append(file)
+    return shared
+
+
+@dataclass
+class _Progress:
+    """Files staged so far across the lanes, said after each batch; each lane counts into its own report."""
+
+    total: int
+    done: int
+    reports: list[StageReport]
+    log: Log
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def staged(self, files: int) -> None:
+        with self.lock:
+            self.done += files
+            rows = sum(r.rows_read for r in self.reports)
+            new = sum(r.messages_new for r in self.reports)
+            self.log(f"staged {self.done:,} of {self.total:,} files: {rows:,} rows, {new:,} new")
 
 
 def _pending_months(conn: duckdb.DuckDBPyConnection) -> list[date]:

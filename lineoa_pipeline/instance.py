@@ -14,6 +14,7 @@ import dagster as dg
 from lineoa_pipeline.archive import write_atomically
 from lineoa_pipeline.datadir import PROJECT_ROOT, DataDir
 from lineoa_pipeline.defs.partitions import partition_keys_of
+from lineoa_pipeline.defs.resources import WRITE_POOL
 from lineoa_pipeline.settings import load_settings
 from lineoa_pipeline.warehouse import NoWarehouseYet, connect
 
@@ -37,7 +38,19 @@ def instance_home(data_dir: DataDir) -> Path:
 @contextmanager
 def open_instance(data_dir: DataDir) -> Iterator[dg.DagsterInstance]:
     with dg.DagsterInstance.from_config(str(instance_home(data_dir))) as instance:
+        limit_write_pool(instance, data_dir)
         yield instance
+
+
+def limit_write_pool(instance: dg.DagsterInstance, data_dir: DataDir) -> int:
+    """Set the write pool's limit to the runs that may write at once: a lake's `writers`, or the embedded
+    file's one writer (`dagster.yaml`'s default). Returns the limit."""
+    lake = load_settings(data_dir.settings_file).warehouse
+    limit = lake.writers if lake else 1
+    storage = instance.event_log_storage
+    if storage.get_concurrency_info(WRITE_POOL).slot_count != limit:
+        storage.set_concurrency_slots(WRITE_POOL, limit)
+    return limit
 
 
 def fail_abandoned_runs(instance: dg.DagsterInstance) -> int:

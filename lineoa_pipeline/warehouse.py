@@ -29,6 +29,7 @@ import duckdb
 from lineoa_pipeline import lake
 from lineoa_pipeline.archive import fsync_dir
 from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.ingest import OpenWriter
 from lineoa_pipeline.sqlfiles import run_script, sql_literal
 from lineoa_pipeline.views import create_views
 
@@ -139,6 +140,14 @@ def write_connection(
             conn.execute("CHECKPOINT")
         finally:
             conn.close()
+
+
+def writer_lanes(data_dir: DataDir) -> tuple[int, OpenWriter | None]:
+    """How many connections may stage at once, and how to open one more: a lake's `writers` (its commits need
+    no file lock); the embedded file has one writer."""
+    if (settings := lake.configured(data_dir)) is None:
+        return 1, None
+    return settings.writers, lambda: lake.write_connection(data_dir, settings, WRITER_MEMORY)
 
 
 def publish_snapshot(data_dir: DataDir, on_wait: Callable[[str], None] | None = None) -> Path | None:

@@ -28,7 +28,7 @@ from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.ingest import stage_pending
 from lineoa_pipeline.instance import INSTANCE_SETTINGS
 from lineoa_pipeline.settings import parse_settings
-from lineoa_pipeline.warehouse import connect, write_connection
+from lineoa_pipeline.warehouse import connect, write_connection, writer_lanes
 from lineoa_pipeline_tests.processes import free_port
 
 BuildWarehouse = Callable[..., DataDir]
@@ -239,7 +239,10 @@ class IngestDir:
         `together=False` has DuckDB read each file on its own (the reference for reading files together)."""
         with write_connection(self.data_dir) as conn:
             archive_inbox(conn, self.data_dir, log=_quiet)
-            report = stage_pending(conn, self.data_dir, log=_quiet, together=together)
+            writers, open_writer = writer_lanes(self.data_dir)  # a lake's accounts stage in lanes, as in a run
+            report = stage_pending(
+                conn, self.data_dir, log=_quiet, together=together, writers=writers, open_writer=open_writer
+            )
             sync_settings(conn, parse_settings(dict(settings or {})))
             write_months(conn, *ALL_MONTHS)
         return report

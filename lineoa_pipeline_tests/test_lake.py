@@ -20,19 +20,22 @@ from lineoa_pipeline import cli, lake
 from lineoa_pipeline.archive import archive_inbox
 from lineoa_pipeline.classify import sync_settings, write_months
 from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.defs.resources import WarehouseResource
+from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.defs.warehouse.assets import lake_files
 from lineoa_pipeline.demo import write_demo_data
 from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.ingest import stage_pending
+from lineoa_pipeline.ingest import by_account, stage_pending
+from lineoa_pipeline.instance import open_instance
 from lineoa_pipeline.settings import LakeSettings, SettingsError, parse_settings
-from lineoa_pipeline.warehouse import NoWarehouseYet, connect, write_connection
+from lineoa_pipeline.staged import Candidate, StagedFile
+from lineoa_pipeline.warehouse import NoWarehouseYet, connect, write_connection, writer_lanes
 from lineoa_pipeline_tests.conftest import (
     IngestDir,
     Postgres,
     lineoa_command,
     lineoa_env,
     read_tables,
+    snapshot_tables,
     use_lake,
 )
 from lineoa_pipeline_tests.processes import free_port
@@ -53,10 +56,10 @@ def chat(month: int, replies: int = 30) -> list[ChatMessage]:
     return out
 
 
-def drop(data_dir: DataDir, name: str, month: int) -> None:
+def drop(data_dir: DataDir, name: str, month: int, account: str = ACCOUNT) -> None:
     path = data_dir.inbox / f"{name}.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(render_export(ACCOUNT, chat(month), downloaded_at=datetime(2026, month, 28)))
+    path.write_bytes(render_export(account, chat(month), downloaded_at=datetime(2026, month, 28)))
 
 
 def counts(data_dir: DataDir, at: datetime | int | None = None) -> tuple[int, int]:
@@ -226,6 +229,79 @@ def test_two_processes_writing_months_at_once_equal_a_sequential_run(
     assert month_state(parallel) == month_state(sequential)
     auto_replies = month_state(parallel)["messages"]
     assert sum(1 for row in auto_replies if row[4] == "auto_reply") == len(set(months))
+
+
+@pytest.mark.slow
+def test_accounts_stage_in_lanes_at_once_and_equal_one_writer(tmp_path: Path, postgres: Postgres) -> None:
+    """`writers = 2`: two connections stage the accounts at once (the largest alone); the tables equal those
+    the embedded file's one writer makes of the same inbox."""
+    accounts = {"さくら整体院": 3, "Sunrise Yoga": 2, "小林商店": 1}  # chats per account: the first is largest
+    tables, logs = [], []
+    for kind in ("lake", "embedded"):
+        data_dir = DataDir(tmp_path / kind)
+        data_dir.create()
+        if kind == "lake":
+            use_lake(data_dir, postgres, writers=2)
+        for account, chats in accounts.items():
+            for month in range(1, chats + 1):
+                drop(data_dir, f"{account}/chat-{month}", month, account)
+        said: list[str] = []
+        with write_connection(data_dir, exclusive=True) as conn:
+            archive_inbox(conn, data_dir, log=said.append)
+            writers, open_writer = writer_lanes(data_dir)
+            report = stage_pending(conn, data_dir, log=said.append, writers=writers, open_writer=open_writer)
+        assert (report.files_loaded, report.messages_new) == (6, 6 * len(chat(1)))
+        tables.append(snapshot_tables(data_dir) if kind == "lake" else _embedded_tables(data_dir))
+        logs.append(said)
+    seqs = [row[-1] for row in tables[0]["messages"]]
+    assert len(set(seqs)) == len(seqs)  # the lanes never gave one number twice
+    assert [_in_chat_order(t) for t in tables] == [_in_chat_order(tables[1])] * 2
+    assert {k: v for k, v in tables[0].items() if k != "messages"} == {
+        k: v for k, v in tables[1].items() if k != "messages"
+    }
+    assert any("in 2 lanes at once" in line for line in logs[0])
+    assert not any("lanes" in line for line in logs[1])
+    assert logs[0][-1].startswith("staged 6 of 6 files")
+
+
+def _in_chat_order(tables: dict[str, list[tuple]]) -> list[tuple]:
+    """The messages with export_seq as their place in their chat's export order (what it orders)."""
+    rows = sorted(tables["messages"], key=lambda row: (row[1], row[2], row[-1]))
+    place: dict[tuple, int] = {}
+    ranked = []
+    for row in rows:
+        place[row[1:3]] = place.get(row[1:3], 0) + 1
+        ranked.append((*row[:-1], place[row[1:3]]))
+    return sorted(ranked)
+
+
+def _embedded_tables(data_dir: DataDir) -> dict[str, list[tuple]]:
+    with write_connection(data_dir) as conn:
+        return read_tables(conn)
+
+
+def test_accounts_are_shared_out_by_size_each_whole_in_one_lane() -> None:
+    def staged(name: str, account: str, size: int) -> StagedFile:
+        held = Candidate(Path(name), name, "chat", "0" * 64, size, True, Path(name), length=size)
+        return StagedFile(held, account, 540, datetime(2026, 1, 28), 0, b"\r\n")
+
+    sizes = [("a", 50), ("b", 40), ("a", 10), ("c", 30), ("d", 25)]
+    files = [staged(f"{account}-{i}", account, size) for i, (account, size) in enumerate(sizes)]
+    lanes = by_account(files, 2)
+    assert [[f.source_file for f in lane] for lane in lanes] == [["a-0", "a-2", "d-4"], ["b-1", "c-3"]]
+    assert by_account(files, 9) == [[files[0], files[2]], [files[1]], [files[3]], [files[4]]]
+    assert by_account([], 2) == []
+
+
+@pytest.mark.slow
+def test_the_write_pool_allows_the_lakes_writers(tmp_path: Path, postgres: Postgres) -> None:
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    with open_instance(data_dir) as instance:  # the embedded file: one writer
+        assert instance.event_log_storage.get_concurrency_info(WRITE_POOL).slot_count == 1
+    use_lake(data_dir, postgres, writers=3)
+    with open_instance(data_dir) as instance:
+        assert instance.event_log_storage.get_concurrency_info(WRITE_POOL).slot_count == 3
 
 
 def month_state(data_dir: DataDir) -> dict[str, list[tuple]]:

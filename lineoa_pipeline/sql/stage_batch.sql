@@ -128,6 +128,12 @@ SELECT f.rn, row_number() OVER (ORDER BY f.rn) AS ordinal
 FROM fresh f LEFT JOIN repeats r USING (message_id)
 WHERE r.first_rn IS NULL OR r.first_rn = f.rn;
 
--- Staged before this batch: export_seq up to here; this batch's new messages follow, in read order, with
--- no gaps (the same inputs give the same numbers however many runs took them in).
-CREATE OR REPLACE TEMP TABLE batch_base AS SELECT coalesce(max(export_seq), 0) AS seq FROM messages;
+-- Staged before this batch: export_seq up to here; this batch's new messages follow, in read order, from
+-- `seq` by `step`: with one writer with no gaps (the same inputs give the same numbers however many runs took
+-- them in). Staging lane k of n (a lake's accounts staged at once, ingest.py; the variables set on its
+-- connection) numbers them past a multiple of n, plus k + 1, by n: never a number another lane gives.
+CREATE OR REPLACE TEMP TABLE batch_base AS
+WITH lanes AS (SELECT coalesce(getvariable('staging_lanes'), 1)::BIGINT AS n,
+                      coalesce(getvariable('staging_lane'), 0)::BIGINT AS k),
+     top AS (SELECT coalesce(max(export_seq), 0) AS seq FROM messages)
+SELECT (top.seq + n - 1) // n * n + k + 1 AS seq, n AS step FROM lanes, top;

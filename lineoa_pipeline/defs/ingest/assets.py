@@ -14,6 +14,7 @@ from lineoa_pipeline.defs.partitions import DEFAULT_MONTHS, monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest import stage_pending
 from lineoa_pipeline.settings import setting_warnings
+from lineoa_pipeline.warehouse import writer_lanes
 
 GROUP = "ingest"
 
@@ -54,7 +55,8 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         sync_settings(conn, settings)
         if reclassified := mark_reclassified_months(conn):
             context.log.info(f"lineoa.toml classifies messages differently now: {reclassified} months to rewrite")
-        report = stage_pending(conn, warehouse.location, context.log.info)
+        writers, open_writer = writer_lanes(warehouse.location)
+        report = stage_pending(conn, warehouse.location, context.log.info, writers=writers, open_writer=open_writer)
         report.months = sorted({*report.months, *mark_broadcast_months(conn)})
         accounts = {row[0] for row in conn.execute("SELECT DISTINCT account_name FROM source_files").fetchall()}
         for warning in setting_warnings(settings, accounts):
