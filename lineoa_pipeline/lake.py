@@ -66,7 +66,7 @@ def open_lake(
         # with a NUL character cuts that text short (a syntax error in PostgreSQL): chat text may hold one.
         conn.execute("SET disabled_optimizers = 'join_filter_pushdown'")
         for package, name in _EXTENSIONS:
-            conn.execute(f"LOAD {sql_literal(_extension_file(package, name))}")
+            conn.execute(f"LOAD {sql_literal(extension_file(package, name))}")
         options = [f"DATA_PATH {sql_literal(data_path(data_dir, lake))}"]
         if read_only:
             options.append("READ_ONLY")
@@ -186,7 +186,7 @@ def _counts(conn: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     return (row[0], row[1]) if row else (0, 0)
 
 
-def _extension_file(package: str, name: str) -> str:
+def extension_file(package: str, name: str) -> str:
     """The extension shipped inside its PyPI package (DuckDB never downloads one here)."""
     spec = importlib.util.find_spec(package)
     if spec is None or spec.origin is None:

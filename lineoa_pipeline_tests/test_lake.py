@@ -25,19 +25,19 @@ from lineoa_pipeline.defs.warehouse.assets import lake_files
 from lineoa_pipeline.demo import write_demo_data
 from lineoa_pipeline.exports.render import ChatMessage, render_export
 from lineoa_pipeline.ingest import by_account, stage_pending
-from lineoa_pipeline.instance import open_instance
+from lineoa_pipeline.instance import INSTANCE_SETTINGS, open_instance
 from lineoa_pipeline.settings import LakeSettings, SettingsError, parse_settings
 from lineoa_pipeline.staged import Candidate, StagedFile
 from lineoa_pipeline.warehouse import NoWarehouseYet, connect, write_connection, writer_lanes
 from lineoa_pipeline_tests.conftest import (
     IngestDir,
-    Postgres,
     lineoa_command,
     lineoa_env,
     read_tables,
     snapshot_tables,
     use_lake,
 )
+from lineoa_pipeline_tests.postgres import Postgres
 from lineoa_pipeline_tests.processes import free_port
 from lineoa_pipeline_tests.test_readers import SPAN_DAYS, Reader, _lineoa_run, _state, _weekly_backup
 
@@ -302,6 +302,44 @@ def test_the_write_pool_allows_the_lakes_writers(tmp_path: Path, postgres: Postg
     use_lake(data_dir, postgres, writers=3)
     with open_instance(data_dir) as instance:
         assert instance.event_log_storage.get_concurrency_info(WRITE_POOL).slot_count == 3
+
+
+@pytest.mark.slow
+def test_the_dagster_instance_lives_in_the_lakes_postgresql(
+    tmp_path: Path, postgres: Postgres, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A team's deployment: runs, materialisations and the write pool in PostgreSQL (`dagster-postgres`), the
+    password from PGPASSWORD as the lake's; no SQLite storage under DAGSTER_HOME."""
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    use_lake(data_dir, postgres, writers=2)
+    drop(data_dir, "january", 1)
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(
+        INSTANCE_SETTINGS.read_text()
+        + "storage:\n  postgres:\n    postgres_db:\n"
+        + f"      username: {postgres.user}\n      password: {{env: PGPASSWORD}}\n      hostname: 127.0.0.1\n"
+        + f"      port: {postgres.port}\n      db_name: {postgres.new_database()}\n"
+        + "      scheme: postgresql+psycopg2\n"  # the driver dagster-postgres brings (SQLAlchemy 2.1 assumes psycopg 3)
+    )
+    done = subprocess.run(
+        lineoa_command("run", "--data-dir", str(data_dir.root)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**lineoa_env(), "DAGSTER_HOME": str(home)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert postgres.password not in done.stdout + done.stderr
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    with open_instance(data_dir) as instance:
+        assert type(instance.run_storage).__name__ == "PostgresRunStorage"
+        assert {r.dagster_run.status for r in instance.get_run_records()} == {dg.DagsterRunStatus.SUCCESS}
+        assert instance.get_materialized_partitions(dg.AssetKey("messages")) == {"2026-01-01"}
+        assert instance.event_log_storage.get_concurrency_info(WRITE_POOL).slot_count == 2
+    assert not list(home.rglob("*.db"))  # no SQLite: only the runs' compute logs stay on this machine
 
 
 def month_state(data_dir: DataDir) -> dict[str, list[tuple]]:
