@@ -86,9 +86,6 @@ def stage_pending(
         def stage_lane(lane: int, on: duckdb.DuckDBPyConnection) -> None:
             folder = work / f"lane-{lane}" if len(lanes) > 1 else work
             folder.mkdir(exist_ok=True)
-            if len(lanes) > 1:  # its export_seq numbers (stage_batch.sql)
-                on.execute(f"SET VARIABLE staging_lanes = {len(lanes)}")
-                on.execute(f"SET VARIABLE staging_lane = {lane}")
             for batch in batches(lanes[lane], batch_files, batch_bytes):
                 if to_parse := take_unchanged(on, batch, progress.reports[lane], log):
                     stage_batch(on, to_parse, progress.reports[lane], log, folder, together)
@@ -107,8 +104,6 @@ def stage_pending(
                 stage_lane(0, conn)
             for other in others:
                 other.result()
-        conn.execute("RESET VARIABLE staging_lanes")
-        conn.execute("RESET VARIABLE staging_lane")
         for lane_report in progress.reports[1:]:
             report.add(lane_report)
         conn.execute(

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS messages (
     kind         VARCHAR NOT NULL,   -- text, menu_tap (a user text that is one of the account's menu_texts), or from a placeholder text: photo, video, sticker, voice, file, location or unsent.
     content      VARCHAR NOT NULL,   -- The message text (for media, the placeholder text LINE writes).
     source_file  VARCHAR NOT NULL,   -- The export that first stored this message.
-    export_seq   BIGINT NOT NULL     -- Export order: ties in sent_at are ordered by it.
+    export_seq   BIGINT NOT NULL     -- Export order within the account (its messages numbered as they were staged): ties in sent_at are ordered by it.
 );
 
 -- One row per export ingested; every file reconciles: rows_read = messages_new + duplicates + rejected.

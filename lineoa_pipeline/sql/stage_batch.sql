@@ -117,23 +117,21 @@ SELECT message_id FROM messages WHERE message_id IN (SELECT message_id FROM batc
 
 -- The first file (in download order, then path: the read order rn) to hold a message stores it. Within a
 -- file the occurrence number keeps ids apart, so a message twice in one batch is in two of its files.
--- ordinal numbers them in read order (a narrow sort: cheap).
+-- ordinal numbers each account's in read order (a narrow sort: cheap).
 CREATE OR REPLACE TEMP TABLE batch_new AS
 WITH fresh AS (
-    SELECT rn, message_id FROM batch_rows
+    SELECT rn, account_name, message_id FROM batch_rows
     WHERE NOT bad AND message_id NOT IN (SELECT message_id FROM batch_existing)
 ),
 repeats AS (SELECT message_id, min(rn) AS first_rn FROM fresh GROUP BY message_id HAVING count(*) > 1)
-SELECT f.rn, row_number() OVER (ORDER BY f.rn) AS ordinal
+SELECT f.rn, f.account_name, row_number() OVER (PARTITION BY f.account_name ORDER BY f.rn) AS ordinal
 FROM fresh f LEFT JOIN repeats r USING (message_id)
 WHERE r.first_rn IS NULL OR r.first_rn = f.rn;
 
--- Staged before this batch: export_seq up to here; this batch's new messages follow, in read order, from
--- `seq` by `step`: with one writer with no gaps (the same inputs give the same numbers however many runs took
--- them in). Staging lane k of n (a lake's accounts staged at once, ingest.py; the variables set on its
--- connection) numbers them past a multiple of n, plus k + 1, by n: never a number another lane gives.
+-- export_seq numbers an account's messages in the order they were staged: this batch's new ones follow every
+-- one of the account staged before, in read order, with no gaps. So the same inputs give the same numbers
+-- however many runs took them in, and whichever accounts a lake's run stages at once (ingest.py).
 CREATE OR REPLACE TEMP TABLE batch_base AS
-WITH lanes AS (SELECT coalesce(getvariable('staging_lanes'), 1)::BIGINT AS n,
-                      coalesce(getvariable('staging_lane'), 0)::BIGINT AS k),
-     top AS (SELECT coalesce(max(export_seq), 0) AS seq FROM messages)
-SELECT (top.seq + n - 1) // n * n + k + 1 AS seq, n AS step FROM lanes, top;
+SELECT a.account_name, coalesce(max(m.export_seq), 0) AS seq
+FROM (SELECT DISTINCT account_name FROM batch_new) a LEFT JOIN messages m USING (account_name)
+GROUP BY a.account_name;

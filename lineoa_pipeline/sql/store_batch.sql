@@ -6,8 +6,8 @@
 INSERT INTO messages
 SELECT r.message_id, r.account_name, r.chat_name, 'one_to_one', CASE r.st WHEN 'User' THEN 'user' ELSE 'staff' END,
        r.sender_name, r.sent_at, r.month, 'text', r.clean_content, r.source_file,
-       b.seq + (n.ordinal - 1) * b.step
-FROM batch_new n JOIN batch_rows r USING (rn), batch_base b;
+       b.seq + n.ordinal
+FROM batch_new n JOIN batch_rows r USING (rn) JOIN batch_base b ON b.account_name = n.account_name;
 
 INSERT INTO rejected_rows
 SELECT f.source_file, l.line,
