@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import shutil
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -100,14 +102,18 @@ def write_connection(data_dir: DataDir, lake: LakeSettings, memory: str) -> Iter
     """A writer's connection to the lake with the schema in place; statements outside a transaction are
     retried when a concurrent writer's commit conflicts with them."""
     conn = open_lake(data_dir, lake)
+    # The temp tables of staging spill beside the data directory's other scratch, in a folder of this
+    # connection's own: DuckDB names its spill files alike in every database, so two writers (two processes,
+    # or a run's staging lanes) spilling into one folder would overwrite each other's.
+    spill = data_dir.root / ".lake-spill" / uuid.uuid4().hex
     try:
         conn.execute(f"SET memory_limit = {sql_literal(memory)}")
-        # the temp tables of staging spill here, beside the data directory's other scratch
-        conn.execute(f"SET temp_directory = {sql_literal(str(data_dir.root / '.lake-spill'))}")
+        conn.execute(f"SET temp_directory = {sql_literal(str(spill))}")
         retry_conflicts(lambda: _create_schema(conn))
         yield RetryingConnection(conn)  # type: ignore[misc]
     finally:
         conn.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def _create_schema(conn: duckdb.DuckDBPyConnection) -> None:

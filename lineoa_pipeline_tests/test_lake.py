@@ -259,6 +259,16 @@ def test_accounts_stage_in_lanes_at_once_and_equal_one_writer(tmp_path: Path, po
     assert logs[0][-1].startswith("staged 6 of 6 files")
 
 
+@pytest.mark.slow
+def test_each_writer_spills_into_a_folder_of_its_own(lake_dir: DataDir) -> None:
+    """DuckDB names its spill files alike in every database: two writers sharing a folder overwrote each
+    other's temp tables (a crash of a run staging two accounts at 1M messages each)."""
+    with write_connection(lake_dir) as one, write_connection(lake_dir) as two:
+        folders = [Path(c.execute("SELECT current_setting('temp_directory')").fetchone()[0]) for c in (one, two)]
+        assert folders[0] != folders[1] and all(f.parent == lake_dir.root / ".lake-spill" for f in folders)
+    assert not any(f.exists() for f in folders)
+
+
 def _embedded_tables(data_dir: DataDir) -> dict[str, list[tuple]]:
     with write_connection(data_dir) as conn:
         return read_tables(conn)
