@@ -106,6 +106,7 @@ def write_connection(data_dir: DataDir, lake: LakeSettings, memory: str) -> Iter
     # connection's own: DuckDB names its spill files alike in every database, so two writers (two processes,
     # or a run's staging lanes) spilling into one folder would overwrite each other's.
     spill = data_dir.root / ".lake-spill" / uuid.uuid4().hex
+    spill.parent.mkdir(mode=0o700, exist_ok=True)  # DuckDB makes the folder itself, not its parent
     try:
         conn.execute(f"SET memory_limit = {sql_literal(memory)}")
         conn.execute(f"SET temp_directory = {sql_literal(str(spill))}")

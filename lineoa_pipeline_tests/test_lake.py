@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -266,6 +267,18 @@ def test_each_writer_spills_into_a_folder_of_its_own(lake_dir: DataDir) -> None:
     with write_connection(lake_dir) as one, write_connection(lake_dir) as two:
         folders = [Path(c.execute("SELECT current_setting('temp_directory')").fetchone()[0]) for c in (one, two)]
         assert folders[0] != folders[1] and all(f.parent == lake_dir.root / ".lake-spill" for f in folders)
+        for conn in (one, two):  # each spills a temp table larger than its memory, at once
+            conn.execute("SET memory_limit = '64MB'")
+            conn.execute("SET preserve_insertion_order = false")
+        big = "CREATE TEMP TABLE big AS SELECT range AS n, repeat(range::VARCHAR, 30) AS s FROM range(2000000)"
+        spilled = [threading.Thread(target=conn.execute, args=(big,)) for conn in (one, two)]
+        for thread in spilled:
+            thread.start()
+        for thread in spilled:
+            thread.join()
+        assert all(list(f.iterdir()) for f in folders)  # both spilled, each into its own folder
+        for conn in (one, two):
+            assert conn.execute("SELECT count(*), sum(length(s)) FROM big").fetchone() == (2_000_000, 386_666_700)
     assert not any(f.exists() for f in folders)
 
 
