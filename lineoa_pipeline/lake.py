@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import random
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +31,10 @@ LAKE = "lake"
 _METADATA = f"__ducklake_metadata_{LAKE}"
 # DuckLake tables have no keys: the writers keep `_inputs` and `_inbox_files` unique by anti-joins instead.
 _KEY = re.compile(r"\s+PRIMARY KEY\b", re.IGNORECASE)
+# The first writers of a new lake each create its catalog tables; all but one fail on PostgreSQL's unique
+# names, and then attach what the winner created.
+_RACED = re.compile(r"Failed to initialize DuckLake.*(already exists|duplicate key)")
+CREATE_ATTEMPTS = 5
 _EXTENSIONS = (("duckdb_extension_ducklake", "ducklake"), ("duckdb_extension_postgres_scanner", "postgres_scanner"))
 
 
@@ -78,12 +84,18 @@ def open_lake(
             options.append(f"SNAPSHOT_VERSION {int(at)}")
         # a host that never answers would otherwise hold the run for libpq's default of minutes
         os.environ.setdefault("PGCONNECT_TIMEOUT", "10")
-        try:
-            conn.execute(f"ATTACH {sql_literal('ducklake:' + lake.catalog)} AS {LAKE} ({', '.join(options)})")
-        except duckdb.Error as exc:
-            cause = " ".join(scrub(str(exc)).split())  # libpq's reason spans lines: one line, for logs
-            unreachable = LakeNotCreated if read_only and "does not exist" in cause else LakeUnreachable
-            raise unreachable(f"the lake warehouse (catalog {lake.catalog}) cannot be attached: {cause}") from None
+        attach = f"ATTACH {sql_literal('ducklake:' + lake.catalog)} AS {LAKE} ({', '.join(options)})"
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                conn.execute(attach)
+                break
+            except duckdb.Error as exc:
+                cause = " ".join(scrub(str(exc)).split())  # libpq's reason spans lines: one line, for logs
+                if _RACED.search(cause) and attempt < CREATE_ATTEMPTS:
+                    time.sleep(random.uniform(0.2, 0.5) * attempt)  # another writer created it: attach that
+                    continue
+                unreachable = LakeNotCreated if read_only and "does not exist" in cause else LakeUnreachable
+                raise unreachable(f"the lake warehouse (catalog {lake.catalog}) cannot be attached: {cause}") from None
         conn.execute(f"USE {LAKE}")
     except BaseException:
         conn.close()

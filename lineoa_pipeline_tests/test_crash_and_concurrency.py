@@ -24,6 +24,7 @@ import dagster as dg
 import duckdb
 import pytest
 
+from lineoa_pipeline import lake
 from lineoa_pipeline.archive import archive_inbox
 from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.exports.render import ChatMessage, render_export
@@ -31,7 +32,7 @@ from lineoa_pipeline.ingest import scratch_folders, stage_pending
 from lineoa_pipeline.instance import instance_home, open_instance
 from lineoa_pipeline.runner import run_pipeline
 from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
-from lineoa_pipeline.warehouse import write_connection, writer_lock
+from lineoa_pipeline.warehouse import NoWarehouseYet, connect, write_connection, writer_lock
 from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env, run_lineoa, snapshot_tables
 
 RUN_TIMEOUT = 600.0
@@ -110,9 +111,18 @@ def started(data_dir: DataDir) -> Iterator[Run]:
             run.kill()
 
 
-def warehouse_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]]:
-    """The public tables of the writer's file itself (opened read-only), for after a crash."""
-    conn = duckdb.connect(str(data_dir.warehouse), read_only=True)
+def warehouse_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]] | None:
+    """Counts of the writer's file itself (opened read-only), or of the lake's latest snapshot, for after a
+    crash; None while there is no warehouse yet."""
+    if lake.configured(data_dir) is not None:
+        try:
+            conn = connect(data_dir.root)
+        except NoWarehouseYet:
+            return None
+    elif data_dir.warehouse.exists():
+        conn = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    else:
+        return None
     try:
         return {
             "messages": conn.execute("SELECT count(*) FROM messages").fetchall(),
@@ -166,11 +176,13 @@ KILL_POINTS = [
 
 
 @pytest.mark.slow
-def test_a_run_killed_at_any_point_then_run_again_equals_a_clean_run(tmp_path: Path) -> None:
+def test_a_run_killed_at_any_point_then_run_again_equals_a_clean_run(
+    tmp_path: Path, new_data_dir: Callable[[str], DataDir]
+) -> None:
     source = tmp_path / "inbox"
     scale_inbox(source, chats=2_000)
-    clean = DataDir(tmp_path / "clean")
-    shutil.copytree(source, clean.inbox)
+    clean = new_data_dir("clean")
+    shutil.copytree(source, clean.inbox, dirs_exist_ok=True)
     began = time.monotonic()
     result = run_lineoa("run", "--data-dir", str(clean.root), timeout=RUN_TIMEOUT)
     print(f"clean run: {time.monotonic() - began:.1f} s")
@@ -182,8 +194,8 @@ def test_a_run_killed_at_any_point_then_run_again_equals_a_clean_run(tmp_path: P
     # Each kill point on a fresh copy; the last scenario is killed at every point in turn, one after another.
     scenarios = [[point] for point in KILL_POINTS] + [KILL_POINTS[1:]]
     for number, points in enumerate(scenarios):
-        crashed = DataDir(tmp_path / f"crashed{number}")
-        shutil.copytree(source, crashed.inbox)
+        crashed = new_data_dir(f"crashed{number}")
+        shutil.copytree(source, crashed.inbox, dirs_exist_ok=True)
         for point in points:
             with started(crashed) as run:
                 reached = run.wait_until(lambda: point.reached(run, crashed))  # noqa: B023 (called right here)
@@ -193,8 +205,8 @@ def test_a_run_killed_at_any_point_then_run_again_equals_a_clean_run(tmp_path: P
                 run.kill()
                 assert run.proc.returncode == -signal.SIGKILL
                 print(f"scenario {number}: killed at {point.name}, {time.monotonic() - run.started:.1f} s in")
-            if crashed.warehouse.exists():  # whatever the moment, the warehouse opens and reads
-                assert warehouse_tables(crashed)["source_files"][0][0] >= 0
+            if (counts := warehouse_tables(crashed)) is not None:  # whatever the moment, it opens and reads
+                assert counts["source_files"][0][0] >= 0
         result = run_lineoa("run", "--data-dir", str(crashed.root), timeout=RUN_TIMEOUT)
         assert result.returncode == 0, result.stdout + result.stderr
         assert snapshot_tables(crashed) == expected, f"scenario {number}: {[p.name for p in points]}"
@@ -259,9 +271,8 @@ def small_inbox(inbox: Path) -> None:
 
 
 @pytest.mark.slow
-def test_two_runs_at_once_take_turns_and_give_one_clean_warehouse(tmp_path: Path) -> None:
-    data_dir = DataDir(tmp_path / "data")
-    data_dir.create()
+def test_two_runs_at_once_take_turns_and_give_one_clean_warehouse(new_data_dir: Callable[[str], DataDir]) -> None:
+    data_dir = new_data_dir("data")
     small_inbox(data_dir.inbox)
     # Both start while a run holds the warehouse (this test, through the same lock), so both must wait.
     runs: list[Run] = []
@@ -281,8 +292,8 @@ def test_two_runs_at_once_take_turns_and_give_one_clean_warehouse(tmp_path: Path
     assert "files loaded 0, already seen 0, quarantined 0; messages new 0" in done[0]  # the second, after
     assert "files loaded 51, already seen 0, quarantined 1;" in done[1]  # the first took everything in
 
-    alone = DataDir(tmp_path / "alone")  # the same inputs in one clean run
-    shutil.copytree(data_dir.inbox, alone.inbox)
+    alone = new_data_dir("alone")  # the same inputs in one clean run
+    shutil.copytree(data_dir.inbox, alone.inbox, dirs_exist_ok=True)
     assert run_pipeline(alone).ok
     assert snapshot_tables(data_dir) == snapshot_tables(alone)
 

@@ -261,6 +261,29 @@ def test_accounts_stage_in_lanes_at_once_and_equal_one_writer(tmp_path: Path, po
 
 
 @pytest.mark.slow
+def test_the_first_writers_of_a_new_lake_all_attach_it(lake_dir: DataDir) -> None:
+    """Runs started together on a new lake each create its catalog: the losers attach the winner's."""
+    settings = lake.configured(lake_dir)
+    assert settings is not None
+    together = threading.Barrier(4)
+    failed: list[BaseException] = []
+
+    def attach() -> None:
+        together.wait()
+        try:
+            lake.open_lake(lake_dir, settings).close()
+        except lake.LakeUnreachable as exc:
+            failed.append(exc)
+
+    attaching = [threading.Thread(target=attach) for _ in range(4)]
+    for thread in attaching:
+        thread.start()
+    for thread in attaching:
+        thread.join()
+    assert failed == []
+
+
+@pytest.mark.slow
 def test_each_writer_spills_into_a_folder_of_its_own(lake_dir: DataDir) -> None:
     """DuckDB names its spill files alike in every database: two writers sharing a folder overwrote each
     other's temp tables (a crash of a run staging two accounts at 1M messages each)."""
