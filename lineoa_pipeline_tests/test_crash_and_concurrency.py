@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pytest
 
 from lineoa_pipeline import lake
@@ -32,8 +31,8 @@ from lineoa_pipeline.ingest import scratch_folders, stage_pending
 from lineoa_pipeline.instance import instance_home, open_instance
 from lineoa_pipeline.runner import run_pipeline
 from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
-from lineoa_pipeline.warehouse import NoWarehouseYet, connect, write_connection, writer_lock
-from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env, run_lineoa, snapshot_tables
+from lineoa_pipeline.warehouse import NoWarehouseYet, write_connection, writer_lock
+from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env, open_warehouse, run_lineoa, snapshot_tables
 
 RUN_TIMEOUT = 600.0
 WAITING = "waiting for another run"
@@ -114,14 +113,11 @@ def started(data_dir: DataDir) -> Iterator[Run]:
 def warehouse_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]] | None:
     """Counts of the writer's file itself (opened read-only), or of the lake's latest snapshot, for after a
     crash; None while there is no warehouse yet."""
-    if lake.configured(data_dir) is not None:
-        try:
-            conn = connect(data_dir.root)
-        except NoWarehouseYet:
-            return None
-    elif data_dir.warehouse.exists():
-        conn = duckdb.connect(str(data_dir.warehouse), read_only=True)
-    else:
+    if lake.configured(data_dir) is None and not data_dir.warehouse.exists():
+        return None
+    try:
+        conn = open_warehouse(data_dir)
+    except NoWarehouseYet:  # a lake before its first writer
         return None
     try:
         return {

@@ -34,8 +34,8 @@ from lineoa_pipeline_tests.conftest import (
     IngestDir,
     lineoa_command,
     lineoa_env,
+    open_warehouse,
     read_tables,
-    snapshot_tables,
     use_lake,
 )
 from lineoa_pipeline_tests.postgres import Postgres
@@ -252,7 +252,7 @@ def test_accounts_stage_in_lanes_at_once_and_equal_one_writer(tmp_path: Path, po
             writers, open_writer = writer_lanes(data_dir)
             report = stage_pending(conn, data_dir, log=said.append, writers=writers, open_writer=open_writer)
         assert (report.files_loaded, report.messages_new) == (6, 6 * len(chat(1)))
-        tables.append(snapshot_tables(data_dir) if kind == "lake" else _embedded_tables(data_dir))
+        tables.append(_written_tables(data_dir))
         logs.append(said)
     assert tables[0] == tables[1]  # export_seq too: each account's messages numbered in their own order
     assert any("in 2 lanes at once" in line for line in logs[0])
@@ -305,9 +305,13 @@ def test_each_writer_spills_into_a_folder_of_its_own(lake_dir: DataDir) -> None:
     assert not any(f.exists() for f in folders)
 
 
-def _embedded_tables(data_dir: DataDir) -> dict[str, list[tuple]]:
-    with write_connection(data_dir) as conn:
+def _written_tables(data_dir: DataDir) -> dict[str, list[tuple]]:
+    """What the writers left (nothing published yet): the file itself, or the lake's latest snapshot."""
+    conn = open_warehouse(data_dir)
+    try:
         return read_tables(conn)
+    finally:
+        conn.close()
 
 
 def test_accounts_are_shared_out_by_size_each_whole_in_one_lane() -> None:
