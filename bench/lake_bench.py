@@ -27,10 +27,10 @@ from pathlib import Path
 
 import duckdb
 
-from lineoa_pipeline.lake import extension_file
 from lineoa_pipeline.synthetic.scale import write_scale_inbox
-from lineoa_pipeline.views import VIEWS
-from lineoa_pipeline.warehouse import NoWarehouseYet, connect
+from lineoa_pipeline.warehouse.connection import NoWarehouseYet, connect
+from lineoa_pipeline.warehouse.lake import extension_file
+from lineoa_pipeline.warehouse.views import VIEWS
 from lineoa_pipeline_tests.postgres import Postgres, running_postgres
 
 ROOT = Path(__file__).resolve().parent.parent

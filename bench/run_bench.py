@@ -58,10 +58,10 @@ print(f"{conn.execute('SELECT count(*) FROM raw').fetchone()[0]:,} rows from {le
 FLOOR_UNZIP = "import sys, zipfile; zipfile.ZipFile(sys.argv[2]).extractall(sys.argv[1])\n" + FLOOR.split("\n", 1)[1]
 UNZIP = "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])"
 BACKFILL = """
-from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.definitions import build_defs
 from lineoa_pipeline.defs.partitions import range_tags
-from lineoa_pipeline.runner import INFO_LOGS
+from lineoa_pipeline.commands.run import INFO_LOGS
 defs = build_defs(DataDir.resolve())
 keys = defs.resolve_assets_def("messages").partitions_def.get_partition_keys()
 result = defs.resolve_job_def("months_job").execute_in_process(run_config=INFO_LOGS, tags=range_tags(keys))

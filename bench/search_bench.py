@@ -27,13 +27,13 @@ from pathlib import Path
 
 from run_bench import machine, write_doc  # bench/ is this script's folder, first on the path
 
-from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.history.export import refresh_transcripts, transcripts_folder
 from lineoa_pipeline.history.html import MANIFEST
 from lineoa_pipeline.history.reader import Filters, open_history
 from lineoa_pipeline.history.search import index_months, search
+from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
-from lineoa_pipeline.warehouse import publish_snapshot, write_connection
+from lineoa_pipeline.warehouse.connection import publish_snapshot, write_connection
 
 ROOT = Path(__file__).resolve().parent.parent
 LINEOA = str(Path(sys.executable).with_name("lineoa"))

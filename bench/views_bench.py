@@ -20,10 +20,10 @@ from pathlib import Path
 
 import duckdb
 
-from lineoa_pipeline.classify import mark_broadcast_months, sync_settings, write_months
-from lineoa_pipeline.settings import parse_settings
-from lineoa_pipeline.sqlfiles import run_script
-from lineoa_pipeline.views import VIEWS, create_views
+from lineoa_pipeline.settings.config import parse_settings
+from lineoa_pipeline.warehouse.classify import mark_broadcast_months, sync_settings, write_months
+from lineoa_pipeline.warehouse.sqlfiles import run_script
+from lineoa_pipeline.warehouse.views import VIEWS, create_views
 
 PER_CHAT = 50
 SETTINGS = {

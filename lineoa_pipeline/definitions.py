@@ -6,12 +6,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from lineoa_pipeline.datadir import DataDir, keep_private
 from lineoa_pipeline.defs.partitions import monthly_partitions
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.schedules import retention_schedules
 from lineoa_pipeline.defs.warehouse.schedules import lake_schedules
-from lineoa_pipeline.settings import load_settings
+from lineoa_pipeline.settings.config import load_settings
+from lineoa_pipeline.settings.datadir import DataDir, keep_private
 
 
 @dg.definitions

@@ -18,15 +18,15 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
 
-from lineoa_pipeline import lake
-from lineoa_pipeline.archive import archive_inbox
-from lineoa_pipeline.batches import StageReport
-from lineoa_pipeline.classify import sync_settings, write_months
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.ingest import stage_pending
-from lineoa_pipeline.instance import INSTANCE_SETTINGS
-from lineoa_pipeline.settings import parse_settings
-from lineoa_pipeline.warehouse import connect, write_connection, writer_lanes
+from lineoa_pipeline.commands.instance import INSTANCE_SETTINGS
+from lineoa_pipeline.ingest.archive import archive_inbox
+from lineoa_pipeline.ingest.counts import StageReport
+from lineoa_pipeline.ingest.staging import stage_pending
+from lineoa_pipeline.settings.config import parse_settings
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse import lake
+from lineoa_pipeline.warehouse.classify import sync_settings, write_months
+from lineoa_pipeline.warehouse.connection import connect, write_connection, writer_lanes
 from lineoa_pipeline_tests.postgres import NoPostgres, Postgres, running_postgres
 
 BuildWarehouse = Callable[..., DataDir]
@@ -225,7 +225,7 @@ def snapshot_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]]:
 def lineoa_command(*args: str) -> list[str]:
     """The argv of the installed `lineoa` console script (the venv's), for real subprocesses."""
     script = Path(sys.executable).with_name("lineoa")
-    return [str(script), *args] if script.exists() else [sys.executable, "-m", "lineoa_pipeline.cli", *args]
+    return [str(script), *args] if script.exists() else [sys.executable, "-m", "lineoa_pipeline.commands.cli", *args]
 
 
 def lineoa_env() -> dict[str, str]:

@@ -15,9 +15,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from lineoa_pipeline.classify import write_months
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.warehouse import write_connection
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse.classify import write_months
+from lineoa_pipeline.warehouse.connection import write_connection
 
 
 class HeldCommit:

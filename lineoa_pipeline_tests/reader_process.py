@@ -14,7 +14,7 @@ import time
 import traceback
 from pathlib import Path
 
-from lineoa_pipeline.warehouse import connect
+from lineoa_pipeline.warehouse.connection import connect
 
 STATE = """SELECT (SELECT count(*) FROM source_files),
                   (SELECT coalesce(sum(messages_new), 0) FROM source_files),

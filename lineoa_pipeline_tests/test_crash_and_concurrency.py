@@ -23,15 +23,15 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from lineoa_pipeline import lake
-from lineoa_pipeline.archive import archive_inbox
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.ingest import scratch_folders, stage_pending
-from lineoa_pipeline.instance import instance_home, open_instance
-from lineoa_pipeline.runner import run_pipeline
+from lineoa_pipeline.commands.instance import instance_home, open_instance
+from lineoa_pipeline.commands.run import run_pipeline
+from lineoa_pipeline.ingest.archive import archive_inbox
+from lineoa_pipeline.ingest.staging import scratch_folders, stage_pending
+from lineoa_pipeline.line_export.render import ChatMessage, render_export
+from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
-from lineoa_pipeline.warehouse import NoWarehouseYet, write_connection, writer_lock
+from lineoa_pipeline.warehouse import lake
+from lineoa_pipeline.warehouse.connection import NoWarehouseYet, write_connection, writer_lock
 from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env, open_warehouse, run_lineoa, snapshot_tables
 
 RUN_TIMEOUT = 600.0

@@ -29,15 +29,15 @@ import pytest
 from hypothesis import given, note, settings
 from hypothesis import strategies as st
 
-from lineoa_pipeline.archive import archive_inbox
-from lineoa_pipeline.batches import StageReport
-from lineoa_pipeline.classify import sync_settings, write_months
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.exports.formats import LANGUAGES, PLACEHOLDERS
-from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.ingest import stage_pending
-from lineoa_pipeline.settings import DEFAULT_API_SENDER_NAMES, DEFAULT_AUTO_REPLY_NAMES, Settings
-from lineoa_pipeline.warehouse import write_connection
+from lineoa_pipeline.ingest.archive import archive_inbox
+from lineoa_pipeline.ingest.counts import StageReport
+from lineoa_pipeline.ingest.staging import stage_pending
+from lineoa_pipeline.line_export.formats import LANGUAGES, PLACEHOLDERS
+from lineoa_pipeline.line_export.render import ChatMessage, render_export
+from lineoa_pipeline.settings.config import DEFAULT_API_SENDER_NAMES, DEFAULT_AUTO_REPLY_NAMES, Settings
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse.classify import sync_settings, write_months
+from lineoa_pipeline.warehouse.connection import write_connection
 from lineoa_pipeline_tests.conftest import ALL_MONTHS
 
 GUARDED_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")

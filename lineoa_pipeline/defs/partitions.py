@@ -6,7 +6,7 @@ declared with the default months, and the factory gives them those of the data d
 
 import dagster as dg
 
-from lineoa_pipeline.settings import Settings
+from lineoa_pipeline.settings.config import Settings
 
 
 def monthly_partitions(settings: Settings) -> dg.MonthlyPartitionsDefinition:

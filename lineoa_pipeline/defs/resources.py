@@ -7,9 +7,9 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.settings import Settings, load_settings
-from lineoa_pipeline.warehouse import publish_snapshot, write_connection
+from lineoa_pipeline.settings.config import Settings, load_settings
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse.connection import publish_snapshot, write_connection
 
 WRITE_POOL = "duckdb_write"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.history.html import HtmlReport, write_html
 from lineoa_pipeline.history.reader import Filters, open_history
 from lineoa_pipeline.history.transcript import select_messages
 from lineoa_pipeline.history.workbook import write_csvs, write_workbooks
+from lineoa_pipeline.settings.datadir import DataDir
 
 FORMATS = ("html", "xlsx", "csv")
 

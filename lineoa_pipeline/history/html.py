@@ -24,7 +24,7 @@ from urllib.parse import quote
 import duckdb
 
 from lineoa_pipeline.history.reader import query
-from lineoa_pipeline.sqlfiles import insert_rows
+from lineoa_pipeline.warehouse.sqlfiles import SQL_DIR, insert_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
 MANIFEST = ".manifest.json"
@@ -43,8 +43,7 @@ def _template(name: str) -> Template:
 @cache
 def _layout_version() -> str:
     """Changes whenever a template or the page SQL changes, so that every page is written again."""
-    sql = Path(__file__).parent.parent / "sql"
-    parts = [p.read_bytes() for p in (*sorted(TEMPLATES.glob("*.html")), sql / "transcript_pages.sql")]
+    parts = [p.read_bytes() for p in (*sorted(TEMPLATES.glob("*.html")), SQL_DIR / "transcript_pages.sql")]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import duckdb
 
-from lineoa_pipeline.exports.names import name_key
-from lineoa_pipeline.sqlfiles import insert_rows, run_script, statements
+from lineoa_pipeline.line_export.names import name_key
+from lineoa_pipeline.warehouse.sqlfiles import insert_rows, run_script, statements
 
 ALIAS = "顧客{:04d}"
 _SEPARATOR = "\x1f"  # between alias and name in a spelling (sql/history_mask.sql splits on chr(31))

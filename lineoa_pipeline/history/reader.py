@@ -11,9 +11,9 @@ from typing import Any
 
 import duckdb
 
-from lineoa_pipeline.exports.names import name_key
-from lineoa_pipeline.sqlfiles import execute_with_literals, statements
-from lineoa_pipeline.warehouse import connect
+from lineoa_pipeline.line_export.names import name_key
+from lineoa_pipeline.warehouse.connection import connect
+from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, statements
 
 
 @dataclass(frozen=True)

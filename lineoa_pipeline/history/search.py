@@ -22,7 +22,13 @@ from itertools import accumulate
 import duckdb
 
 from lineoa_pipeline.history.reader import Filters, query
-from lineoa_pipeline.sqlfiles import execute_with_literals, retry_conflicts, run_script, statements, transaction
+from lineoa_pipeline.warehouse.sqlfiles import (
+    execute_with_literals,
+    retry_conflicts,
+    run_script,
+    statements,
+    transaction,
+)
 
 # Code points c with NFKC(c) == c == c.casefold(), no combining class, and that no canonical composition
 # takes as its second character: a string of them is its own folded form (see the module docstring).

@@ -10,7 +10,7 @@ import duckdb
 
 from lineoa_pipeline.history.mask import prepare_mask
 from lineoa_pipeline.history.reader import Filters, query
-from lineoa_pipeline.sqlfiles import execute_with_literals, statements
+from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, statements
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import xlsxwriter
 
 from lineoa_pipeline.history.html import file_stem, private_folder
 from lineoa_pipeline.history.reader import query
-from lineoa_pipeline.sqlfiles import execute_with_literals, statements
+from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, statements
 
 SHEET_ROWS = 1_048_576  # Excel's limit per sheet, header included: more messages continue on the next sheet
 MESSAGE_COLUMNS = (

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from lineoa_pipeline.exports.render import ChatMessage
+from lineoa_pipeline.line_export.render import ChatMessage
 
 
 @dataclass(frozen=True)

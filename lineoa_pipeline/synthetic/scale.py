@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
-from lineoa_pipeline.exports.render import csv_field, export_file_name, preamble, zip_member
+from lineoa_pipeline.line_export.render import csv_field, export_file_name, preamble, zip_member
 from lineoa_pipeline.synthetic.conversations import EPISODE_KINDS, PHRASES, episode
 
 SCALE_ACCOUNT = "さくら歯科クリニック 渋谷院"

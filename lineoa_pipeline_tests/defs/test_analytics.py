@@ -16,8 +16,8 @@ from lineoa_pipeline.defs.analytics.checks import (
     no_negative_response_time,
 )
 from lineoa_pipeline.defs.resources import WarehouseResource
-from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.views import VIEW_SPECS
+from lineoa_pipeline.line_export.render import ChatMessage, render_export
+from lineoa_pipeline.warehouse.views import VIEW_SPECS
 from lineoa_pipeline_tests.conftest import BuildWarehouse
 
 CHAT = [

@@ -8,11 +8,11 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.defs.history.assets import chat_transcripts
 from lineoa_pipeline.defs.resources import WarehouseResource
-from lineoa_pipeline.exports.render import ChatMessage
-from lineoa_pipeline.runner import run_pipeline
+from lineoa_pipeline.line_export.render import ChatMessage
+from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline_tests.history.sample import CHATS, CLINIC, HANAKO, History, build_history, refresh, write_chat
 
 

@@ -14,16 +14,25 @@ import dagster as dg
 import duckdb
 import pytest
 
-from lineoa_pipeline import cli, lake
-from lineoa_pipeline.alerts import WebhookError, deliver, pseudonym, raise_new, read_records, slack_payload, webhook_url
-from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.commands import cli
+from lineoa_pipeline.commands.demo import write_demo_data
+from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.sensors import retention_sensor
-from lineoa_pipeline.demo import write_demo_data
-from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.retention import Alert
-from lineoa_pipeline.runner import run_pipeline
-from lineoa_pipeline.warehouse import publish_snapshot
+from lineoa_pipeline.line_export.render import ChatMessage, render_export
+from lineoa_pipeline.retention.alerts import (
+    WebhookError,
+    deliver,
+    pseudonym,
+    raise_new,
+    read_records,
+    slack_payload,
+    webhook_url,
+)
+from lineoa_pipeline.retention.status import Alert
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse import lake
+from lineoa_pipeline.warehouse.connection import publish_snapshot
 from lineoa_pipeline_tests.conftest import IngestDir
 
 SECRET = "T000-SECRET-TOKEN"
@@ -250,7 +259,7 @@ def test_https_and_loopback_http_are_accepted() -> None:
 def test_the_command_line_refuses_an_unusable_webhook_at_start(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from lineoa_pipeline import cli
+    from lineoa_pipeline.commands import cli
 
     monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", f"hooks.example.com/{SECRET}")
     assert cli.main(["status", "--data-dir", str(tmp_path)]) == 2

@@ -6,12 +6,12 @@ from datetime import datetime
 
 import dagster as dg
 
-from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.definitions import build_defs
 from lineoa_pipeline.defs.ingest.sensors import stale_months_sensor
 from lineoa_pipeline.defs.partitions import range_tags
-from lineoa_pipeline.exports.render import ChatMessage, render_export
-from lineoa_pipeline.runner import run_pipeline
+from lineoa_pipeline.line_export.render import ChatMessage, render_export
+from lineoa_pipeline.settings.datadir import DataDir
 
 
 def drop(data_dir: DataDir, name: str, *months: int) -> None:

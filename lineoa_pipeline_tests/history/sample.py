@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from lineoa_pipeline.archive import archive_inbox
-from lineoa_pipeline.classify import sync_settings, write_months
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.exports.render import ChatMessage, export_file_name, render_export
 from lineoa_pipeline.history.search import index_months
-from lineoa_pipeline.ingest import stage_pending
-from lineoa_pipeline.settings import parse_settings
-from lineoa_pipeline.tags_media import load_chat_tags, load_media_files
-from lineoa_pipeline.warehouse import publish_snapshot, write_connection
+from lineoa_pipeline.ingest.archive import archive_inbox
+from lineoa_pipeline.ingest.staging import stage_pending
+from lineoa_pipeline.ingest.tags_media import load_chat_tags, load_media_files
+from lineoa_pipeline.line_export.render import ChatMessage, export_file_name, render_export
+from lineoa_pipeline.settings.config import parse_settings
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse.classify import sync_settings, write_months
+from lineoa_pipeline.warehouse.connection import publish_snapshot, write_connection
 
 CLINIC = "さくら整体院"
 BANGKOK = "Bangkok Spa"

@@ -12,7 +12,7 @@ import duckdb
 import openpyxl
 import pytest
 
-from lineoa_pipeline.cli import main
+from lineoa_pipeline.commands.cli import main
 from lineoa_pipeline.history.export import export
 from lineoa_pipeline.history.reader import Filters
 from lineoa_pipeline_tests.history.sample import (

@@ -10,10 +10,10 @@ from datetime import date, datetime, timedelta
 import duckdb
 import pytest
 
-from lineoa_pipeline.exports.names import name_key
 from lineoa_pipeline.history.reader import Filters, open_history
 from lineoa_pipeline.history.search import NEEDS_FOLDING, STABLE_RANGES, fold, hits_text, search
-from lineoa_pipeline.sqlfiles import sql_literal
+from lineoa_pipeline.line_export.names import name_key
+from lineoa_pipeline.warehouse.sqlfiles import sql_literal
 from lineoa_pipeline_tests.history.sample import BANGKOK, CLINIC, HANAKO, History
 
 

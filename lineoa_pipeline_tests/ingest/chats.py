@@ -3,7 +3,7 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from lineoa_pipeline.exports.render import ChatMessage, render_export
+from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline_tests.conftest import IngestDir
 
 DOWNLOADED = datetime(2026, 4, 2, 18, 5)

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from lineoa_pipeline.exports.render import write_bulk_zip
+from lineoa_pipeline.line_export.render import write_bulk_zip
 from lineoa_pipeline_tests.conftest import IngestDir
 from lineoa_pipeline_tests.ingest.chats import CHAT, GOOD, export, msg, reconciled, unknown_header, window
 

@@ -10,10 +10,10 @@ from typing import Any
 import duckdb
 import pytest
 
-from lineoa_pipeline.batches import duckdb_reason
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.exports.render import write_bulk_zip
-from lineoa_pipeline.warehouse import write_connection
+from lineoa_pipeline.ingest.batches import duckdb_reason
+from lineoa_pipeline.line_export.render import write_bulk_zip
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse.connection import write_connection
 from lineoa_pipeline_tests.conftest import IngestDir, read_tables
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, export, reconciled
 

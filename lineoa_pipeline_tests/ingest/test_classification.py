@@ -6,10 +6,10 @@ Real DuckDB files under tmp_path, the real ingest code, exports written in LINE'
 
 from datetime import datetime, timedelta
 
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.exports.formats import PLACEHOLDERS
-from lineoa_pipeline.exports.render import ChatMessage
-from lineoa_pipeline.runner import rebuild_warehouse, run_pipeline
+from lineoa_pipeline.commands.run import rebuild_warehouse, run_pipeline
+from lineoa_pipeline.line_export.formats import PLACEHOLDERS
+from lineoa_pipeline.line_export.render import ChatMessage
+from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables
 from lineoa_pipeline_tests.ingest.chats import export, msg
 

@@ -9,17 +9,17 @@ from datetime import date, datetime
 import dagster as dg
 import pytest
 
-from lineoa_pipeline import cli
-from lineoa_pipeline.classify import sync_settings, write_months
-from lineoa_pipeline.datadir import DataDir
+from lineoa_pipeline.commands import cli
+from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.definitions import defs
 from lineoa_pipeline.defs.ingest.assets import messages as messages_asset
 from lineoa_pipeline.defs.partitions import range_tags
 from lineoa_pipeline.defs.resources import WarehouseResource
-from lineoa_pipeline.exports.render import write_bulk_zip
-from lineoa_pipeline.runner import run_pipeline
-from lineoa_pipeline.settings import parse_settings
-from lineoa_pipeline.warehouse import connect, published_marker, write_connection
+from lineoa_pipeline.line_export.render import write_bulk_zip
+from lineoa_pipeline.settings.config import parse_settings
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse.classify import sync_settings, write_months
+from lineoa_pipeline.warehouse.connection import connect, published_marker, write_connection
 from lineoa_pipeline_tests.conftest import read_tables, snapshot_tables
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, GOOD, export, msg, unknown_header
 

@@ -9,7 +9,7 @@ from datetime import date, datetime
 
 import pytest
 
-from lineoa_pipeline.exports.formats import LANGUAGES
+from lineoa_pipeline.line_export.formats import LANGUAGES
 from lineoa_pipeline.synthetic.conversations import PHRASES
 from lineoa_pipeline_tests.conftest import IngestDir
 from lineoa_pipeline_tests.ingest.chats import export, msg, utc

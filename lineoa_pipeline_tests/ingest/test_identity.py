@@ -10,10 +10,10 @@ import zipfile
 from collections import Counter
 from datetime import date, datetime, timedelta
 
-from lineoa_pipeline.archive import Archive
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.exports.render import write_bulk_zip
-from lineoa_pipeline.runner import rebuild_warehouse, run_pipeline
+from lineoa_pipeline.commands.run import rebuild_warehouse, run_pipeline
+from lineoa_pipeline.ingest.archive import Archive
+from lineoa_pipeline.line_export.render import write_bulk_zip
+from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, JST, export, msg, reconciled, window
 

@@ -15,10 +15,10 @@ from lineoa_pipeline_tests.ingest.chats import export, msg
 STAGE_LIMITED = """
 import resource, signal, sys
 from pathlib import Path
-from lineoa_pipeline.archive import archive_inbox
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.ingest import scratch_folders, stage_pending
-from lineoa_pipeline.warehouse import write_connection
+from lineoa_pipeline.ingest.archive import archive_inbox
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.ingest.staging import scratch_folders, stage_pending
+from lineoa_pipeline.warehouse.connection import write_connection
 data_dir = DataDir(Path(sys.argv[1]))
 with write_connection(data_dir) as conn:
     archive_inbox(conn, data_dir, log=lambda _: None)

@@ -14,16 +14,14 @@ from typing import Any
 
 import pytest
 
-from lineoa_pipeline.exports.discover import member_name
-from lineoa_pipeline.exports.formats import LANGUAGES
-from lineoa_pipeline.exports.names import chat_name_from_path
-from lineoa_pipeline.exports.render import write_bulk_zip
+from lineoa_pipeline.ingest.discover import member_name
+from lineoa_pipeline.line_export.formats import LANGUAGES
+from lineoa_pipeline.line_export.names import chat_name_from_path
+from lineoa_pipeline.line_export.render import write_bulk_zip
 from lineoa_pipeline.synthetic.conversations import PHRASES
 from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.helpers import SAMPLES
 from lineoa_pipeline_tests.ingest.chats import export, msg, reconciled
-
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
-
 
 # --- the shared samples, when present ---------------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lineoa_pipeline.ingest import scratch_folders, scratch_for
+from lineoa_pipeline.ingest.staging import scratch_folders, scratch_for
 from lineoa_pipeline_tests.conftest import IngestDir
 
 

@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from lineoa_pipeline.classify import sync_settings
 from lineoa_pipeline.defs.metadata import relation_metadata, table_schema
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.side_inputs import side_inputs_hash
-from lineoa_pipeline.tags_media import load_chat_tags, load_media_files
-from lineoa_pipeline.views import VIEW_SPECS, VIEWS, column_types, create_views
+from lineoa_pipeline.ingest.side_inputs import side_inputs_hash
+from lineoa_pipeline.ingest.tags_media import load_chat_tags, load_media_files
+from lineoa_pipeline.warehouse.classify import sync_settings
+from lineoa_pipeline.warehouse.views import VIEW_SPECS, VIEWS, column_types, create_views
 
 GROUP = "analytics"
 # Every table and view this area writes: what a run refreshes after `messages`, what readers see.

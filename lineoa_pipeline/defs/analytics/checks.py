@@ -5,7 +5,7 @@ import dagster as dg
 
 from lineoa_pipeline.defs.metadata import query_preview
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.sqlfiles import load_sql
+from lineoa_pipeline.warehouse.sqlfiles import load_sql
 
 MEDIA_VERIFIED = "every_media_file_verified"
 NO_NEGATIVE_WAIT = "no_negative_response_time"

@@ -7,14 +7,19 @@ from datetime import timedelta
 
 import dagster as dg
 
-from lineoa_pipeline.archive import archive_inbox
-from lineoa_pipeline.classify import mark_broadcast_months, mark_reclassified_months, sync_settings, write_months
 from lineoa_pipeline.defs.metadata import preview_table, relation_metadata
 from lineoa_pipeline.defs.partitions import DEFAULT_MONTHS, monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.ingest import stage_pending
-from lineoa_pipeline.settings import setting_warnings
-from lineoa_pipeline.warehouse import writer_lanes
+from lineoa_pipeline.ingest.archive import archive_inbox
+from lineoa_pipeline.ingest.staging import stage_pending
+from lineoa_pipeline.settings.config import setting_warnings
+from lineoa_pipeline.warehouse.classify import (
+    mark_broadcast_months,
+    mark_reclassified_months,
+    sync_settings,
+    write_months,
+)
+from lineoa_pipeline.warehouse.connection import writer_lanes
 
 GROUP = "ingest"
 

@@ -5,12 +5,10 @@ import json
 
 import dagster as dg
 
-from lineoa_pipeline.datadir import DataDir
-from lineoa_pipeline.defs.ingest.jobs import ingest_job, months_job
+from lineoa_pipeline.defs.ingest.jobs import STARTED_BY, after_staging, ingest_job, months_job
 from lineoa_pipeline.defs.resources import WarehouseResource
-from lineoa_pipeline.exports.discover import walk_inbox
-from lineoa_pipeline.instance import STARTED_BY
-from lineoa_pipeline.runner import after_staging
+from lineoa_pipeline.ingest.discover import walk_inbox
+from lineoa_pipeline.settings.datadir import DataDir
 
 
 @dg.sensor(

@@ -7,7 +7,7 @@ import dagster as dg
 
 from lineoa_pipeline.defs.metadata import preview_table
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.retention import StatusReport, compute_status
+from lineoa_pipeline.retention.status import StatusReport, compute_status
 
 MONTHS_CHECK = "months_not_at_risk"
 MEDIA_CHECK = "media_not_at_risk"

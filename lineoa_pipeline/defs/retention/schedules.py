@@ -5,7 +5,7 @@ import dagster as dg
 from lineoa_pipeline.defs.ingest.jobs import months_job
 from lineoa_pipeline.defs.partitions import monthly_partitions, range_tags
 from lineoa_pipeline.defs.retention.jobs import retention_job
-from lineoa_pipeline.settings import Settings
+from lineoa_pipeline.settings.config import Settings
 
 
 def retention_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:

@@ -9,13 +9,13 @@ from typing import Any
 
 import dagster as dg
 
-from lineoa_pipeline.alerts import WEBHOOK_ENV, deliver, raise_new
-from lineoa_pipeline.datadir import DataDir
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.jobs import retention_job
-from lineoa_pipeline.retention import current_alerts, latest_ingest
-from lineoa_pipeline.settings import Settings
-from lineoa_pipeline.warehouse import NoWarehouseYet, connect
+from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, deliver, raise_new
+from lineoa_pipeline.retention.status import current_alerts, latest_ingest
+from lineoa_pipeline.settings.config import Settings
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse.connection import NoWarehouseYet, connect
 
 
 @dg.sensor(

@@ -5,8 +5,8 @@ import dagster as dg
 from lineoa_pipeline.defs.analytics.assets import ANALYTICS_ASSETS
 from lineoa_pipeline.defs.metadata import relation_metadata
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.lake import maintain
-from lineoa_pipeline.warehouse import connect
+from lineoa_pipeline.warehouse.connection import connect
+from lineoa_pipeline.warehouse.lake import maintain
 
 # Everything a reader queries; the snapshot follows whenever any of it changes.
 PUBLISHED = ["messages", "bulk_backups", *ANALYTICS_ASSETS, "search_text"]
@@ -22,7 +22,7 @@ PUBLISHED = ["messages", "bulk_backups", *ANALYTICS_ASSETS, "search_text"]
 def warehouse_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """`warehouse.snapshot.duckdb`: a whole copy of the warehouse, renamed into place after the tables
     it depends on are written, so a reader never blocks a run, a run never breaks a reader, and a reader
-    always sees whole runs. `lineoa_pipeline.warehouse.connect()` opens it read-only. With a lake
+    always sees whole runs. `lineoa_pipeline.warehouse.connection.connect()` opens it read-only. With a lake
     (`[warehouse]`) nothing is copied: readers attach the lake's latest snapshot."""
     published = warehouse.publish(context.log)
     conn = connect(warehouse.location.root)

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from lineoa_pipeline.defs.warehouse.jobs import lake_maintenance_job
-from lineoa_pipeline.settings import Settings
+from lineoa_pipeline.settings.config import Settings
 
 
 def lake_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:

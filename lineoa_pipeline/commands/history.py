@@ -1,0 +1,120 @@
+"""`lineoa search | show | export`: read the history back from the published warehouse (never waits for a run).
+
+Registered on the command line's parser by `add_history_commands`; this module stays light to import, the
+work is imported when a command runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+from pathlib import Path
+
+from lineoa_pipeline.settings.datadir import DataDir
+
+HISTORY_COMMANDS = ("search", "show", "export")
+SENDER_TYPES = ("user", "staff", "auto_reply", "api", "broadcast")
+
+
+def add_history_commands(commands: argparse._SubParsersAction) -> None:
+    search = _command(commands, "search", "messages whose content contains TEXT (NFKC, case-folded), newest first")
+    search.add_argument("text", metavar="TEXT", help="what to look for (full-width, half-width and case ignored)")
+    search.add_argument("--account", help="only this account (exact name)")
+    search.add_argument("--chat", help="only this chat (white space, brackets and width ignored)")
+    search.add_argument("--sender", choices=SENDER_TYPES, help="only messages of this sender type")
+    _dates(search)
+    search.add_argument("--limit", type=_positive, default=50, help="at most this many messages (default 50)")
+    search.add_argument("--json", action="store_true", help="print JSON instead of lines")
+
+    show = _command(commands, "show", "one chat's transcript, with a line per local date")
+    show.add_argument("--account", required=True, help="the account (exact name)")
+    show.add_argument("--chat", required=True, help="the chat (white space, brackets and width ignored)")
+    _dates(show)
+
+    export = _command(commands, "export", "the history as HTML pages like the LINE chat screen, xlsx or csv")
+    export.add_argument("--out", required=True, type=Path, help="folder to write into")
+    export.add_argument("--account", help="only this account (exact name)")
+    export.add_argument("--chat", help="only this chat (white space, brackets and width ignored)")
+    export.add_argument("--format", choices=("html", "xlsx", "csv"), default="html", help="default: html")
+    export.add_argument("--mask", action="store_true", help="replace customer names, phones, e-mails and URLs")
+
+
+def run_history_command(args: argparse.Namespace, data_dir: DataDir) -> int:
+    from lineoa_pipeline.history.reader import Filters, open_history
+    from lineoa_pipeline.warehouse.connection import NoWarehouseYet
+
+    filters = Filters(
+        account=args.account,
+        chat=args.chat,
+        sender=getattr(args, "sender", None),
+        since=getattr(args, "since", None),
+        until=getattr(args, "until", None),
+    )
+    out = sys.stdout
+    try:
+        if args.command == "export":
+            from lineoa_pipeline.history.export import export
+
+            print(export(data_dir, args.out, args.format, filters, args.mask), file=out)
+            return 0
+        with open_history(data_dir.root) as conn:
+            if args.command == "search":
+                from lineoa_pipeline.history.search import hits_json, hits_text, search
+
+                try:
+                    hits = search(conn, args.text, filters, args.limit)
+                except ValueError as exc:
+                    print(f"lineoa search: {exc}", file=sys.stderr)
+                    return 2
+                if args.json:
+                    print(hits_json(hits), file=out)
+                elif hits:
+                    print(hits_text(hits, args.text, highlight=out.isatty()), file=out)
+                return 0
+            from lineoa_pipeline.history.transcript import select_messages, show_text, transcript
+
+            select_messages(conn, filters)
+            shown = 0
+            for line in show_text(transcript(conn), str(data_dir.media)):
+                print(line, file=out)
+                shown += 1
+            if not shown:
+                print(f"lineoa show: no messages of chat {args.chat!r} in account {args.account!r}", file=sys.stderr)
+                return 1
+            return 0
+    except NoWarehouseYet as exc:
+        print(f"lineoa: {exc}", file=sys.stderr)
+        return 1
+
+
+EXIT_CODES = {
+    "search": "0 with the messages found (none is not an error); 1 before the first run (no warehouse yet); "
+    "2 for an empty TEXT, a bad setting or bad arguments.",
+    "show": "0 with the transcript; 1 when the chat has no messages (or no warehouse yet); 2 for bad arguments.",
+    "export": "0 once every file is written; 1 before the first run (no warehouse yet); 2 for bad arguments.",
+}
+
+
+def _command(commands: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    sub = commands.add_parser(name, help=text, description=text, epilog=f"exit status: {EXIT_CODES[name]}")
+    sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
+    return sub
+
+
+def _dates(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--from", dest="since", type=_date, help="first local date, YYYY-MM-DD (inclusive)")
+    parser.add_argument("--to", dest="until", type=_date, help="last local date, YYYY-MM-DD (inclusive)")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date YYYY-MM-DD: {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    return int(text)

@@ -1,0 +1,369 @@
+"""Retention rules of the spec: backup coverage of each month, alerts, and the status of media placeholders.
+
+The work over messages is SQL (`sql/retention_*.sql`); Python resolves the settings per account and shapes
+the rows per account and month. Placeholders can number hundreds of thousands, so they reach Python only as
+counts, the few at risk, alerts, or JSON text that DuckDB renders. Pure domain code: no Dagster.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from functools import cache
+from pathlib import Path
+from typing import Any, BinaryIO, Literal
+
+import duckdb
+
+from lineoa_pipeline.settings.config import CHAT_TYPES, MEDIA_KINDS, Settings
+from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, load_sql
+
+Coverage = Literal["complete", "partial", "missing"]
+Level = Literal["ok", "at_risk", "lost"]
+MediaState = Literal["saved", "pending", "at_risk", "lost"]
+MEDIA_STATES: tuple[MediaState, ...] = ("at_risk", "lost", "pending", "saved")
+_SEVERITY = {"lost": 0, "at_risk": 1, "ok": 2}
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    """When an account was last backed up in bulk, and by when it must be again (a past time: now)."""
+
+    account_name: str
+    zone: tzinfo  # the fixed UTC offset of the account's latest export
+    last_bulk_backup_at: datetime | None
+    next_backup_due_by: datetime | None
+
+
+@dataclass(frozen=True)
+class MonthStatus:
+    """One local month of one account: what its bulk backups hold of it, and what LINE still keeps."""
+
+    account_name: str
+    month: date
+    coverage: Coverage
+    alert: Level
+    cutoff_at: datetime  # LINE starts deleting the month's first day
+    final_at: datetime  # LINE has deleted all of it
+
+
+@dataclass(frozen=True)
+class MediaStatus:
+    """One photo, video, voice message or file placeholder that is not saved, and when LINE deletes it."""
+
+    account_name: str
+    chat_name: str
+    sent_at: datetime
+    kind: str
+    status: MediaState
+    expires_at: datetime
+    message_id: str  # two photos sent in one second are two placeholders
+
+
+@dataclass(frozen=True)
+class StatusReport:
+    """What `lineoa status` shows, as of one instant; timestamps are in each account's zone."""
+
+    as_of: datetime
+    accounts: list[AccountStatus]
+    months: list[MonthStatus]
+    media_counts: dict[str, Counter[MediaState]]  # account -> placeholders per status
+    media_at_risk: list[MediaStatus]  # soonest deadline first
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A month or media placeholder at risk or lost; the retention sensor raises each once per level
+    (`alerts.alert_key` of its record)."""
+
+    account_name: str
+    subject: Literal["month", "media"]
+    level: Literal["at_risk", "lost"]
+    cutoff_at: datetime  # a placeholder vanishes at once: its cutoff and final are both its expiry
+    final_at: datetime
+    message: str
+    month: date | None = None
+    chat_name: str | None = None
+    sent_at: datetime | None = None
+    message_id: str | None = None
+
+    def record(self, at: datetime) -> dict[str, Any]:
+        """The alert as one line of `alerts.jsonl`, raised at `at`."""
+        where: dict[str, Any] = (
+            {"month": f"{self.month:%Y-%m}"}
+            if self.month
+            else {"chat_name": self.chat_name, "sent_at": _iso(self.sent_at), "message_id": self.message_id}
+        )
+        return {
+            "at": _iso(at),
+            "account_name": self.account_name,
+            "subject": self.subject,
+            **where,
+            "level": self.level,
+            "cutoff_at": _iso(self.cutoff_at),
+            "final_at": _iso(self.final_at),
+            "message": self.message,
+        }
+
+
+def compute_status(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> StatusReport:
+    """Coverage and alert of every month, backup due dates, and media placeholders counted per status."""
+    accounts, months = _coverage(conn, settings, as_of)
+    counts: dict[str, Counter[MediaState]] = {a.account_name: Counter() for a in accounts}
+    for account, status, n in _media_query(conn, settings, as_of, accounts, "retention_media_counts").fetchall():
+        counts[account][status] = n
+    at_risk = _unsaved(conn, settings, as_of, accounts, with_lost=False)
+    return StatusReport(as_of, accounts, months, counts, at_risk)
+
+
+def status_json(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime, out: BinaryIO) -> None:
+    """Write the document `lineoa status --json` prints (UTF-8): as_of, accounts, months, and every media
+    placeholder."""
+    accounts, months = _coverage(conn, settings, as_of)
+    head = {
+        "as_of": _iso(as_of),
+        "accounts": [
+            {
+                "account_name": a.account_name,
+                "last_bulk_backup_at": _iso(a.last_bulk_backup_at),
+                "next_backup_due_by": _iso(a.next_backup_due_by),
+            }
+            for a in accounts
+        ],
+        "months": [
+            {
+                "account_name": m.account_name,
+                "month": f"{m.month:%Y-%m}",
+                "coverage": m.coverage,
+                "alert": m.alert,
+                "cutoff_at": _iso(m.cutoff_at),
+                "final_at": _iso(m.final_at),
+            }
+            for m in months
+        ],
+        "media": [],
+    }
+    # Placeholders number hundreds of thousands: DuckDB writes their array itself (in parallel, straight to
+    # a file) and its bytes go out as the value of "media", the last key. No Python object per placeholder.
+    with tempfile.TemporaryDirectory(prefix="lineoa-status-") as scratch:
+        media = Path(scratch) / "media.json"
+        _media_query(conn, settings, as_of, accounts, "retention_media_json", copy_to=media)
+        out.write(json.dumps(head, ensure_ascii=False, separators=(",", ":"))[: -len("[]}")].encode())
+        with open(media, "rb") as array:
+            shutil.copyfileobj(array, out)
+        out.write(b"}\n")
+
+
+def current_alerts(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: datetime,
+    lost_since: datetime | None = None,
+    ingested_after: datetime | None = None,
+) -> list[Alert]:
+    """Every month and media placeholder at risk at `as_of`, and those lost, worst first.
+
+    Every lost month is listed: months are few, and the sensor raises each alert once by its key. With
+    `lost_since` (say, the previous check), a lost placeholder is listed only if it was lost at or after it,
+    or its export was ingested after `ingested_after` (default: `lost_since`): a long-lost photo is not
+    listed again at every check, but one in an old export added since is listed once.
+    """
+    accounts, months = _coverage(conn, settings, as_of)
+    alerts = [
+        Alert(m.account_name, "month", m.alert, m.cutoff_at, m.final_at, _month_message(m), month=m.month)
+        for m in months
+        if m.alert != "ok"
+    ]
+    ingested_after = ingested_after or lost_since
+    for m in _unsaved(
+        conn, settings, as_of, accounts, with_lost=True, lost_since=lost_since, ingested_after=ingested_after
+    ):
+        alerts.append(
+            Alert(
+                m.account_name,
+                "media",
+                m.status,
+                m.expires_at,
+                m.expires_at,
+                _media_message(m),
+                chat_name=m.chat_name,
+                sent_at=m.sent_at,
+                message_id=m.message_id,
+            )
+        )
+    return sorted(alerts, key=lambda a: (_SEVERITY[a.level], a.cutoff_at, a.account_name))
+
+
+def latest_ingest(conn: duckdb.DuckDBPyConnection) -> datetime | None:
+    """When the warehouse last took in an export (None: never), for `current_alerts(ingested_after=)`."""
+    row = conn.execute(load_sql("retention_latest_ingest")).fetchone()
+    return row[0] if row else None
+
+
+def _coverage(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime
+) -> tuple[list[AccountStatus], list[MonthStatus]]:
+    """Every account and its months; the next backup is due by the earliest cutoff of a month not complete
+    and not yet lost."""
+    if as_of.tzinfo is None:
+        raise ValueError("as_of must carry a time zone")
+    rows = execute_with_literals(conn, load_sql("retention_accounts"), {"as_of": as_of}).fetchall()
+    if not rows:
+        return [], []
+    names = [r[0] for r in rows]
+    text = [settings.for_account(n).retention["one_to_one"].days("text") for n in names]
+    params = {
+        "as_of": as_of,
+        "accounts": names,
+        "offsets": [r[1] for r in rows],
+        "days": [t[0] for t in text],
+        "warns": [t[1] for t in text],
+    }
+    months = [
+        MonthStatus(name, month, coverage, alert, cutoff.astimezone(_zone(off)), final.astimezone(_zone(off)))
+        for name, month, off, coverage, alert, cutoff, final in execute_with_literals(
+            conn, load_sql("retention_months"), params
+        ).fetchall()
+    ]
+    accounts = []
+    for name, offset, last in rows:
+        due = [m.cutoff_at for m in months if m.account_name == name and m.coverage != "complete" and m.alert != "lost"]
+        zone = _zone(offset)
+        accounts.append(AccountStatus(name, zone, last.astimezone(zone) if last else None, min(due, default=None)))
+    return accounts, months
+
+
+def _unsaved(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: datetime,
+    accounts: list[AccountStatus],
+    with_lost: bool,
+    lost_since: datetime | None = None,
+    ingested_after: datetime | None = None,
+) -> list[MediaStatus]:
+    """Placeholders at risk and, `with_lost`, those lost (if `lost_since` is given: at or after it, or from
+    an export ingested after `ingested_after`), by expiry."""
+    longest = timedelta(
+        days=max(
+            (
+                days
+                for a in accounts
+                for retention in settings.for_account(a.account_name).retention.values()
+                for days in (retention.media, retention.file)
+            ),
+            default=0,
+        )
+    )
+    # What was sent longer than the longest retention before as-of cannot be at risk: bounding sent_at lets
+    # DuckDB skip those row groups. Lost ones have no such bound, as an old export can arrive at any time.
+    earliest = None if with_lost else as_of
+    query = _media_query(
+        conn,
+        settings,
+        as_of,
+        accounts,
+        "retention_media_alerts",
+        sent_from=earliest - longest if earliest else None,
+        with_lost=with_lost,
+        lost_since=lost_since,
+        ingested_after=ingested_after,
+    )
+    unsaved = []
+    for message_id, account, chat, kind, status, offset, local_sent_at, local_expires_at in query.fetchall():
+        zone = _zone(offset)
+        sent, expires = local_sent_at.replace(tzinfo=zone), local_expires_at.replace(tzinfo=zone)
+        unsaved.append(MediaStatus(account, chat, sent, kind, status, expires, message_id))
+    return unsaved
+
+
+def _media_query(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: datetime,
+    accounts: list[AccountStatus],
+    query: str,
+    sent_from: datetime | None = None,
+    copy_to: Path | None = None,
+    **extra: Any,
+) -> duckdb.DuckDBPyConnection:
+    """Run `sql/<query>.sql` over `media`: the placeholders sent by `as_of` (and from `sent_from`, when
+    given) with their status (`retention_media.sql`); with `copy_to`, its rows go to that file as a JSON
+    array instead."""
+    cfg = [
+        (
+            a.account_name,
+            chat_type,
+            kind,
+            *settings.for_account(a.account_name).retention[chat_type].days(kind),
+        )
+        for a in accounts
+        for chat_type in CHAT_TYPES
+        for kind in MEDIA_KINDS
+    ]
+    offsets = {a.account_name: _offset_minutes(a.zone) for a in accounts}
+    params = {
+        "as_of": as_of,
+        "sent_from": sent_from,
+        "accounts": [c[0] for c in cfg],
+        "chat_types": [c[1] for c in cfg],
+        "kinds": [c[2] for c in cfg],
+        "media_kinds": list(MEDIA_KINDS),
+        "days": [c[3] for c in cfg],
+        "warns": [c[4] for c in cfg],
+        "offsets": [offsets[c[0]] for c in cfg],
+        "offset_texts": [offset_text(_zone(offsets[c[0]])) for c in cfg],
+        **extra,
+    }
+    sql = f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}"
+    if copy_to:
+        sql, params["copy_to"] = f"COPY ({sql}) TO $copy_to (FORMAT json, ARRAY true)", str(copy_to)
+    return execute_with_literals(conn, sql, params)
+
+
+def _month_message(m: MonthStatus) -> str:
+    held = "only partly in a bulk backup" if m.coverage == "partial" else "in no bulk backup"
+    if m.alert == "lost":
+        return (
+            f"{m.account_name}: {m.month:%Y-%m} is {held}, and LINE deleted the last of it at "
+            f"{_short(m.final_at)}; what no backup holds is gone."
+        )
+    return (
+        f"{m.account_name}: {m.month:%Y-%m} is {held}; LINE starts deleting it at {_short(m.cutoff_at)} "
+        f"and has deleted all of it by {_short(m.final_at)}. Download a bulk backup now."
+    )
+
+
+def _media_message(m: MediaStatus) -> str:
+    what = f"{m.kind} sent in {m.chat_name} at {_short(m.sent_at)}"
+    if m.status == "lost":
+        return f"{m.account_name}: the {what} was never saved, and LINE deleted it at {_short(m.expires_at)}."
+    return f"{m.account_name}: the {what} is not saved; LINE deletes it at {_short(m.expires_at)}. Save it now."
+
+
+def _short(when: datetime) -> str:
+    return f"{when:%Y-%m-%d %H:%M} {offset_text(when.tzinfo)}"
+
+
+def offset_text(zone: tzinfo | None) -> str:
+    """`+09:00`, as `datetime.isoformat` writes it."""
+    return datetime(2000, 1, 1, tzinfo=zone).isoformat()[-6:]
+
+
+def _offset_minutes(zone: tzinfo) -> int:
+    offset = zone.utcoffset(None)
+    assert offset is not None
+    return int(offset.total_seconds()) // 60
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+@cache
+def _zone(offset_minutes: int) -> tzinfo:
+    return timezone(timedelta(minutes=offset_minutes))

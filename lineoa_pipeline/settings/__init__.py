@@ -1,0 +1,2 @@
+"""The data directory, `lineoa.toml` (schema, defaults, validation) and durable file writes. Imports only
+`line_export/`."""

@@ -1,0 +1,320 @@
+"""`lineoa.toml`: every setting with its default, validated so that a bad key or value names itself."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import tomllib
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from lineoa_pipeline.line_export.formats import PLACEHOLDERS
+
+DEFAULT_AUTO_REPLY_NAMES = (
+    "応答メッセージ",
+    "AI応答メッセージ",
+    "Auto-response",
+    "自動回應訊息",
+    "AI 聊天機器人",
+    "ข้อความตอบกลับอัตโนมัติ",
+)
+DEFAULT_API_SENDER_NAMES = ("Unknown",)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+CHAT_TYPES = ("one_to_one", "group")
+# Placeholders of the files LINE deletes (retention.media and .file): saved by listing them in a manifest.
+MEDIA_KINDS = ("photo", "video", "voice", "file")
+MESSAGE_KINDS = (*MEDIA_KINDS, "sticker", "location", "unsent", "text")
+_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+ALERT_NAMES = ("plain", "masked")
+MAX_DAYS = 36_500  # a hundred years: beyond it a date overflows, and no plan keeps anything that long
+MAX_SLA_MINUTES = 525_600  # a year
+MAX_COUNT = 1_000_000  # chats a broadcast reaches, minutes of its window: beyond any account
+MIN_TEXT_WARNING_DAYS = 7  # LINE lets an account create one bulk backup a week
+_FIRST_YEAR = 2000  # before LINE existed: a typo, and each month is a partition
+
+
+class SettingsError(ValueError):
+    """A setting in lineoa.toml that cannot be used; the message names the key."""
+
+
+@dataclass(frozen=True)
+class Retention:
+    """Days LINE keeps each kind of content in one chat type, and days of warning before each cutoff."""
+
+    text: int
+    media: int
+    file: int
+    warn_text: int
+    warn_media: int
+    warn_file: int
+
+    def days(self, kind: str) -> tuple[int, int]:
+        """(retention, warning) in days for a message kind: text, photo/video/voice, or file."""
+        if kind == "file":
+            return self.file, self.warn_file
+        if kind in ("photo", "video", "voice"):
+            return self.media, self.warn_media
+        return self.text, self.warn_text
+
+
+DEFAULT_RETENTION = {
+    "one_to_one": Retention(365, 365, 365, 30, 30, 30),
+    "group": Retention(365, 14, 7, 30, 3, 2),
+}
+
+
+@dataclass(frozen=True)
+class AccountSettings:
+    """The settings that may differ per account (`[accounts."name"]` overrides the top level)."""
+
+    sla_minutes: int = 60
+    auto_reply_names: tuple[str, ...] = DEFAULT_AUTO_REPLY_NAMES
+    api_sender_names: tuple[str, ...] = DEFAULT_API_SENDER_NAMES
+    placeholders: dict[str, str] = field(default_factory=lambda: dict(PLACEHOLDERS))
+    retention: dict[str, Retention] = field(default_factory=lambda: dict(DEFAULT_RETENTION))
+    # weekday index (0 = Monday) -> [(start_second, end_second)]; None means every hour counts
+    business_hours: dict[int, list[tuple[int, int]]] | None = None
+    holidays: tuple[date, ...] = ()
+    chat_types: dict[str, str] = field(default_factory=dict)
+    api_answers: bool = False  # `api` messages (not broadcasts) answer inquiries, as staff
+    menu_texts: tuple[str, ...] = ()  # texts a rich-menu tap sends as the user
+    broadcast_min_chats: int = 20  # an `api` message sent to this many chats ...
+    broadcast_window_minutes: int = 10  # ... within this many minutes is a broadcast
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    """`[warehouse]`: the warehouse as a DuckLake (catalog in PostgreSQL, data as Parquet under `data_path`,
+    relative to the data directory when relative) instead of the embedded `warehouse.duckdb`."""
+
+    catalog: str
+    data_path: str
+    writers: int = 2
+    keep_snapshots_days: int = 30
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything `lineoa.toml` can set, with the spec's defaults."""
+
+    timezone: str = "Asia/Tokyo"
+    first_month: date = date(2019, 1, 1)
+    defaults: AccountSettings = field(default_factory=AccountSettings)
+    accounts: dict[str, AccountSettings] = field(default_factory=dict)
+    alert_names: str = "plain"  # "masked": chat names reach the webhook as stable pseudonyms
+    warnings: tuple[str, ...] = ()  # settings that work but are probably not what was meant
+    warehouse: LakeSettings | None = None  # None: the embedded warehouse.duckdb
+
+    def for_account(self, account_name: str) -> AccountSettings:
+        return self.accounts.get(account_name, self.defaults)
+
+
+_ACCOUNT_KEYS = {
+    "sla_minutes",
+    "auto_reply_names",
+    "api_sender_names",
+    "placeholders",
+    "retention",
+    "business_hours",
+    "chat_types",
+    "api_answers",
+    "menu_texts",
+    "broadcast_min_chats",
+    "broadcast_window_minutes",
+}
+_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names", "warehouse"}
+_LAKE_KEYS = {"catalog", "data_path", "writers", "keep_snapshots_days"}
+# libpq's keyword (any case, spaces around `=`): a password in lineoa.toml would reach logs and backups.
+_PASSWORD = re.compile(r"(^|[\s:])password\s*=", re.IGNORECASE)
+
+
+def setting_warnings(settings: Settings, accounts: set[str]) -> list[str]:
+    """What a run should say about settings that work but are probably not meant: a short warning window,
+    and an `[accounts."…"]` section naming none of the warehouse's `accounts` (a typo applies nothing)."""
+    unmatched = [
+        f'[accounts."{name}"] matches no account in the warehouse (known: {", ".join(sorted(accounts))}); '
+        "the name must equal the export's account name exactly"
+        for name in sorted(settings.accounts)
+        if accounts and name not in accounts
+    ]
+    return [*settings.warnings, *unmatched]
+
+
+def load_settings(path: Path) -> Settings:
+    """Read `lineoa.toml` (defaults when absent); raise SettingsError naming a bad key."""
+    if not path.exists():
+        return Settings()
+    if not path.is_file():
+        raise SettingsError(f"{path.name} is a folder or a special file, not a settings file: remove or rename it")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise SettingsError(f"{path.name}: not valid TOML: {exc}") from exc
+    except OSError as exc:
+        raise SettingsError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+    return parse_settings(raw)
+
+
+def parse_settings(raw: dict[str, Any]) -> Settings:
+    _no_unknown(raw, _TOP_KEYS, "")
+    timezone = raw.get("timezone", Settings.timezone)
+    try:
+        ZoneInfo(_expect(timezone, str, "timezone"))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"timezone: unknown time zone {timezone!r}") from exc
+    first = _expect(raw.get("first_month", f"{Settings.first_month:%Y-%m}"), str, "first_month")
+    if not re.fullmatch(r"\d{4}-\d{2}", first) or not 1 <= int(first[5:]) <= 12 or int(first[:4]) < _FIRST_YEAR:
+        raise SettingsError(f"first_month: expected a month written YYYY-MM, from {_FIRST_YEAR}-01 on, got {first!r}")
+    alert_names = raw.get("alert_names", "plain")
+    if alert_names not in ALERT_NAMES:
+        raise SettingsError(f'alert_names: expected "plain" or "masked", got {alert_names!r}')
+    defaults = _account(raw, AccountSettings(), "")
+    accounts = {}
+    for name, table in _expect(raw.get("accounts", {}), dict, "accounts").items():
+        _no_unknown(_expect(table, dict, f"accounts.{name}"), _ACCOUNT_KEYS, f"accounts.{name}.")
+        accounts[name] = _account(table, defaults, f"accounts.{name}.")
+    warnings = tuple(
+        f"{prefix}retention.{chat_type}.warn.text = {r.warn_text}: under {MIN_TEXT_WARNING_DAYS} days, a warning "
+        "may come too late, as LINE allows one bulk backup a week"
+        for prefix, s in [("", defaults), *((f"accounts.{n}.", a) for n, a in accounts.items())]
+        for chat_type, r in s.retention.items()
+        if r.warn_text < MIN_TEXT_WARNING_DAYS and (prefix == "" or r != defaults.retention[chat_type])
+    )
+    start = date(int(first[:4]), int(first[5:]), 1)
+    warehouse = _lake(raw["warehouse"]) if "warehouse" in raw else None
+    return Settings(timezone, start, defaults, accounts, alert_names, warnings, warehouse)
+
+
+def _lake(raw: Any) -> LakeSettings:
+    _no_unknown(_expect(raw, dict, "warehouse"), _LAKE_KEYS, "warehouse.")
+    for key in ("catalog", "data_path"):
+        if key not in raw:
+            raise SettingsError(f"warehouse.{key}: required with [warehouse]")
+    catalog = _expect(raw["catalog"], str, "warehouse.catalog")
+    if _PASSWORD.search(catalog):  # never echo the catalog: it holds the password
+        raise SettingsError(
+            "warehouse.catalog: a password= is refused here; set PGPASSWORD, or use a PostgreSQL service "
+            "or password file (~/.pgpass)"
+        )
+    if not catalog.startswith("postgres:"):
+        raise SettingsError(f"warehouse.catalog: expected a PostgreSQL catalog 'postgres:dbname=…', got {catalog!r}")
+    return LakeSettings(
+        catalog,
+        _expect(raw["data_path"], str, "warehouse.data_path"),
+        _at_least(raw.get("writers", 2), 1, "warehouse.writers"),
+        _non_negative(raw.get("keep_snapshots_days", 30), "warehouse.keep_snapshots_days", MAX_DAYS),
+    )
+
+
+def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> AccountSettings:
+    out = base
+    if "sla_minutes" in raw:
+        minutes = _non_negative(raw["sla_minutes"], prefix + "sla_minutes", MAX_SLA_MINUTES)
+        out = replace(out, sla_minutes=minutes)
+    for key in ("auto_reply_names", "api_sender_names", "menu_texts"):
+        if key in raw:
+            names = _expect(raw[key], list, prefix + key)
+            out = replace(out, **{key: tuple(_expect(n, str, prefix + key) for n in names)})
+    if "api_answers" in raw:
+        out = replace(out, api_answers=_expect(raw["api_answers"], bool, prefix + "api_answers"))
+    if "broadcast_min_chats" in raw:
+        out = replace(out, broadcast_min_chats=_at_least(raw["broadcast_min_chats"], 2, prefix + "broadcast_min_chats"))
+    if "broadcast_window_minutes" in raw:
+        key = prefix + "broadcast_window_minutes"
+        out = replace(out, broadcast_window_minutes=_at_least(raw["broadcast_window_minutes"], 1, key))
+    if "placeholders" in raw:
+        extra = _expect(raw["placeholders"], dict, prefix + "placeholders")
+        for text, kind in extra.items():
+            if kind not in MESSAGE_KINDS:
+                raise SettingsError(f"{prefix}placeholders.{text}: unknown kind {kind!r}")
+        out = replace(out, placeholders={**base.placeholders, **extra})
+    if "retention" in raw:
+        out = replace(out, retention=_retention(raw["retention"], base.retention, prefix + "retention"))
+    if "business_hours" in raw:
+        hours, holidays = _business_hours(raw["business_hours"], prefix + "business_hours")
+        out = replace(out, business_hours=hours, holidays=holidays)
+    if "chat_types" in raw:
+        types = _expect(raw["chat_types"], dict, prefix + "chat_types")
+        for chat, kind in types.items():
+            if kind not in CHAT_TYPES:
+                raise SettingsError(f"{prefix}chat_types.{chat}: expected one of {CHAT_TYPES}, got {kind!r}")
+        out = replace(out, chat_types=dict(types))
+    return out
+
+
+def _retention(raw: Any, base: dict[str, Retention], key: str) -> dict[str, Retention]:
+    _no_unknown(_expect(raw, dict, key), set(CHAT_TYPES), key + ".")
+    out = dict(base)
+    for chat_type, table in raw.items():
+        here = f"{key}.{chat_type}"
+        _no_unknown(_expect(table, dict, here), {"text", "media", "file", "warn"}, here + ".")
+        warn = _expect(table.get("warn", {}), dict, here + ".warn")
+        _no_unknown(warn, {"text", "media", "file"}, here + ".warn.")
+        old = base[chat_type]
+        out[chat_type] = Retention(
+            *(_non_negative(table.get(k, getattr(old, k)), f"{here}.{k}", MAX_DAYS) for k in ("text", "media", "file")),
+            *(
+                _non_negative(warn.get(k, getattr(old, "warn_" + k)), f"{here}.warn.{k}", MAX_DAYS)
+                for k in ("text", "media", "file")
+            ),
+        )
+    return out
+
+
+def _business_hours(raw: Any, key: str) -> tuple[dict[int, list[tuple[int, int]]], tuple[date, ...]]:
+    _no_unknown(_expect(raw, dict, key), {*WEEKDAYS, "holidays"}, key + ".")
+    hours: dict[int, list[tuple[int, int]]] = {}
+    for index, day in enumerate(WEEKDAYS):
+        ranges = []
+        for text in _expect(raw.get(day, []), list, f"{key}.{day}"):
+            match = _RANGE.match(_expect(text, str, f"{key}.{day}"))
+            if not match:
+                raise SettingsError(f"{key}.{day}: malformed range {text!r} (expected HH:MM-HH:MM)")
+            h1, m1, h2, m2 = map(int, match.groups())
+            start, end = h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
+            if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or end > 86400 or start >= end:
+                raise SettingsError(f"{key}.{day}: malformed range {text!r}")
+            ranges.append((start, end))
+        ranges.sort()
+        if any(a[1] > b[0] for a, b in itertools.pairwise(ranges)):
+            raise SettingsError(f"{key}.{day}: overlapping ranges {raw[day]!r}")
+        if ranges:
+            hours[index] = ranges
+    holidays = []
+    for text in _expect(raw.get("holidays", []), list, f"{key}.holidays"):
+        if type(text) is date:  # a TOML date written bare (2026-01-01) means the same as "2026-01-01"
+            holidays.append(text)
+            continue
+        try:
+            holidays.append(date.fromisoformat(_expect(text, str, f"{key}.holidays")))
+        except ValueError as exc:
+            raise SettingsError(f"{key}.holidays: not a date {text!r} (expected YYYY-MM-DD)") from exc
+    return hours, tuple(sorted(holidays))
+
+
+def _no_unknown(raw: dict[str, Any], known: set[str], prefix: str) -> None:
+    unknown = sorted(set(raw) - known)
+    if unknown:
+        raise SettingsError(f"{prefix}{unknown[0]}: unknown setting (known: {', '.join(sorted(known))})")
+
+
+_KIND_WORDS = {dict: "a table (key = value pairs)", list: "a list [...]", str: "text in quotes", int: "a whole number"}
+
+
+def _expect(value: Any, kind: type, key: str) -> Any:
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise SettingsError(f"{key}: expected {_KIND_WORDS.get(kind, kind.__name__)}, got {value!r}")
+    return value
+
+
+def _non_negative(value: Any, key: str, most: int) -> int:
+    return _at_least(value, 0, key, most)
+
+
+def _at_least(value: Any, least: int, key: str, most: int = MAX_COUNT) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
+        raise SettingsError(f"{key}: expected a whole number from {least} to {most:,}, got {value!r}")
+    return value

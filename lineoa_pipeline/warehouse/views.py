@@ -1,0 +1,117 @@
+"""The analytics views: one file each in `sql/views/`, its description, inputs and columns in front matter.
+
+Each `sql/views/<name>.sql` starts with a YAML block comment, and everything that describes a view (the
+Dagster asset, its dependencies and column schema, the user's reference) is read from it:
+
+    /* ---
+    description: >
+      One row per inquiry. ...
+    reads: [messages]            # the tables and views the SQL reads
+    columns:
+      account_name: The account, as its exports name it.
+    --- */
+    CREATE OR REPLACE VIEW <name> AS ...
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+import yaml
+
+from lineoa_pipeline.settings.config import Settings
+from lineoa_pipeline.warehouse.classify import sync_settings
+from lineoa_pipeline.warehouse.sqlfiles import (
+    SQL_DIR,
+    load_sql,
+    retry_conflicts,
+    run_script,
+    split_statements,
+    transaction,
+)
+
+VIEWS_DIR = SQL_DIR / "views"
+_FRONT_MATTER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
+
+
+@dataclass(frozen=True)
+class View:
+    """One `sql/views/<name>.sql`: what it means, what it reads, and each column's meaning in order."""
+
+    name: str
+    path: Path
+    description: str
+    reads: tuple[str, ...]
+    columns: Mapping[str, str]
+    statements: tuple[str, ...]
+
+
+def load_views(folder: Path = VIEWS_DIR) -> tuple[View, ...]:
+    """Every view in `folder`, each after the views it reads."""
+    views = {v.name: v for v in map(_read_view, sorted(folder.glob("*.sql")))}
+    graph = TopologicalSorter({name: [r for r in v.reads if r in views] for name, v in views.items()})
+    return tuple(views[name] for name in graph.static_order())
+
+
+def _read_view(path: Path) -> View:
+    text = path.read_text(encoding="utf-8")
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ValueError(f"{path.name}: no front matter (a leading `/* --- ... --- */` block)")
+    meta = yaml.safe_load(match.group(1))
+    if not isinstance(meta, dict) or set(meta) != {"description", "reads", "columns"}:
+        raise ValueError(f"{path.name}: the front matter must hold description, reads and columns")
+    return View(
+        name=path.stem,
+        path=path,
+        description=" ".join(str(meta["description"]).split()),
+        reads=tuple(meta["reads"]),
+        columns={str(c): str(d) for c, d in meta["columns"].items()},
+        statements=split_statements(text[match.end() :]),
+    )
+
+
+VIEW_SPECS = load_views()
+VIEWS = tuple(v.name for v in VIEW_SPECS)
+
+
+def create_views(
+    conn: duckdb.DuckDBPyConnection, views: tuple[View, ...] = VIEW_SPECS, side_inputs: str | None = None
+) -> None:
+    """Rebuild the inquiries behind `response_times` and (re)create the views, in one transaction; with
+    `side_inputs` (the hash of the settings, tags and media they are built from), record it beside them.
+
+    Run it after every change to `messages` or the settings (a run: once, before publishing the snapshot).
+    Without settings tables (`sync_settings` has never run) it writes them from the defaults.
+    """
+
+    def create() -> None:
+        with transaction(conn):
+            has_settings = conn.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE NOT temporary AND table_name = '_cfg_accounts'"
+            ).fetchone()
+            if not has_settings or not has_settings[0]:
+                sync_settings(conn, Settings())
+            for view in views:
+                for statement in view.statements:
+                    conn.execute(statement)
+            if side_inputs is not None:
+                conn.execute(load_sql("record_side_inputs"), [side_inputs])
+
+    retry_conflicts(create)  # a lake's concurrent run rebuilt them first: rebuild on its snapshot
+
+
+def column_types(views: tuple[View, ...] = VIEW_SPECS) -> dict[str, dict[str, str]]:
+    """Each view's columns and their DuckDB types, in order, as an empty warehouse gives them."""
+    with duckdb.connect() as conn:
+        run_script(conn, "schema")
+        create_views(conn, views)
+        rows = conn.execute(
+            "SELECT table_name, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position"
+        ).fetchall()
+    return {v.name: {column: dtype for table, column, dtype in rows if table == v.name} for v in views}

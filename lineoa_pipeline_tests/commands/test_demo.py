@@ -1,0 +1,67 @@
+"""`lineoa demo` writes into its own folder, never into a data directory that holds real exports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lineoa_pipeline.commands import cli
+from lineoa_pipeline.commands.demo import MARK, DemoRefused, write_demo_data
+from lineoa_pipeline.settings.datadir import DataDir
+
+
+def real_data_dir(root: Path, holds: str) -> DataDir:
+    """A data directory a user's runs made: an archived export, or a warehouse."""
+    data_dir = DataDir(root)
+    data_dir.create()
+    if holds == "archive":
+        (data_dir.archive / ("a" * 64)).write_bytes(b"a real export")
+    else:
+        data_dir.warehouse.write_bytes(b"a real warehouse")
+    return data_dir
+
+
+def tree(root: Path) -> dict[Path, bytes]:
+    return {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize("holds", ["archive", "warehouse"])
+def test_demo_refuses_a_data_directory_with_real_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], holds: str
+) -> None:
+    data_dir = real_data_dir(tmp_path / "data", holds)
+    before = tree(data_dir.root)
+    assert cli.main(["demo", "--data-dir", str(data_dir.root)]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"lineoa: {data_dir.root} already holds") and line.endswith("or add --force.")
+    assert tree(data_dir.root) == before  # used to replace lineoa.toml, tags and the manifest, and archive the demo
+
+    write_demo_data(data_dir.root, force=True)
+    assert data_dir.settings_file.exists() and any(data_dir.inbox.rglob("*.zip"))
+
+
+def test_demo_may_write_again_into_a_folder_it_made(tmp_path: Path) -> None:
+    root = tmp_path / "demo-data"
+    write_demo_data(root)
+    (root / "archive").mkdir()
+    (root / "archive" / ("a" * 64)).write_bytes(b"the demo's own archive")
+    write_demo_data(root)  # a second `lineoa demo` is not refused
+    assert (root / MARK).exists()
+    (root / MARK).unlink()
+    with pytest.raises(DemoRefused):
+        write_demo_data(root)
+
+
+def test_demo_defaults_to_its_own_folder_not_the_data_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = real_data_dir(tmp_path / "data", "archive")
+    before = tree(real.root)
+    monkeypatch.setenv("LINEOA_DATA_DIR", str(real.root))  # where the user's exports go
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setattr(cli, "DEMO_DIR", tmp_path / "demo-data")
+    assert cli.main(["demo"]) == 0
+    assert f"demo data written to {tmp_path / 'demo-data'}" in capsys.readouterr().out
+    assert DataDir(tmp_path / "demo-data").snapshot.exists()
+    assert tree(real.root) == before
