@@ -8,7 +8,7 @@ from datetime import datetime
 
 import duckdb
 
-from lineoa_pipeline.history.mask import prepare_mask
+from lineoa_pipeline.history.mask import mask_texts, prepare_mask
 from lineoa_pipeline.history.reader import Filters, query
 from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, statements
 
@@ -33,8 +33,10 @@ class Line:
 def select_messages(conn: duckdb.DuckDBPyConnection, filters: Filters, mask: bool = False) -> None:
     """Define the temp view `history_messages` over the messages `filters` select (`conn` from `open_history`)."""
     prepare_mask(conn, mask)
-    (statement,) = statements("history_view")
-    execute_with_literals(conn, statement, {**filters.params(), "mask": mask})
+    for statement in statements("history_view"):
+        execute_with_literals(conn, statement, {**filters.params(), "mask": mask})
+    if mask:
+        mask_texts(conn)
 
 
 def transcript(conn: duckdb.DuckDBPyConnection) -> Iterator[Line]:

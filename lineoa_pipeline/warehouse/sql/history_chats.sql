@@ -11,7 +11,7 @@ SELECT h.account_name, h.stored_chat_name, any_value(h.chat_name) AS chat_name, 
                  bit_xor(hash(h.message_id, h.sender_type, h.sender_name, h.kind, h.chat_type, h.chat_name, h.media_file)),
                  md5(array_to_string(coalesce(any_value(t.tags), []), chr(31)))) AS fingerprint
 FROM history_messages h
-LEFT JOIN (SELECT account_name, chat_name, list(DISTINCT tag ORDER BY tag) AS tags FROM chat_tags GROUP BY ALL) t
+LEFT JOIN (SELECT account_name, chat_name, list(DISTINCT tag ORDER BY tag) AS tags FROM history_tags GROUP BY ALL) t
     ON t.account_name = h.account_name AND t.chat_name = h.stored_chat_name
 GROUP BY h.account_name, h.stored_chat_name
 ORDER BY h.account_name, h.stored_chat_name

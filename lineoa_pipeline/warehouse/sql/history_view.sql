@@ -1,18 +1,18 @@
 -- The messages `show` and `export` read, in transcript order, as the temp view `history_messages`: local
 -- time from the message's own file, the saved file of a media placeholder (verified `ok`, relative to
--- media/), and, when masking, names and contents replaced (the temp tables of history/mask.py).
+-- media/), and, when masking, names and texts replaced (the temp tables of history/mask.py) and no file name.
 -- Values come in as literals (history/reader.py), so no parameter name may appear in a comment.
+CREATE OR REPLACE TEMP VIEW _history_chosen AS
+SELECT m.message_id, m.account_name, m.chat_name, m.chat_type, m.sender_type, m.sender_name, m.kind,
+       m.content, m.sent_at, m.export_seq, o.utc_offset_minutes AS offset_minutes,
+       local_ts(m.sent_at, o.utc_offset_minutes) AS local, local_iso(m.sent_at, o.utc_offset_minutes) AS local_iso
+FROM messages m
+JOIN _file_offsets o ON o.file_path = m.source_file
+WHERE chat_selected(m.account_name, m.chat_name, $account, $chat_key)
+  AND in_dates(local_ts(m.sent_at, o.utc_offset_minutes), $from_date::DATE, $to_date::DATE);
+
 CREATE OR REPLACE TEMP VIEW history_messages AS
-WITH chosen AS (
-    SELECT m.message_id, m.account_name, m.chat_name, m.chat_type, m.sender_type, m.sender_name, m.kind,
-           m.content, m.sent_at, m.export_seq, o.utc_offset_minutes AS offset_minutes,
-           local_ts(m.sent_at, o.utc_offset_minutes) AS local, local_iso(m.sent_at, o.utc_offset_minutes) AS local_iso
-    FROM messages m
-    JOIN _file_offsets o ON o.file_path = m.source_file
-    WHERE chat_selected(m.account_name, m.chat_name, $account, $chat_key)
-      AND in_dates(local_ts(m.sent_at, o.utc_offset_minutes), $from_date::DATE, $to_date::DATE)
-),
-saved AS (
+WITH saved AS (
     SELECT message_id, min(file) AS media_file FROM media_files
     WHERE verification = 'ok' AND message_id IS NOT NULL GROUP BY message_id
 )
@@ -22,11 +22,19 @@ SELECT c.message_id, c.account_name,
        CASE WHEN $mask AND c.sender_type = 'user' THEN coalesce(n.alias, c.sender_name) ELSE c.sender_name END
            AS sender_name,
        c.kind,
-       CASE WHEN $mask THEN mask_text(c.content, k.spellings) ELSE c.content END AS content,
+       CASE WHEN $mask THEN coalesce(t.masked, c.content) ELSE c.content END AS content,
        c.sent_at, c.export_seq, c.offset_minutes, c.local, c.local_iso,
        strftime(c.local, '%Y/%m/%d') || '(' || ['月', '火', '水', '木', '金', '土', '日'][isodow(c.local)] || ')' AS local_day,
-       CASE WHEN $mask THEN mask_text(s.media_file, k.spellings) ELSE s.media_file END AS media_file
-FROM chosen c
+       CASE WHEN $mask THEN NULL ELSE s.media_file END AS media_file,
+       s.media_file IS NOT NULL AS media_saved
+FROM _history_chosen c
 LEFT JOIN saved s USING (message_id)
-LEFT JOIN _mask_chats k ON $mask AND k.account_name = c.account_name AND k.chat_name = c.chat_name
-LEFT JOIN _mask_names n ON $mask AND n.account_name = c.account_name AND n.name = c.sender_name;
+LEFT JOIN _mask_names k ON $mask AND k.account_name = c.account_name AND k.name = c.chat_name
+LEFT JOIN _mask_names n ON $mask AND n.account_name = c.account_name AND n.name = c.sender_name
+LEFT JOIN _mask_texts t ON $mask AND t.account_name = c.account_name AND t.text = c.content;
+
+-- The selected chats' tags, masked like the contents.
+CREATE OR REPLACE TEMP VIEW history_tags AS
+SELECT g.account_name, g.chat_name, CASE WHEN $mask THEN coalesce(t.masked, g.tag) ELSE g.tag END AS tag
+FROM chat_tags g
+LEFT JOIN _mask_texts t ON $mask AND t.account_name = g.account_name AND t.text = g.tag;
