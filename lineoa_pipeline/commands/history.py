@@ -33,7 +33,12 @@ def add_history_commands(commands: argparse._SubParsersAction) -> None:
     _dates(show)
 
     export = _command(commands, "export", "the history as HTML pages like the LINE chat screen, xlsx or csv")
-    export.add_argument("--out", required=True, type=Path, help="folder to write into")
+    export.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="folder to write into: new, empty, or an earlier export (replaced whole)",
+    )
     export.add_argument("--account", help="only this account (exact name)")
     export.add_argument("--chat", help="only this chat (white space, brackets and width ignored)")
     export.add_argument("--format", choices=("html", "xlsx", "csv"), default="html", help="default: html")
@@ -54,9 +59,17 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir) -> int:
     out = sys.stdout
     try:
         if args.command == "export":
-            from lineoa_pipeline.history.export import export
+            from lineoa_pipeline.history.export import NothingToExport, export
+            from lineoa_pipeline.history.output import OutNotAnExport
 
-            print(export(data_dir, args.out, args.format, filters, args.mask), file=out)
+            try:
+                print(export(data_dir, args.out, args.format, filters, args.mask), file=out)
+            except OutNotAnExport as exc:
+                print(f"lineoa export: --out {exc}", file=sys.stderr)
+                return 2
+            except NothingToExport as exc:
+                print(f"lineoa export: {exc}", file=sys.stderr)
+                return 1
             return 0
         with open_history(data_dir.root) as conn:
             if args.command == "search":
@@ -92,7 +105,8 @@ EXIT_CODES = {
     "search": "0 with the messages found (none is not an error); 1 before the first run (no warehouse yet); "
     "2 for an empty TEXT, a bad setting or bad arguments.",
     "show": "0 with the transcript; 1 when the chat has no messages (or no warehouse yet); 2 for bad arguments.",
-    "export": "0 once every file is written; 1 before the first run (no warehouse yet); 2 for bad arguments.",
+    "export": "0 once every file is written; 1 when no message matches (nothing is written) or before the first "
+    "run (no warehouse yet); 2 for bad arguments, or an --out that is neither empty nor an earlier export.",
 }
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from lineoa_pipeline.history.html import HtmlReport, write_html
+from lineoa_pipeline.history.output import MEDIA, copy_media, export_folder
 from lineoa_pipeline.history.reader import Filters, open_history
 from lineoa_pipeline.history.transcript import select_messages
 from lineoa_pipeline.history.workbook import write_csvs, write_workbooks
@@ -14,15 +15,26 @@ from lineoa_pipeline.settings.datadir import DataDir
 FORMATS = ("html", "xlsx", "csv")
 
 
+class NothingToExport(LookupError):
+    """The filters select no message: nothing is written."""
+
+
 def export(data_dir: DataDir, out: Path, fmt: str, filters: Filters, mask: bool) -> str:
-    """Write the chats `filters` select under `out` as `fmt`; returns what was written, in words."""
+    """Write the chats `filters` select as `fmt` into a folder that replaces `out` whole (see
+    `output.export_folder`); a plain export carries the saved media it links. Returns what was written."""
     with open_history(data_dir.root) as conn:
         select_messages(conn, filters, mask)
-        if fmt == "html":
-            report = write_html(conn, out, data_dir.media, masked=mask, incremental=False)
-            return f"{report.pages_written:,} chat pages of {report.accounts:,} accounts in {out}"
-        paths = write_workbooks(conn, out) if fmt == "xlsx" else write_csvs(conn, out)
-    return f"{len(paths):,} {fmt} files in {out}: " + ", ".join(os.path.basename(p) for p in paths)
+        if conn.execute("SELECT 1 FROM history_messages LIMIT 1").fetchone() is None:
+            raise NothingToExport("no messages match: nothing written")
+        with export_folder(out, fmt, mask) as folder:
+            media = copy_media(conn, data_dir.media, folder)
+            if fmt == "html":
+                report = write_html(conn, folder, folder / MEDIA, masked=mask, incremental=False)
+                written = f"{report.pages_written:,} chat pages of {report.accounts:,} accounts"
+            else:
+                paths = write_workbooks(conn, folder) if fmt == "xlsx" else write_csvs(conn, folder)
+                written = f"{len(paths):,} {fmt} files (" + ", ".join(os.path.basename(p) for p in paths) + ")"
+    return f"{written} and {media:,} media files in {out}"
 
 
 def transcripts_folder(data_dir: DataDir) -> Path:

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import duckdb
 
+from lineoa_pipeline.history.output import private_folder, write_file
 from lineoa_pipeline.history.reader import query
 from lineoa_pipeline.warehouse.sqlfiles import SQL_DIR, insert_rows
 
@@ -107,13 +108,15 @@ def write_html(
                 report.pages_removed += 1
                 changed_accounts.add(account)
     for account in changed_accounts & by_account.keys():
-        _write(out / new_chats[account][""][0] / "index.html", _account_index(account, by_account[account], new_chats))
+        write_file(
+            out / new_chats[account][""][0] / "index.html", _account_index(account, by_account[account], new_chats)
+        )
         report.indexes_written += 1
     if changed_accounts or set(old_chats) != set(new_chats):
-        _write(out / "index.html", _top_index(by_account, new_chats))
+        write_file(out / "index.html", _top_index(by_account, new_chats))
         report.indexes_written += 1
     if incremental:
-        _write(manifest_path, json.dumps({"version": version, "accounts": new_chats}, ensure_ascii=False))
+        write_file(manifest_path, json.dumps({"version": version, "accounts": new_chats}, ensure_ascii=False))
     return report
 
 
@@ -135,7 +138,7 @@ def _write_pages(conn: duckdb.DuckDBPyConnection, out: Path, todo: list[tuple[st
                     messages=f"{messages:,}件",
                     body=body,
                 )
-                _write(out / page, text)
+                write_file(out / page, text)
                 written += 1
     return written
 
@@ -169,23 +172,3 @@ def _top_index(by_account: dict[str, list[tuple]], pages: dict[str, dict[str, li
     return _template("index.html").substitute(
         back="", title="LINE公式アカウント トーク履歴", head=head, rows="\n".join(lines)
     )
-
-
-def _write(path: Path, text: str) -> None:
-    """Write beside, then rename: a browser open on the page never reads half of it. Chat history is
-    personal data: folders 0700, files 0600, whatever the umask."""
-    private_folder(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
-
-
-def private_folder(folder: Path) -> None:
-    """`folder` and the parents it needs, created 0700."""
-    if not folder.is_dir():
-        private_folder(folder.parent)
-        folder.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(folder, 0o700)

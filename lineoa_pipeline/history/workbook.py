@@ -1,19 +1,26 @@
 """`xlsx` and `csv` exports: one file per account, a sheet (or file) of messages and, in the workbook, of chats.
 
 The workbook is written by xlsxwriter with every text a string cell (never a formula, a number or a link,
-whatever it starts with). The CSV, which Excel would read `=...` from as a formula, carries LINE's own guard:
-a value that starts with `=`, `+`, `-`, `@`, a tab or a line break is written after a `'`.
+whatever it starts with) and opens ready to read: `sent_at` an Excel date-time in local time (its UTC offset
+in the next column), columns as wide as their values (up to a limit), a frozen header and an autofilter.
+The CSV, which Excel would read `=...` from as a formula, carries LINE's own guard: a value that starts with
+`=`, `+`, `-`, `@`, a tab or a line break is written after a `'`; its `sent_at` is ISO 8601 text.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
-from lineoa_pipeline.history.html import file_stem, private_folder
+from lineoa_pipeline.history.html import file_stem
+from lineoa_pipeline.history.output import private_folder, write_file
 from lineoa_pipeline.history.reader import query
 from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, statements
 
@@ -22,6 +29,7 @@ MESSAGE_COLUMNS = (
     "account_name",
     "chat_name",
     "sent_at",
+    "utc_offset",
     "sender_type",
     "sender_name",
     "kind",
@@ -29,6 +37,51 @@ MESSAGE_COLUMNS = (
     "media_file",
 )
 CHAT_COLUMNS = ("account_name", "chat_name", "chat_type", "tags", "messages", "first_at", "last_at")
+DATE_TIME = "yyyy-mm-dd hh:mm:ss"  # Excel's number format of sent_at
+MAX_WIDTH = {"content": 80}  # a column is as wide as its widest value, up to this (in characters)
+DEFAULT_MAX_WIDTH = 40
+_XLSX_ONLY = ("sent_local", "utc_offset")  # the csv keeps sent_at as ISO text, with its offset
+
+
+def display_width(text: str) -> int:
+    """About how many columns `text` takes: 1 per ASCII letter, 2 per kana or kanji; its longest line."""
+    return max((len(line.encode("utf-8")) + len(line)) // 2 for line in text.split("\n"))
+
+
+class _Sheet:
+    """One sheet being filled row by row: it knows its widths, and sets them with the filter when done."""
+
+    def __init__(self, book: xlsxwriter.Workbook, name: str, columns: tuple[str, ...]) -> None:
+        self.sheet: Worksheet = book.add_worksheet(name)
+        self.columns = columns
+        self.widths = [len(title) for title in columns]
+        self.rows = 0
+        self.date_time = book.add_format({"num_format": DATE_TIME})
+        bold = book.add_format({"bold": True})
+        for col, title in enumerate(columns):
+            self.sheet.write_string(0, col, title, bold)
+        self.sheet.freeze_panes(1, 0)
+
+    def add(self, values: tuple) -> None:
+        self.rows += 1
+        for col, value in enumerate(values):
+            if value is None:
+                continue
+            if isinstance(value, datetime):
+                self.sheet.write_datetime(self.rows, col, value, self.date_time)
+                width = len(DATE_TIME)
+            elif isinstance(value, int):
+                self.sheet.write_number(self.rows, col, value)
+                width = len(f"{value:,}")
+            else:
+                self.sheet.write_string(self.rows, col, value)
+                width = display_width(value)
+            self.widths[col] = max(self.widths[col], width)
+
+    def close(self) -> None:
+        for col, (title, width) in enumerate(zip(self.columns, self.widths, strict=True)):
+            self.sheet.set_column(col, col, min(width, MAX_WIDTH.get(title, DEFAULT_MAX_WIDTH)) + 2)
+        self.sheet.autofilter(0, 0, self.rows, len(self.columns) - 1)
 
 
 def write_workbooks(conn: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
@@ -47,36 +100,29 @@ def write_workbooks(conn: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
                 "strings_to_numbers": False,
             },
         )
-        sheet = _sheet(book, "chats", CHAT_COLUMNS)
-        for n, (_, _, shown, chat_type, messages, first_at, last_at, tags, _) in enumerate(
-            (r for r in chats if r[0] == account), start=1
-        ):
-            for col, value in enumerate((account, shown, chat_type, ", ".join(tags), messages, first_at, last_at)):
-                sheet.write_number(n, col, value) if isinstance(value, int) else sheet.write_string(n, col, value)
-        result = query(conn, "history_export_rows", {"account": account, "guard": False})
-        sheet, row, part = _sheet(book, "messages", MESSAGE_COLUMNS), 0, 1
-        while rows := result.fetchmany(10_000):
-            for values in rows:
-                row += 1
-                if row == SHEET_ROWS:
-                    part += 1
-                    sheet, row = _sheet(book, f"messages ({part})", MESSAGE_COLUMNS), 1
-                for col, value in enumerate(values):
-                    if value is not None:
-                        sheet.write_string(row, col, value)
+        sheet = _Sheet(book, "chats", CHAT_COLUMNS)
+        for _, _, shown, chat_type, messages, first_at, last_at, tags, _ in (r for r in chats if r[0] == account):
+            sheet.add((account, shown, chat_type, ", ".join(tags), messages, first_at, last_at))
+        sheet.close()
+        for sheet in _message_sheets(book, query(conn, "history_export_rows", {"account": account, "guard": False})):
+            sheet.close()
         book.close()
         os.chmod(path, 0o600)
         paths.append(path)
     return paths
 
 
-def _sheet(book: xlsxwriter.Workbook, name: str, columns: tuple[str, ...]) -> xlsxwriter.workbook.Worksheet:
-    sheet = book.add_worksheet(name)
-    bold = book.add_format({"bold": True})
-    for col, title in enumerate(columns):
-        sheet.write_string(0, col, title, bold)
-    sheet.freeze_panes(1, 0)
-    return sheet
+def _message_sheets(book: xlsxwriter.Workbook, result: duckdb.DuckDBPyConnection) -> Iterator[_Sheet]:
+    """Fill `messages`, then `messages (2)`, … past Excel's row limit; each sheet is yielded once full."""
+    sheet, part = _Sheet(book, "messages", MESSAGE_COLUMNS), 1
+    while rows := result.fetchmany(10_000):
+        for account, chat, _iso, local, offset, *rest in rows:
+            if sheet.rows + 1 == SHEET_ROWS:
+                yield sheet
+                part += 1
+                sheet = _Sheet(book, f"messages ({part})", MESSAGE_COLUMNS)
+            sheet.add((account, chat, local, offset, *rest))
+    yield sheet
 
 
 def write_csvs(conn: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
@@ -90,14 +136,18 @@ def write_csvs(conn: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
         body = path.with_name(f".{path.name}.body")
         execute_with_literals(
             conn,
-            f"COPY ({rows_sql}) TO $path (FORMAT csv, HEADER true, QUOTE '\"', ESCAPE '\"')",
+            f"COPY (SELECT * EXCLUDE ({', '.join(_XLSX_ONLY)}) FROM ({rows_sql})) TO $path "
+            "(FORMAT csv, HEADER true, QUOTE '\"', ESCAPE '\"')",
             {"account": account, "guard": True, "path": str(body)},
         )
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as target, body.open("rb") as source:
-            target.write("\ufeff".encode())
-            while chunk := source.read(1 << 20):
-                target.write(chunk)
+        with body.open("rb") as source:
+            write_file(path, _with_bom(source))
         body.unlink()
         paths.append(path)
     return paths
+
+
+def _with_bom(source: BinaryIO) -> Iterator[bytes]:
+    yield "\ufeff".encode()
+    while chunk := source.read(1 << 20):
+        yield chunk

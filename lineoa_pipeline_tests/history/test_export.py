@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -64,7 +65,8 @@ def test_html_pages_escape_everything_and_link_the_saved_file(history: History, 
     assert "<img" not in hanako and "&lt;img src=x onerror=alert(1)&gt;&#39;&quot;&amp;amp;.jpg" in hanako
     (href,) = (part.split('"')[0] for part in hanako.split('<a href="')[1:] if "media" in part.split('"')[0])
     page_dir = next(out.glob("さくら整体院*"))
-    assert (page_dir / unquote(href)).resolve() == (history.data_dir.media / EVIL_FILE).resolve()
+    assert href.startswith("../media/")  # the export's own copy: the folder travels
+    assert (page_dir / unquote(href)).resolve() == (out / "media" / EVIL_FILE).resolve()
     assert (page_dir / unquote(href)).read_bytes() == PHOTO
     index = pages[str(page_dir.relative_to(out) / "index.html")]
     assert "&lt;b&gt;vip&lt;/b&gt;" in index and "<b>" not in index
@@ -75,28 +77,31 @@ def test_html_pages_escape_everything_and_link_the_saved_file(history: History, 
 
 
 def test_html_export_of_one_chat(history: History, tmp_path: Path) -> None:
-    export(history.data_dir, tmp_path, "html", Filters(account=CLINIC, chat="山田 花子(紹介)"[:5]), mask=False)
-    assert [p for p in _files(tmp_path) if not p.endswith("index.html")] == [
-        str(next(tmp_path.glob("さくら整体院*/山田花子*.html")).relative_to(tmp_path))
+    out = tmp_path / "out"
+    export(history.data_dir, out, "html", Filters(account=CLINIC, chat="山田 花子(紹介)"[:5]), mask=False)
+    assert [p for p in _files(out) if not p.endswith("index.html")] == [
+        str(next(out.glob("さくら整体院*/山田花子*.html")).relative_to(out))
     ]
 
 
 def test_xlsx_holds_every_message_as_a_value(history: History, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "out"
     export(history.data_dir, tmp_path, "xlsx", Filters(), mask=False)
     for account in (CLINIC, BANGKOK):
         (path,) = tmp_path.glob(f"{account.replace(' ', '_')}-*.xlsx")
         book = openpyxl.load_workbook(path)
         assert book.sheetnames == ["chats", "messages"]
         cells = list(book["messages"].iter_rows())
-        assert [c.value for c in cells[0]] == COLUMNS
-        assert all(c.data_type in ("s", "n") for row in cells for c in row if c.value is not None)  # no formula
+        assert [c.value for c in cells[0]] == [*COLUMNS[:3], "utc_offset", *COLUMNS[3:]]
+        assert all(c.data_type in ("s", "n", "d") for row in cells for c in row if c.value is not None)  # no formula
         got = [tuple(c.value for c in row) for row in cells[1:]]
-        assert got == _expected_rows(history, account)
+        # sent_at a date-time in local time, its offset beside it: the ISO text of the csv, in two cells
+        assert [(*r[:2], f"{r[2].isoformat()}{r[3]}", *r[4:]) for r in got] == _expected_rows(history, account)
         chats = [tuple(c.value for c in row) for row in book["chats"].iter_rows()]
         assert chats[0] == ("account_name", "chat_name", "chat_type", "tags", "messages", "first_at", "last_at")
         assert {row[1] for row in chats[1:]} == {row[1] for row in got}
     book = openpyxl.load_workbook(next(tmp_path.glob("さくら整体院*.xlsx")))
-    contents = [row[6].value for row in book["messages"].iter_rows()]
+    contents = [row[7].value for row in book["messages"].iter_rows()]
     assert FORMULA in contents and HOSTILE in contents
     assert tuple(c.value for c in next(r for r in book["chats"].iter_rows() if r[1].value == "山田花子"))[:5] == (
         "さくら整体院",
@@ -108,6 +113,7 @@ def test_xlsx_holds_every_message_as_a_value(history: History, tmp_path: Path) -
 
 
 def test_csv_has_a_bom_and_guards_formulas(history: History, tmp_path: Path) -> None:
+    tmp_path = tmp_path / "out"
     export(history.data_dir, tmp_path, "csv", Filters(account=CLINIC), mask=False)
     (path,) = tmp_path.glob("*.csv")
     data = path.read_bytes()
@@ -165,3 +171,54 @@ def test_search_command(history: History, capsys: pytest.CaptureFixture[str]) ->
     assert refused.value.code == 2
     with pytest.raises(SystemExit):
         main(["search", *args, "x", "--from", "2026-13-01"])
+
+
+def test_workbook_opens_ready(history: History, tmp_path: Path) -> None:
+    export(history.data_dir, tmp_path / "out", "xlsx", Filters(account=CLINIC), mask=False)
+    book = openpyxl.load_workbook(next((tmp_path / "out").glob("*.xlsx")))
+    for name, last in (("chats", "G3"), ("messages", "I11")):
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:{last}"
+        widths = {col: int(sheet.column_dimensions[col].width) for col in "ABCDEFG"}  # openpyxl adds 0.71
+        assert all(6 <= width <= 82 for width in widths.values()), widths
+    messages = book["messages"]
+    first = messages["C2"]
+    assert first.is_date and first.number_format == "yyyy-mm-dd hh:mm:ss"
+    assert (first.value, messages["D2"].value) == (datetime(2026, 1, 5, 10, 0), "+09:00")
+    # each column fits its widest value: the account's name (kanji, two columns each), and the long content
+    assert int(messages.column_dimensions["A"].width) == len(CLINIC) * 2 + 2
+    assert int(messages.column_dimensions["H"].width) == 82  # the hostile text is longer than the limit
+
+
+def test_plain_export_travels_with_its_media_and_masked_carries_none(history: History, tmp_path: Path) -> None:
+    out = tmp_path / "share"
+    export(history.data_dir, out, "csv", Filters(account=CLINIC), mask=False)
+    assert (out / "media" / EVIL_FILE).read_bytes() == PHOTO
+    (path,) = out.glob("*.csv")
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert [row[7] for row in rows if row[7]][1:] == [EVIL_FILE]  # media_file: relative to the export's media/
+    export(history.data_dir, out, "html", Filters(), mask=True)  # into the earlier plain export: replaced whole
+    names = [str(p.relative_to(out)) for p in out.rglob("*")]
+    assert not any(name.endswith(".csv") or name.startswith("media") for name in names), names
+    assert not any("山田" in name or "jpg" in name for name in names)
+    page = next(p for p in out.rglob("顧客*.html") if "写真" in p.read_text(encoding="utf-8")).read_text(
+        encoding="utf-8"
+    )
+    assert 'class="bubble card photo"' in page and "<a href" not in page.split("<main>")[1]
+    assert "jpg" not in page and "保存されていません" not in page  # a photo was sent: nothing more
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # nothing left beside it
+
+
+def test_export_refuses_a_folder_it_did_not_write_and_an_empty_selection(
+    history: History, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["export", "--data-dir", str(history.data_dir.root)]
+    mine = tmp_path / "documents"
+    mine.mkdir()
+    (mine / "contract.pdf").write_bytes(b"%PDF")
+    assert main([*args, "--out", str(mine)]) == 2
+    assert "is not empty" in capsys.readouterr().err and os.listdir(mine) == ["contract.pdf"]
+    assert main([*args, "--out", str(tmp_path / "none"), "--chat", "誰もいない"]) == 1
+    assert "no messages" in capsys.readouterr().err and not (tmp_path / "none").exists()
+    assert main([*args, "--out", str(mine / "new")]) == 0  # a new folder inside is fine
+    assert (mine / "new" / ".lineoa-export").is_file()

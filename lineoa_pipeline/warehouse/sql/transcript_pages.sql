@@ -25,9 +25,11 @@ bubbles AS (
                    || '</span><span class="what">'
                    || CASE kind WHEN 'photo' THEN '写真' WHEN 'video' THEN '動画' WHEN 'voice' THEN 'ボイスメッセージ'
                                 ELSE 'ファイル' END
-                   || CASE WHEN media_file IS NULL THEN '<small>保存されていません</small></span>'
-                           ELSE '<a href="' || $media_href || replace(url_encode(media_file), '%2F', '/') || '">'
-                                || html_escape(media_file) || '</a></span>' END
+                   || CASE WHEN media_file IS NOT NULL
+                               THEN '<a href="' || $media_href || replace(url_encode(media_file), '%2F', '/') || '">'
+                                    || html_escape(media_file) || '</a></span>'
+                           WHEN media_saved THEN '</span>'  -- masked: the file and its name stay behind
+                           ELSE '<small>保存されていません</small></span>' END
                    || '</div>'
                WHEN kind IN ('sticker', 'location', 'unsent') THEN
                    '<div class="bubble note">'
