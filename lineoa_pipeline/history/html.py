@@ -31,6 +31,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 MANIFEST = ".manifest.json"
 CHATS_PER_QUERY = 2_000  # one scan of `messages` per batch; a batch's pages are in memory together (~100 MB at 5M)
 CHAT_TYPES = {"one_to_one": "1:1トーク", "group": "グループ"}
+ACCOUNT_COLUMNS = ("トーク", "種類", "タグ", "メッセージ", "最初", "最後")  # an account's index
+TOP_COLUMNS = ("アカウント", "トーク", "メッセージ")  # the accounts' index
+TOP_TITLE = "LINE公式アカウント トーク履歴"
 # What a file name must not hold here: separators, dots (no `..`), white space, controls, and what shells,
 # URLs or Windows read specially. Letters of any script, with their combining marks, stay.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|\s.#%&{}$!'@+`=\[\]^~;,]+")
@@ -143,32 +146,45 @@ def _write_pages(conn: duckdb.DuckDBPyConnection, out: Path, todo: list[tuple[st
     return written
 
 
+def _index(back: str, title: str, labels: tuple[str, ...], numbers: set[int], rows: list[list[str]]) -> str:
+    """An index page: a table of `rows` (cells as HTML, the columns in `numbers` aligned as numbers) under
+    `labels`; on a phone each row is a card whose cells name their column (`data-label`)."""
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
+    kinds = [
+        f'data-label="{html.escape(label)}"' + (' class="n"' if i in numbers else "") for i, label in enumerate(labels)
+    ]
+    lines = [
+        "<tr>" + "".join(f"<td {kind}>{cell}</td>" for kind, cell in zip(kinds, cells, strict=True)) + "</tr>"
+        for cells in rows
+    ]
+    return _template("index.html").substitute(back=back, title=title, head=head, rows="\n".join(lines))
+
+
 def _account_index(account: str, rows: list[tuple], pages: dict[str, dict[str, list[str]]]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("トーク", "種類", "タグ", "メッセージ", "最初", "最後"))
-    lines = []
+    cells = []
     for _, stored, shown, chat_type, messages, first_at, last_at, tags, _ in rows:
         link = quote(Path(pages[account][stored][0]).name)
-        tag_html = "".join(f'<span class="tag">{html.escape(t)}</span>' for t in tags)
-        lines.append(
-            f'<tr><td><a href="{link}">{html.escape(shown)}</a></td><td>{CHAT_TYPES.get(chat_type, "")}</td>'
-            f'<td>{tag_html}</td><td class="n">{messages:,}</td><td>{first_at[:16].replace("T", " ")}</td>'
-            f"<td>{last_at[:16].replace('T', ' ')}</td></tr>"
+        cells.append(
+            [
+                f'<a href="{link}">{html.escape(shown)}</a>',
+                CHAT_TYPES.get(chat_type, ""),
+                "".join(f'<span class="tag">{html.escape(t)}</span>' for t in tags),
+                f"{messages:,}",
+                first_at[:16].replace("T", " "),
+                last_at[:16].replace("T", " "),
+            ]
         )
-    return _template("index.html").substitute(
-        back='<a href="../index.html" title="accounts">‹</a>',
-        title=html.escape(account),
-        head=head,
-        rows="\n".join(lines),
-    )
+    back = '<a href="../index.html" title="accounts">‹</a>'
+    return _index(back, html.escape(account), ACCOUNT_COLUMNS, {3}, cells)
 
 
 def _top_index(by_account: dict[str, list[tuple]], pages: dict[str, dict[str, list[str]]]) -> str:
-    head = "<th>アカウント</th><th>トーク</th><th>メッセージ</th>"
-    lines = [
-        f'<tr><td><a href="{quote(pages[account][""][0])}/index.html">{html.escape(account)}</a></td>'
-        f'<td class="n">{len(rows):,}</td><td class="n">{sum(r[4] for r in rows):,}</td></tr>'
+    cells = [
+        [
+            f'<a href="{quote(pages[account][""][0])}/index.html">{html.escape(account)}</a>',
+            f"{len(rows):,}",
+            f"{sum(r[4] for r in rows):,}",
+        ]
         for account, rows in sorted(by_account.items())
     ]
-    return _template("index.html").substitute(
-        back="", title="LINE公式アカウント トーク履歴", head=head, rows="\n".join(lines)
-    )
+    return _index("", TOP_TITLE, TOP_COLUMNS, {1, 2}, cells)

@@ -86,3 +86,44 @@ def test_transcript_in_chromium(history: History, tmp_path: Path) -> None:
     assert all(url.startswith("file://") for url in requests), requests
     assert {Path(unquote(url)).name for url in requests} == {page_path.name, "index.html"}
     assert (tmp_path / "transcript.png").stat().st_size > 10_000
+
+
+def test_a_copied_zipped_export_keeps_its_photos_and_reads_on_a_phone(history: History, tmp_path: Path) -> None:
+    """The export folder zipped, the data directory gone, unzipped elsewhere: every photo link opens; the
+    account's index at 390 px is a list of cards, no wider than the screen, and its filter still works."""
+    from playwright import sync_api
+
+    export(history.data_dir, tmp_path / "share", "html", Filters(), mask=False)
+    archive = shutil.make_archive(str(tmp_path / "share"), "zip", tmp_path / "share")
+    shutil.rmtree(tmp_path / "share")
+    shutil.rmtree(history.data_dir.root)  # nothing may point back into it
+    elsewhere = tmp_path / "elsewhere"
+    shutil.unpack_archive(archive, elsewhere)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 390, "height": 844})
+            links = []
+            for chat in sorted(elsewhere.glob("*/*.html")):
+                page.goto(chat.as_uri())
+                links += page.locator(".card.photo a").evaluate_all("links => links.map((a) => a.href)")
+            assert len(links) == 1
+            for link in links:
+                assert page.goto(link) is not None  # a missing file fails the navigation (ERR_FILE_NOT_FOUND)
+                assert Path(unquote(link.removeprefix("file://"))).is_relative_to(elsewhere)
+
+            page.goto(next(elsewhere.glob(f"{CLINIC}-*/index.html")).as_uri())
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            assert not page.locator("thead").is_visible()
+            rows = page.locator("#rows tr")
+            assert rows.count() == 2 and rows.first.evaluate("tr => getComputedStyle(tr).display") == "block"
+            labels = (
+                page.locator("#rows tr")
+                .first.locator("td")
+                .evaluate_all("tds => tds.map((td) => getComputedStyle(td, '::before').content)")
+            )
+            assert labels[1:] == ['"種類"', '"タグ"', '"メッセージ"', '"最初"', '"最後"']
+            page.fill("#filter", "佐藤")
+            assert [rows.nth(i).is_visible() for i in range(2)] == [True, False]
+        finally:
+            browser.close()
