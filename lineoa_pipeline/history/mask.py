@@ -35,7 +35,9 @@ REGIONS = ("JP", "TW", "TH")  # LINE's markets: their domestic forms are always 
 # The region an account's exports place it in, by their UTC offset (minutes): no setting names it.
 REGION_BY_OFFSET = {540: "JP", 480: "TW", 420: "TH"}
 MIN_NAME_IN_TEXT = 2  # a one-letter name is replaced as the chat or sender, never inside a text
-_MIN_PHONE_DIGITS = 6  # fewer digits in a text: no phone number can be in it
+# Seven digits or more, a few separators apart at most: without such a run no phone number can be in a text
+# (the shortest in JP, TW and TH have nine), and `phonenumbers`' matcher (most of the cost) is not run.
+_DIGIT_RUN = re.compile(r"\d(?:[^\w]{0,3}\d){6,}")
 
 # After NFKC and case folding: ASCII forms, whatever width they were written in.
 _EMAIL = re.compile(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)+")
@@ -102,9 +104,7 @@ class Masker:
         spans = [(m.start(), m.end(), URL) for m in _URL.finditer(folded)]
         spans += [(m.start(), m.end(), EMAIL) for m in _EMAIL.finditer(folded)]
         spans += [(m.start(), m.end(), URL) for m in _HANDLE.finditer(folded)]
-        if sum(c.isdigit() for c in folded) >= _MIN_PHONE_DIGITS:
-            for region in self.regions:
-                spans += [(m.start, m.end, PHONE) for m in phonenumbers.PhoneNumberMatcher(folded, region)]
+        spans += self._phones(folded)
         if self.has_names:
             spans += self._names(folded)
         if not spans:
@@ -118,6 +118,16 @@ class Masker:
             out += [text[at : max(at, starts[start])], token]
             at = max(at, ends[end - 1])
         return "".join([*out, text[at:]])
+
+    def _phones(self, folded: str) -> list[tuple[int, int, str]]:
+        """Spans of phone numbers in `folded`, region by region until every run of digits is one."""
+        runs = [(m.start(), m.end()) for m in _DIGIT_RUN.finditer(folded)]
+        spans: list[tuple[int, int, str]] = []
+        for region in self.regions if runs else ():
+            spans += [(m.start, m.end, PHONE) for m in phonenumbers.PhoneNumberMatcher(folded, region)]
+            if all(any(s <= start and end <= e for s, e, _ in spans) for start, end in runs):
+                break
+        return spans
 
     def _names(self, folded: str) -> list[tuple[int, int, str]]:
         """Spans of customer names in `folded`, matched without white space and brackets; a name that starts
