@@ -1,9 +1,10 @@
 """HTML that reads like the LINE chat screen: per account a folder with `index.html` and a page per chat.
 
 The pages are self-contained (inline CSS, no script, a Content-Security-Policy that allows no request) and
-open from disk. The bubbles are drawn in SQL (`sql/transcript_pages.sql`, every text escaped there), a batch
-of chats per query; Python only fills the templates and writes files. With a manifest (the data directory's
-`transcripts/`), only the chats whose fingerprint changed are written again.
+open from disk. Each account's pages are in its language (`labels.py`), which they declare, with the fonts of
+its script. The bubbles are drawn in SQL (`sql/transcript_pages.sql`, every text escaped there), a batch of
+chats per query; Python only fills the templates and writes files. With a manifest (the data directory's
+`transcripts/`), only the chats whose fingerprint (or language) changed are written again.
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ from urllib.parse import quote
 
 import duckdb
 
+from lineoa_pipeline.history.labels import chat_type_label, font_stack
 from lineoa_pipeline.history.reader import query
+from lineoa_pipeline.settings.language import LOCALE_DIR, N_, Language
 from lineoa_pipeline.warehouse.sqlfiles import SQL_DIR, insert_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
 MANIFEST = ".manifest.json"
 CHATS_PER_QUERY = 2_000  # one scan of `messages` per batch; a batch's pages are in memory together (~100 MB at 5M)
-CHAT_TYPES = {"one_to_one": "1:1トーク", "group": "グループ"}
 # What a file name must not hold here: separators, dots (no `..`), white space, controls, and what shells,
 # URLs or Windows read specially. Letters of any script, with their combining marks, stay.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|\s.#%&{}$!'@+`=\[\]^~;,]+")
@@ -42,8 +44,13 @@ def _template(name: str) -> Template:
 
 @cache
 def _layout_version() -> str:
-    """Changes whenever a template or the page SQL changes, so that every page is written again."""
-    parts = [p.read_bytes() for p in (*sorted(TEMPLATES.glob("*.html")), SQL_DIR / "transcript_pages.sql")]
+    """Changes whenever a template, the page SQL or a translation changes, so that every page is written again."""
+    files = (
+        *sorted(TEMPLATES.glob("*.html")),
+        SQL_DIR / "transcript_pages.sql",
+        *sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")),
+    )
+    parts = [p.read_bytes() for p in files]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
 
@@ -66,10 +73,18 @@ class HtmlReport:
 
 
 def write_html(
-    conn: duckdb.DuckDBPyConnection, out: Path, media_root: Path, *, masked: bool, incremental: bool
+    conn: duckdb.DuckDBPyConnection,
+    out: Path,
+    media_root: Path,
+    languages: dict[str, Language],
+    top: Language,
+    *,
+    masked: bool,
+    incremental: bool,
 ) -> HtmlReport:
-    """Write the pages of `history_messages` (see `transcript.select_messages`) under `out`; `incremental`
-    keeps a manifest in `out` and writes only what changed since it."""
+    """Write the pages of `history_messages` (see `transcript.select_messages`) under `out`, each account's
+    in `languages[account]`, the index of every account in `top`; `incremental` keeps a manifest in `out`
+    and writes only what changed since it."""
     private_folder(out)
     manifest_path = out / MANIFEST
     version = _layout_version()
@@ -93,11 +108,11 @@ def write_html(
         pages = new_chats.setdefault(account, {"": [folder, ""]})
         for _, stored, shown, *_, fingerprint in rows:
             page = f"{folder}/{file_stem(shown, None if masked else stored)}.html"
-            pages[stored] = [page, fingerprint]
+            pages[stored] = [page, f"{fingerprint}:{languages[account].code}"]
             if old_chats.get(account, {}).get(stored) != [page, fingerprint]:
                 todo.append((account, stored, page))
     href = quote(os.path.relpath(media_root, out / "account").replace(os.sep, "/")) + "/"
-    report.pages_written = _write_pages(conn, out, todo, href)
+    report.pages_written = _write_pages(conn, out, todo, href, languages)
 
     changed_accounts = {account for account, _, _ in todo}
     for account, pages in old_chats.items():
@@ -107,17 +122,24 @@ def write_html(
                 report.pages_removed += 1
                 changed_accounts.add(account)
     for account in changed_accounts & by_account.keys():
-        _write(out / new_chats[account][""][0] / "index.html", _account_index(account, by_account[account], new_chats))
+        index = _account_index(account, by_account[account], new_chats, languages[account], top)
+        _write(out / new_chats[account][""][0] / "index.html", index)
         report.indexes_written += 1
     if changed_accounts or set(old_chats) != set(new_chats):
-        _write(out / "index.html", _top_index(by_account, new_chats))
+        _write(out / "index.html", _top_index(by_account, new_chats, top))
         report.indexes_written += 1
     if incremental:
         _write(manifest_path, json.dumps({"version": version, "accounts": new_chats}, ensure_ascii=False))
     return report
 
 
-def _write_pages(conn: duckdb.DuckDBPyConnection, out: Path, todo: list[tuple[str, str, str]], href: str) -> int:
+def _write_pages(
+    conn: duckdb.DuckDBPyConnection,
+    out: Path,
+    todo: list[tuple[str, str, str]],
+    href: str,
+    languages: dict[str, Language],
+) -> int:
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE _pages (account_name VARCHAR, chat_name VARCHAR, page VARCHAR, batch INTEGER)"
     )
@@ -127,12 +149,16 @@ def _write_pages(conn: duckdb.DuckDBPyConnection, out: Path, todo: list[tuple[st
         result = query(conn, "transcript_pages", {"batch": batch, "media_href": href})
         while rows := result.fetchmany(500):
             for page, account, chat, chat_type, messages, body in rows:
+                lang = languages[account]
                 text = _template("chat.html").substitute(
+                    lang=lang.code,
+                    fonts=html.escape(font_stack(lang), quote=False),
                     title=html.escape(f"{chat} – {account}"),
+                    back=html.escape(lang.gettext("Chat list")),
                     chat=html.escape(chat),
                     account=html.escape(account),
-                    chat_type=CHAT_TYPES.get(chat_type, html.escape(chat_type)),
-                    messages=f"{messages:,}件",
+                    chat_type=html.escape(chat_type_label(lang, chat_type)),
+                    messages=html.escape(lang.ngettext("{count} message", "{count} messages", messages)),
                     body=body,
                 )
                 _write(out / page, text)
@@ -140,34 +166,45 @@ def _write_pages(conn: duckdb.DuckDBPyConnection, out: Path, todo: list[tuple[st
     return written
 
 
-def _account_index(account: str, rows: list[tuple], pages: dict[str, dict[str, list[str]]]) -> str:
-    head = "".join(f"<th>{h}</th>" for h in ("トーク", "種類", "タグ", "メッセージ", "最初", "最後"))
+def _account_index(
+    account: str, rows: list[tuple], pages: dict[str, dict[str, list[str]]], lang: Language, top: Language
+) -> str:
+    columns = (N_("Chat"), N_("Type"), N_("Tags"), N_("Messages"), N_("First message"), N_("Last message"))
+    head = "".join(f"<th>{html.escape(lang.gettext(c))}</th>" for c in columns)
     lines = []
     for _, stored, shown, chat_type, messages, first_at, last_at, tags, _ in rows:
         link = quote(Path(pages[account][stored][0]).name)
         tag_html = "".join(f'<span class="tag">{html.escape(t)}</span>' for t in tags)
         lines.append(
-            f'<tr><td><a href="{link}">{html.escape(shown)}</a></td><td>{CHAT_TYPES.get(chat_type, "")}</td>'
-            f'<td>{tag_html}</td><td class="n">{messages:,}</td><td>{first_at[:16].replace("T", " ")}</td>'
+            f'<tr><td><a href="{link}">{html.escape(shown)}</a></td>'
+            f"<td>{html.escape(chat_type_label(lang, chat_type))}</td><td>{tag_html}</td>"
+            f'<td class="n">{lang.number(messages)}</td><td>{first_at[:16].replace("T", " ")}</td>'
             f"<td>{last_at[:16].replace('T', ' ')}</td></tr>"
         )
-    return _template("index.html").substitute(
-        back='<a href="../index.html" title="accounts">‹</a>',
-        title=html.escape(account),
-        head=head,
-        rows="\n".join(lines),
-    )
+    up = top.gettext("All accounts")  # where the link leads: the index of every account, in its language
+    back = f'<a href="../index.html" title="{html.escape(up)}">‹</a>'
+    return _index(lang, back, html.escape(account), head, lines)
 
 
-def _top_index(by_account: dict[str, list[tuple]], pages: dict[str, dict[str, list[str]]]) -> str:
-    head = "<th>アカウント</th><th>トーク</th><th>メッセージ</th>"
+def _top_index(by_account: dict[str, list[tuple]], pages: dict[str, dict[str, list[str]]], lang: Language) -> str:
+    head = "".join(f"<th>{html.escape(lang.gettext(c))}</th>" for c in (N_("Account"), N_("Chats"), N_("Messages")))
     lines = [
         f'<tr><td><a href="{quote(pages[account][""][0])}/index.html">{html.escape(account)}</a></td>'
-        f'<td class="n">{len(rows):,}</td><td class="n">{sum(r[4] for r in rows):,}</td></tr>'
+        f'<td class="n">{lang.number(len(rows))}</td><td class="n">{lang.number(sum(r[4] for r in rows))}</td></tr>'
         for account, rows in sorted(by_account.items())
     ]
+    return _index(lang, "", html.escape(lang.gettext("LINE Official Account chat history")), head, lines)
+
+
+def _index(lang: Language, back: str, title: str, head: str, lines: list[str]) -> str:
     return _template("index.html").substitute(
-        back="", title="LINE公式アカウント トーク履歴", head=head, rows="\n".join(lines)
+        lang=lang.code,
+        fonts=html.escape(font_stack(lang), quote=False),
+        filter=html.escape(lang.gettext("Filter")),
+        back=back,
+        title=title,
+        head=head,
+        rows="\n".join(lines),
     )
 
 

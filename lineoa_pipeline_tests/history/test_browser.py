@@ -14,6 +14,7 @@ import pytest
 
 from lineoa_pipeline.history.export import export
 from lineoa_pipeline.history.reader import Filters
+from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline_tests.history.sample import CLINIC, HOSTILE, History
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -50,7 +51,7 @@ def test_transcript_in_chromium(history: History, tmp_path: Path) -> None:
     from playwright import sync_api  # a dev dependency: installed wherever the tests are
 
     out = tmp_path / "html"
-    export(history.data_dir, out, "html", Filters(), mask=False)
+    export(history.data_dir, out, "html", Filters(), mask=False, settings=Settings())
     (page_path,) = out.glob("さくら整体院-*/山田花子-*.html")
     requests: list[str] = []
     dialogs: list[str] = []
@@ -66,7 +67,7 @@ def test_transcript_in_chromium(history: History, tmp_path: Path) -> None:
             assert page.locator(".msg.them").count() == customer == 4
             assert page.locator(".msg.me").count() == account == 3
             assert page.locator(".msg.me .name").all_inner_texts() == ["応答メッセージ", "受付 佐々木", "受付 佐々木"]
-            assert page.locator(".date").all_inner_texts() == ["2026/02/27(金)", "2026/02/28(土)", "2026/03/01(日)"]
+            assert page.locator(".date").all_inner_texts() == ["2026/2/27(金)", "2026/2/28(土)", "2026/3/1(日)"]
             assert HOSTILE in page.locator(".bubble").all_inner_texts()
             assert page.locator("script").count() == 0 and page.locator("img").count() == 0
             assert page.locator(".card a").count() == 1
