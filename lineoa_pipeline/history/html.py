@@ -109,7 +109,7 @@ def write_html(
         for _, stored, shown, *_, fingerprint in rows:
             page = f"{folder}/{file_stem(shown, None if masked else stored)}.html"
             pages[stored] = [page, f"{fingerprint}:{languages[account].code}"]
-            if old_chats.get(account, {}).get(stored) != [page, fingerprint]:
+            if old_chats.get(account, {}).get(stored) != pages[stored]:
                 todo.append((account, stored, page))
     href = quote(os.path.relpath(media_root, out / "account").replace(os.sep, "/")) + "/"
     report.pages_written = _write_pages(conn, out, todo, href, languages)
