@@ -18,6 +18,7 @@ from pathlib import Path
 
 from babel import Locale
 from babel.dates import format_skeleton, match_skeleton, tokenize_pattern
+from babel.lists import format_list
 from babel.numbers import format_decimal
 
 LANGUAGES = ("ja", "zh-TW", "th", "en")
@@ -90,6 +91,10 @@ class Language:
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.babel_locale)
+
+    def join(self, items: list[str]) -> str:
+        """A list in a sentence, as the language joins one (`a, b, and c`; `a、b、c`)."""
+        return format_list(items, locale=self.babel_locale)
 
     def day(self, day: date) -> str:
         """A date with its weekday, as a date line of the chat screen shows it."""
