@@ -12,12 +12,11 @@ import gettext
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 from functools import cache, cached_property
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import format_skeleton, match_skeleton, tokenize_pattern
+from babel.dates import match_skeleton, tokenize_pattern
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
@@ -96,13 +95,10 @@ class Language:
         """A list in a sentence, as the language joins one (`a, b, and c`; `a、b、c`)."""
         return format_list(items, locale=self.babel_locale)
 
-    def day(self, day: date) -> str:
-        """A date with its weekday, as a date line of the chat screen shows it."""
-        return format_skeleton(DAY_SKELETON, day, locale=self.babel_locale)
-
     def day_parts(self) -> tuple[list[str], list[str]]:
-        """`day` for SQL over a whole table (`local_day` in sql/history_macros.sql): its pattern as literal
-        text and fields (FIELD_MARK + y, M, MM, d, dd or E), and the weekday names, Monday first."""
+        """A date line of the chat screen (CLDR's DAY_SKELETON: the date with its weekday), for SQL to write
+        over a whole table (`local_day` in sql/history_macros.sql): its pattern as literal text and fields
+        (FIELD_MARK + y, M, MM, d, dd or E), and the weekday names, Monday first."""
         locale = Locale.parse(self.babel_locale)
         pattern = locale.datetime_skeletons[match_skeleton(DAY_SKELETON, locale.datetime_skeletons)].pattern
         parts = [

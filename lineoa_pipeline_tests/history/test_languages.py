@@ -9,13 +9,14 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from babel.dates import format_skeleton
 
 from lineoa_pipeline.commands.cli import main
 from lineoa_pipeline.history.export import export, refresh_transcripts, transcripts_folder
 from lineoa_pipeline.history.reader import Filters
 from lineoa_pipeline.settings.config import Settings, parse_settings
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline.settings.language import LANGUAGES, language
+from lineoa_pipeline.settings.language import DAY_SKELETON, LANGUAGES, language
 from lineoa_pipeline.warehouse.connection import publish_snapshot, write_connection
 from lineoa_pipeline.warehouse.sqlfiles import statements
 from lineoa_pipeline_tests.history.sample import KANA, TAIPEI, THAI, build_languages
@@ -131,4 +132,4 @@ def test_date_lines_in_sql_are_babels(code: str) -> None:
     rows = conn.execute(
         "SELECT local_day(d::TIMESTAMP, ?, ?) FROM unnest(?::DATE[]) AS t(d) ORDER BY d", [parts, weekdays, days]
     ).fetchall()
-    assert [row[0] for row in rows] == [lang.day(d) for d in days]
+    assert [row[0] for row in rows] == [format_skeleton(DAY_SKELETON, d, locale=lang.babel_locale) for d in days]
