@@ -45,6 +45,7 @@ def font_stack(lang: Language) -> str:
 
 
 def chat_type_label(lang: Language, chat_type: str) -> str:
+    """`one_to_one` or `group` in words of `lang` (another value as it is)."""
     return lang.gettext(CHAT_TYPE_LABELS[chat_type]) if chat_type in CHAT_TYPE_LABELS else chat_type
 
 
@@ -82,7 +83,7 @@ def _label_rows(languages: Iterable[tuple[str, Language]]) -> Iterable[tuple]:
 def common_language(languages: dict[str, Language], settings: Settings, forced: str | None = None) -> Language:
     """The language of a page about every account (the top index): theirs when they share one, else the
     command line's."""
-    shared = {lang.code for lang in languages.values()}
     if forced:
         return language(forced)
+    shared = {lang.code for lang in languages.values()}
     return language(shared.pop() if len(shared) == 1 else command_language(settings.language))
