@@ -1,7 +1,6 @@
 -- The messages `show` and `export` read, in transcript order, as the temp view `history_messages`: local
--- time from the message's own file and its date line in the account's language (`_account_labels`), the
--- saved file of a media placeholder (verified `ok`, relative to media/), and, when masking, names and
--- contents replaced (the temp tables of history/mask.py).
+-- time from the message's own file, the saved file of a media placeholder (verified `ok`, relative to
+-- media/), and, when masking, names and contents replaced (the temp tables of history/mask.py).
 -- Values come in as literals (history/reader.py), so no parameter name may appear in a comment.
 CREATE OR REPLACE TEMP VIEW history_messages AS
 WITH chosen AS (
@@ -25,10 +24,8 @@ SELECT c.message_id, c.account_name,
        c.kind,
        CASE WHEN $mask THEN mask_text(c.content, k.spellings) ELSE c.content END AS content,
        c.sent_at, c.export_seq, c.offset_minutes, c.local, c.local_iso,
-       local_day(c.local, l.day_parts, l.weekdays) AS local_day,
        CASE WHEN $mask THEN mask_text(s.media_file, k.spellings) ELSE s.media_file END AS media_file
 FROM chosen c
-JOIN _account_labels l ON l.account_name = c.account_name
 LEFT JOIN saved s USING (message_id)
 LEFT JOIN _mask_chats k ON $mask AND k.account_name = c.account_name AND k.chat_name = c.chat_name
 LEFT JOIN _mask_names n ON $mask AND n.account_name = c.account_name AND n.name = c.sender_name;
