@@ -31,6 +31,7 @@ from lineoa_pipeline.history.export import refresh_transcripts, transcripts_fold
 from lineoa_pipeline.history.html import MANIFEST
 from lineoa_pipeline.history.reader import Filters, open_history
 from lineoa_pipeline.history.search import index_months, search
+from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_scale_inbox
 from lineoa_pipeline.warehouse.connection import publish_snapshot, write_connection
@@ -136,9 +137,9 @@ def main() -> None:
         ingest_and_search()
     say("")
     shutil.rmtree(transcripts_folder(data_dir), ignore_errors=True)
-    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir))
+    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir, Settings()))
     say(f"- transcripts from scratch: {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
-    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir))
+    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir, Settings()))
     say(f"- transcripts, nothing changed: {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
     manifest = (transcripts_folder(data_dir) / MANIFEST).read_bytes()
     write_scale_inbox(
@@ -151,7 +152,7 @@ def main() -> None:
     wall, cpu, last = timed([LINEOA, "run"], data_dir.root)
     say(f"- `lineoa run` with next week's backup: {wall:.1f} s, {cpu:.1f} s CPU ({last})")
     (transcripts_folder(data_dir) / MANIFEST).write_bytes(manifest)  # as before that run: time the refresh alone
-    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir))
+    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir, Settings()))
     say(f"- transcripts after next week's backup (incremental): {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
     say(f"\nload average at the end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
     say(f"Measured on {machine()}.")

@@ -115,7 +115,7 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
         print(f"migrated into the lake: {copied.get('messages', 0):,} messages, {len(copied)} tables")
         return 0
     if args.command in HISTORY_COMMANDS:
-        return run_history_command(args, data_dir)
+        return run_history_command(args, data_dir, settings)
     if args.command == "status":
         from lineoa_pipeline.commands.status import run_status
         from lineoa_pipeline.warehouse.connection import NoWarehouseYet

@@ -11,7 +11,9 @@ import sys
 from datetime import date
 from pathlib import Path
 
+from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.language import LANGUAGES
 
 HISTORY_COMMANDS = ("search", "show", "export")
 SENDER_TYPES = ("user", "staff", "auto_reply", "api", "broadcast")
@@ -31,6 +33,7 @@ def add_history_commands(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--account", required=True, help="the account (exact name)")
     show.add_argument("--chat", required=True, help="the chat (white space, brackets and width ignored)")
     _dates(show)
+    _lang(show)
 
     export = _command(commands, "export", "the history as HTML pages like the LINE chat screen, xlsx or csv")
     export.add_argument(
@@ -43,9 +46,10 @@ def add_history_commands(commands: argparse._SubParsersAction) -> None:
     export.add_argument("--chat", help="only this chat (white space, brackets and width ignored)")
     export.add_argument("--format", choices=("html", "xlsx", "csv"), default="html", help="default: html")
     export.add_argument("--mask", action="store_true", help="replace customer names, phones, e-mails and URLs")
+    _lang(export)
 
 
-def run_history_command(args: argparse.Namespace, data_dir: DataDir) -> int:
+def run_history_command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) -> int:
     from lineoa_pipeline.history.reader import Filters, open_history
     from lineoa_pipeline.warehouse.connection import NoWarehouseYet
 
@@ -63,7 +67,8 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir) -> int:
             from lineoa_pipeline.history.output import OutNotAnExport
 
             try:
-                print(export(data_dir, args.out, args.format, filters, args.mask), file=out)
+                written = export(data_dir, args.out, args.format, filters, args.mask, settings=settings, lang=args.lang)
+                print(written, file=out)
             except OutNotAnExport as exc:
                 print(f"lineoa export: --out {exc}", file=sys.stderr)
                 return 2
@@ -85,11 +90,13 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir) -> int:
                 elif hits:
                     print(hits_text(hits, args.text, highlight=out.isatty()), file=out)
                 return 0
+            from lineoa_pipeline.history.labels import account_languages
             from lineoa_pipeline.history.transcript import select_messages, show_text, transcript
 
-            select_messages(conn, filters)
+            languages = account_languages(conn, settings, args.lang)
+            select_messages(conn, filters, languages)
             shown = 0
-            for line in show_text(transcript(conn), str(data_dir.media)):
+            for line in show_text(transcript(conn), str(data_dir.media), languages):
                 print(line, file=out)
                 shown += 1
             if not shown:
@@ -119,6 +126,14 @@ def _command(commands: argparse._SubParsersAction, name: str, text: str) -> argp
 def _dates(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--from", dest="since", type=_date, help="first local date, YYYY-MM-DD (inclusive)")
     parser.add_argument("--to", dest="until", type=_date, help="last local date, YYYY-MM-DD (inclusive)")
+
+
+def _lang(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=LANGUAGES,
+        help="the language of dates and labels (default: each account's [accounts] language, else that of its exports)",
+    )
 
 
 def _date(text: str) -> date:

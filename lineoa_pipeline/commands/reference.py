@@ -22,6 +22,7 @@ from lineoa_pipeline.commands.cli import build_parser
 from lineoa_pipeline.ingest.tags_media import MANIFEST_COLUMNS, TAG_COLUMNS
 from lineoa_pipeline.line_export.formats import PLACEHOLDERS
 from lineoa_pipeline.settings.config import CHAT_TYPES, MESSAGE_KINDS, WEEKDAYS, Settings
+from lineoa_pipeline.settings.language import LANGUAGES
 from lineoa_pipeline.warehouse.sqlfiles import load_sql, run_script
 from lineoa_pipeline.warehouse.views import VIEW_SPECS, column_types
 
@@ -111,6 +112,15 @@ SETTINGS: dict[str, tuple[str, str]] = {
         '`"plain"`',
         '`"masked"` sends chat names to the webhook (only) as stable pseudonyms (`chat-` and 10 hexadecimal '
         "digits); `alerts.jsonl` and the run log keep the real names.",
+    ),
+    "language": (
+        _code(_DEFAULTS.language),
+        "The language of the command line and the alerts: "
+        + ", ".join(f"`{code}`" for code in LANGUAGES)
+        + ", or `auto`: the locale (`LC_ALL`, else `LC_MESSAGES`, else `LANG`), English when it is another "
+        'language. Under `[accounts."name"]` it is the language of that account\'s pages and exports instead '
+        "(default: the UI language of its latest export, from the export's header; `--lang` on `show` and "
+        "`export` overrides both).",
     ),
     "accounts": (
         "none",

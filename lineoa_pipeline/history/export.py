@@ -6,10 +6,12 @@ import os
 from pathlib import Path
 
 from lineoa_pipeline.history.html import HtmlReport, write_html
+from lineoa_pipeline.history.labels import account_languages, common_language
 from lineoa_pipeline.history.output import MEDIA, copy_media, export_folder
 from lineoa_pipeline.history.reader import Filters, open_history
 from lineoa_pipeline.history.transcript import select_messages
 from lineoa_pipeline.history.workbook import write_csvs, write_workbooks
+from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
 
 FORMATS = ("html", "xlsx", "csv")
@@ -19,17 +21,22 @@ class NothingToExport(LookupError):
     """The filters select no message: nothing is written."""
 
 
-def export(data_dir: DataDir, out: Path, fmt: str, filters: Filters, mask: bool) -> str:
-    """Write the chats `filters` select as `fmt` into a folder that replaces `out` whole (see
-    `output.export_folder`); a plain export carries the saved media it links. Returns what was written."""
+def export(
+    data_dir: DataDir, out: Path, fmt: str, filters: Filters, mask: bool, *, settings: Settings, lang: str | None = None
+) -> str:
+    """Write the chats `filters` select as `fmt`, each account's in its language (`lang`, when given, for all),
+    into a folder that replaces `out` whole (see `output.export_folder`); a plain export carries the saved
+    media it links. Returns what was written, in words."""
     with open_history(data_dir.root) as conn:
-        select_messages(conn, filters, mask)
+        languages = account_languages(conn, settings, lang)
+        select_messages(conn, filters, languages, mask)
         if conn.execute("SELECT 1 FROM history_messages LIMIT 1").fetchone() is None:
             raise NothingToExport("no messages match: nothing written")
         with export_folder(out, fmt, mask) as folder:
             media = copy_media(conn, data_dir.media, folder)
             if fmt == "html":
-                report = write_html(conn, folder, folder / MEDIA, masked=mask, incremental=False)
+                top = common_language(languages, settings, lang)
+                report = write_html(conn, folder, folder / MEDIA, languages, top, masked=mask, incremental=False)
                 written = f"{report.pages_written:,} chat pages of {report.accounts:,} accounts"
             else:
                 paths = write_workbooks(conn, folder) if fmt == "xlsx" else write_csvs(conn, folder)
@@ -41,9 +48,13 @@ def transcripts_folder(data_dir: DataDir) -> Path:
     return data_dir.root / "transcripts"
 
 
-def refresh_transcripts(data_dir: DataDir) -> HtmlReport:
-    """Bring `transcripts/` up to the published warehouse: every chat of every account, unmasked, rewriting
-    only the chats whose messages, tags or saved media changed since the last refresh."""
+def refresh_transcripts(data_dir: DataDir, settings: Settings) -> HtmlReport:
+    """Bring `transcripts/` up to the published warehouse: every chat of every account, unmasked, in its
+    language, rewriting only the chats whose messages, tags, saved media or language changed since the
+    last refresh."""
     with open_history(data_dir.root) as conn:
-        select_messages(conn, Filters(), mask=False)
-        return write_html(conn, transcripts_folder(data_dir), data_dir.media, masked=False, incremental=True)
+        languages = account_languages(conn, settings)
+        select_messages(conn, Filters(), languages, mask=False)
+        top = common_language(languages, settings)
+        folder = transcripts_folder(data_dir)
+        return write_html(conn, folder, data_dir.media, languages, top, masked=False, incremental=True)

@@ -1,9 +1,10 @@
 """HTML that reads like the LINE chat screen: per account a folder with `index.html` and a page per chat.
 
 The pages are self-contained (inline CSS, no script, a Content-Security-Policy that allows no request) and
-open from disk. The bubbles are drawn in SQL (`sql/transcript_pages.sql`, every text escaped there), a batch
-of chats per query; Python only fills the templates and writes files. With a manifest (the data directory's
-`transcripts/`), only the chats whose fingerprint changed are written again.
+open from disk. Each account's pages are in its language (`labels.py`), which they declare, with the fonts of
+its script. The bubbles are drawn in SQL (`sql/transcript_pages.sql`, every text escaped there), a batch of
+chats per query; Python only fills the templates and writes files. With a manifest (the data directory's
+`transcripts/`), only the chats whose fingerprint (or language) changed are written again.
 """
 
 from __future__ import annotations
@@ -23,17 +24,17 @@ from urllib.parse import quote
 
 import duckdb
 
+from lineoa_pipeline.history.labels import chat_type_label, font_stack
 from lineoa_pipeline.history.output import private_folder, write_file
 from lineoa_pipeline.history.reader import query
+from lineoa_pipeline.settings.language import LOCALE_DIR, N_, Language
 from lineoa_pipeline.warehouse.sqlfiles import SQL_DIR, insert_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
 MANIFEST = ".manifest.json"
 CHATS_PER_QUERY = 2_000  # one scan of `messages` per batch; a batch's pages are in memory together (~100 MB at 5M)
-CHAT_TYPES = {"one_to_one": "1:1トーク", "group": "グループ"}
-ACCOUNT_COLUMNS = ("トーク", "種類", "タグ", "メッセージ", "最初", "最後")  # an account's index
-TOP_COLUMNS = ("アカウント", "トーク", "メッセージ")  # the accounts' index
-TOP_TITLE = "LINE公式アカウント トーク履歴"
+ACCOUNT_COLUMNS = (N_("Chat"), N_("Type"), N_("Tags"), N_("Messages"), N_("First message"), N_("Last message"))
+TOP_COLUMNS = (N_("Account"), N_("Chats"), N_("Messages"))  # the accounts' index
 # What a file name must not hold here: separators, dots (no `..`), white space, controls, and what shells,
 # URLs or Windows read specially. Letters of any script, with their combining marks, stay.
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|\s.#%&{}$!'@+`=\[\]^~;,]+")
@@ -46,8 +47,13 @@ def _template(name: str) -> Template:
 
 @cache
 def _layout_version() -> str:
-    """Changes whenever a template or the page SQL changes, so that every page is written again."""
-    parts = [p.read_bytes() for p in (*sorted(TEMPLATES.glob("*.html")), SQL_DIR / "transcript_pages.sql")]
+    """Changes whenever a template, the page SQL or a translation changes, so that every page is written again."""
+    files = (
+        *sorted(TEMPLATES.glob("*.html")),
+        SQL_DIR / "transcript_pages.sql",
+        *sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")),
+    )
+    parts = [p.read_bytes() for p in files]
     return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
 
 
@@ -70,10 +76,18 @@ class HtmlReport:
 
 
 def write_html(
-    conn: duckdb.DuckDBPyConnection, out: Path, media_root: Path, *, masked: bool, incremental: bool
+    conn: duckdb.DuckDBPyConnection,
+    out: Path,
+    media_root: Path,
+    languages: dict[str, Language],
+    top: Language,
+    *,
+    masked: bool,
+    incremental: bool,
 ) -> HtmlReport:
-    """Write the pages of `history_messages` (see `transcript.select_messages`) under `out`; `incremental`
-    keeps a manifest in `out` and writes only what changed since it."""
+    """Write the pages of `history_messages` (see `transcript.select_messages`) under `out`, each account's
+    in `languages[account]`, the index of every account in `top`; `incremental` keeps a manifest in `out`
+    and writes only what changed since it."""
     private_folder(out)
     manifest_path = out / MANIFEST
     version = _layout_version()
@@ -97,11 +111,11 @@ def write_html(
         pages = new_chats.setdefault(account, {"": [folder, ""]})
         for _, stored, shown, *_, fingerprint in rows:
             page = f"{folder}/{file_stem(shown, None if masked else stored)}.html"
-            pages[stored] = [page, fingerprint]
-            if old_chats.get(account, {}).get(stored) != [page, fingerprint]:
+            pages[stored] = [page, f"{fingerprint}:{languages[account].code}"]
+            if old_chats.get(account, {}).get(stored) != pages[stored]:
                 todo.append((account, stored, page))
     href = quote(os.path.relpath(media_root, out / "account").replace(os.sep, "/")) + "/"
-    report.pages_written = _write_pages(conn, out, todo, href)
+    report.pages_written = _write_pages(conn, out, todo, href, languages)
 
     changed_accounts = {account for account, _, _ in todo}
     for account, pages in old_chats.items():
@@ -111,19 +125,24 @@ def write_html(
                 report.pages_removed += 1
                 changed_accounts.add(account)
     for account in changed_accounts & by_account.keys():
-        write_file(
-            out / new_chats[account][""][0] / "index.html", _account_index(account, by_account[account], new_chats)
-        )
+        index = _account_index(account, by_account[account], new_chats, languages[account], top)
+        write_file(out / new_chats[account][""][0] / "index.html", index)
         report.indexes_written += 1
     if changed_accounts or set(old_chats) != set(new_chats):
-        write_file(out / "index.html", _top_index(by_account, new_chats))
+        write_file(out / "index.html", _top_index(by_account, new_chats, top))
         report.indexes_written += 1
     if incremental:
         write_file(manifest_path, json.dumps({"version": version, "accounts": new_chats}, ensure_ascii=False))
     return report
 
 
-def _write_pages(conn: duckdb.DuckDBPyConnection, out: Path, todo: list[tuple[str, str, str]], href: str) -> int:
+def _write_pages(
+    conn: duckdb.DuckDBPyConnection,
+    out: Path,
+    todo: list[tuple[str, str, str]],
+    href: str,
+    languages: dict[str, Language],
+) -> int:
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE _pages (account_name VARCHAR, chat_name VARCHAR, page VARCHAR, batch INTEGER)"
     )
@@ -133,12 +152,16 @@ def _write_pages(conn: duckdb.DuckDBPyConnection, out: Path, todo: list[tuple[st
         result = query(conn, "transcript_pages", {"batch": batch, "media_href": href})
         while rows := result.fetchmany(500):
             for page, account, chat, chat_type, messages, body in rows:
+                lang = languages[account]
                 text = _template("chat.html").substitute(
+                    lang=lang.code,
+                    fonts=html.escape(font_stack(lang), quote=False),
                     title=html.escape(f"{chat} – {account}"),
+                    back=html.escape(lang.gettext("Chat list")),
                     chat=html.escape(chat),
                     account=html.escape(account),
-                    chat_type=CHAT_TYPES.get(chat_type, html.escape(chat_type)),
-                    messages=f"{messages:,}件",
+                    chat_type=html.escape(chat_type_label(lang, chat_type)),
+                    messages=html.escape(lang.ngettext("{count} message", "{count} messages", messages)),
                     body=body,
                 )
                 write_file(out / page, text)
@@ -146,45 +169,58 @@ def _write_pages(conn: duckdb.DuckDBPyConnection, out: Path, todo: list[tuple[st
     return written
 
 
-def _index(back: str, title: str, labels: tuple[str, ...], numbers: set[int], rows: list[list[str]]) -> str:
-    """An index page: a table of `rows` (cells as HTML, the columns in `numbers` aligned as numbers) under
-    `labels`; on a phone each row is a card whose cells name their column (`data-label`)."""
-    head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
-    kinds = [
-        f'data-label="{html.escape(label)}"' + (' class="n"' if i in numbers else "") for i, label in enumerate(labels)
-    ]
+def _index(
+    lang: Language, back: str, title: str, labels: tuple[str, ...], numbers: set[int], rows: list[list[str]]
+) -> str:
+    """An index page in `lang`: a table of `rows` (cells as HTML, the columns in `numbers` aligned as numbers)
+    under `labels`; on a phone each row is a card whose cells name their column (`data-label`)."""
+    shown = [html.escape(lang.gettext(label)) for label in labels]
+    head = "".join(f"<th>{label}</th>" for label in shown)
+    kinds = [f'data-label="{label}"' + (' class="n"' if i in numbers else "") for i, label in enumerate(shown)]
     lines = [
         "<tr>" + "".join(f"<td {kind}>{cell}</td>" for kind, cell in zip(kinds, cells, strict=True)) + "</tr>"
         for cells in rows
     ]
-    return _template("index.html").substitute(back=back, title=title, head=head, rows="\n".join(lines))
+    return _template("index.html").substitute(
+        lang=lang.code,
+        fonts=html.escape(font_stack(lang), quote=False),
+        filter=html.escape(lang.gettext("Filter")),
+        back=back,
+        title=title,
+        head=head,
+        rows="\n".join(lines),
+    )
 
 
-def _account_index(account: str, rows: list[tuple], pages: dict[str, dict[str, list[str]]]) -> str:
+def _account_index(
+    account: str, rows: list[tuple], pages: dict[str, dict[str, list[str]]], lang: Language, top: Language
+) -> str:
     cells = []
     for _, stored, shown, chat_type, messages, first_at, last_at, tags, _ in rows:
         link = quote(Path(pages[account][stored][0]).name)
         cells.append(
             [
                 f'<a href="{link}">{html.escape(shown)}</a>',
-                CHAT_TYPES.get(chat_type, ""),
+                html.escape(chat_type_label(lang, chat_type)),
                 "".join(f'<span class="tag">{html.escape(t)}</span>' for t in tags),
-                f"{messages:,}",
+                lang.number(messages),
                 first_at[:16].replace("T", " "),
                 last_at[:16].replace("T", " "),
             ]
         )
-    back = '<a href="../index.html" title="accounts">‹</a>'
-    return _index(back, html.escape(account), ACCOUNT_COLUMNS, {3}, cells)
+    up = top.gettext("All accounts")  # where the link leads: the index of every account, in its language
+    back = f'<a href="../index.html" title="{html.escape(up)}">‹</a>'
+    return _index(lang, back, html.escape(account), ACCOUNT_COLUMNS, {3}, cells)
 
 
-def _top_index(by_account: dict[str, list[tuple]], pages: dict[str, dict[str, list[str]]]) -> str:
+def _top_index(by_account: dict[str, list[tuple]], pages: dict[str, dict[str, list[str]]], lang: Language) -> str:
     cells = [
         [
             f'<a href="{quote(pages[account][""][0])}/index.html">{html.escape(account)}</a>',
-            f"{len(rows):,}",
-            f"{sum(r[4] for r in rows):,}",
+            lang.number(len(rows)),
+            lang.number(sum(r[4] for r in rows)),
         ]
         for account, rows in sorted(by_account.items())
     ]
-    return _index("", TOP_TITLE, TOP_COLUMNS, {1, 2}, cells)
+    title = html.escape(lang.gettext("LINE Official Account chat history"))
+    return _index(lang, "", title, TOP_COLUMNS, {1, 2}, cells)

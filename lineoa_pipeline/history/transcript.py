@@ -8,8 +8,10 @@ from datetime import datetime
 
 import duckdb
 
+from lineoa_pipeline.history.labels import chat_type_label, prepare_labels
 from lineoa_pipeline.history.mask import mask_texts, prepare_mask
 from lineoa_pipeline.history.reader import Filters, query
+from lineoa_pipeline.settings.language import Language
 from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, statements
 
 
@@ -26,13 +28,17 @@ class Line:
     content: str
     local: datetime  # local time of the message's own file
     local_iso: str
-    local_day: str  # the date line: 2026/02/27(金)
+    local_day: str  # the date line in the account's language: 2026/2/27(金), ศุกร์ 27/2/2026
     media_file: str | None  # the saved file, relative to media/
 
 
-def select_messages(conn: duckdb.DuckDBPyConnection, filters: Filters, mask: bool = False) -> None:
-    """Define the temp view `history_messages` over the messages `filters` select (`conn` from `open_history`)."""
+def select_messages(
+    conn: duckdb.DuckDBPyConnection, filters: Filters, languages: dict[str, Language], mask: bool = False
+) -> None:
+    """Define the temp view `history_messages` over the messages `filters` select (`conn` from `open_history`),
+    each account's date lines in `languages[account]` (`labels.account_languages`)."""
     prepare_mask(conn, mask)
+    prepare_labels(conn, languages)
     for statement in statements("history_view"):
         execute_with_literals(conn, statement, {**filters.params(), "mask": mask})
     if mask:
@@ -46,14 +52,15 @@ def transcript(conn: duckdb.DuckDBPyConnection) -> Iterator[Line]:
         yield from (Line(*row) for row in rows)
 
 
-def show_text(lines: Iterator[Line], media_root: str) -> Iterator[str]:
-    """The transcript as text: a heading per chat, a line per local date, `HH:MM sender: content`; a saved
-    media placeholder names its file under `media_root`."""
+def show_text(lines: Iterator[Line], media_root: str, languages: dict[str, Language]) -> Iterator[str]:
+    """The transcript as text: a heading per chat (its type in the account's language), a line per local
+    date, `HH:MM sender: content`; a saved media placeholder names its file under `media_root`."""
     chat, day = None, None
     for line in lines:
         if (line.account_name, line.chat_name) != chat:
             chat, day = (line.account_name, line.chat_name), None
-            yield f"{line.chat_name}  ({line.account_name}, {line.chat_type})"
+            chat_type = chat_type_label(languages[line.account_name], line.chat_type)
+            yield f"{line.chat_name}  ({line.account_name}, {chat_type})"
         if line.local.date() != day:
             day = line.local.date()
             yield f"――― {line.local_day} ―――"

@@ -84,6 +84,7 @@ class StagedFile:
     newline: bytes
     file_rank: int = 0
     encoding: str = "utf-8"  # what it arrived in: a body hash is of those bytes
+    ui_language: str = "ja"  # the UI language its labels are in (formats.LANGUAGES)
 
     @property
     def read_path(self) -> str:
@@ -115,6 +116,7 @@ class StagedFile:
             c.is_bulk,
             c.chat_name,
             self.file_rank,
+            self.ui_language,
         )
 
 
@@ -130,6 +132,7 @@ def recognise(c: Candidate, transcoded: Path) -> StagedFile:
         utf8.offset + rows_at,
         newline,
         encoding=head.encoding,
+        ui_language=head.language.code,
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lineoa_pipeline.line_export.formats import PLACEHOLDERS
+from lineoa_pipeline.settings.language import AUTO, LANGUAGES, language_code
 
 DEFAULT_AUTO_REPLY_NAMES = (
     "応答メッセージ",
@@ -83,6 +84,7 @@ class AccountSettings:
     menu_texts: tuple[str, ...] = ()  # texts a rich-menu tap sends as the user
     broadcast_min_chats: int = 20  # an `api` message sent to this many chats ...
     broadcast_window_minutes: int = 10  # ... within this many minutes is a broadcast
+    language: str | None = None  # its pages and exports; None: the UI language of its exports
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Settings:
     alert_names: str = "plain"  # "masked": chat names reach the webhook as stable pseudonyms
     warnings: tuple[str, ...] = ()  # settings that work but are probably not what was meant
     warehouse: LakeSettings | None = None  # None: the embedded warehouse.duckdb
+    language: str = AUTO  # the command line's and the alerts': one of LANGUAGES, or auto (the locale)
 
     def for_account(self, account_name: str) -> AccountSettings:
         return self.accounts.get(account_name, self.defaults)
@@ -125,7 +128,8 @@ _ACCOUNT_KEYS = {
     "broadcast_min_chats",
     "broadcast_window_minutes",
 }
-_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names", "warehouse"}
+# `language` at the top is the command line's; under [accounts."…"], that account's pages and exports
+_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names", "warehouse", "language"}
 _LAKE_KEYS = {"catalog", "data_path", "writers", "keep_snapshots_days"}
 # libpq's keyword (any case, spaces around `=`): a password in lineoa.toml would reach logs and backups.
 _PASSWORD = re.compile(r"(^|[\s:])password\s*=", re.IGNORECASE)
@@ -174,8 +178,10 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
     defaults = _account(raw, AccountSettings(), "")
     accounts = {}
     for name, table in _expect(raw.get("accounts", {}), dict, "accounts").items():
-        _no_unknown(_expect(table, dict, f"accounts.{name}"), _ACCOUNT_KEYS, f"accounts.{name}.")
+        _no_unknown(_expect(table, dict, f"accounts.{name}"), _ACCOUNT_KEYS | {"language"}, f"accounts.{name}.")
         accounts[name] = _account(table, defaults, f"accounts.{name}.")
+        if "language" in table:
+            accounts[name] = replace(accounts[name], language=_language(table["language"], f"accounts.{name}.language"))
     warnings = tuple(
         f"{prefix}retention.{chat_type}.warn.text = {r.warn_text}: under {MIN_TEXT_WARNING_DAYS} days, a warning "
         "may come too late, as LINE allows one bulk backup a week"
@@ -185,7 +191,19 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
     )
     start = date(int(first[:4]), int(first[5:]), 1)
     warehouse = _lake(raw["warehouse"]) if "warehouse" in raw else None
-    return Settings(timezone, start, defaults, accounts, alert_names, warnings, warehouse)
+    language = _language(raw.get("language", AUTO), "language")
+    return Settings(timezone, start, defaults, accounts, alert_names, warnings, warehouse, language or AUTO)
+
+
+def _language(value: Any, key: str) -> str | None:
+    """One of LANGUAGES (a locale name such as `zh_TW` or `ja-JP` is read as its language); None for auto."""
+    text = _expect(value, str, key)
+    if text == AUTO:
+        return None
+    code = language_code(text)
+    if code is None:
+        raise SettingsError(f"{key}: expected one of {', '.join((*LANGUAGES, AUTO))}, got {text!r}")
+    return code
 
 
 def _lake(raw: Any) -> LakeSettings:

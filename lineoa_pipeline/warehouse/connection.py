@@ -133,6 +133,8 @@ def write_connection(
         conn = duckdb.connect(data_dir.warehouse)
         try:
             conn.execute("SET TimeZone = 'UTC'")
+            # under a Thai locale ICU's calendar is Buddhist (the year 2569): dates here are Gregorian
+            conn.execute("SET Calendar = 'gregorian'")
             # Bounded, so a 5M-message ingest stays well under the machine's memory (DuckDB spills past it).
             conn.execute(f"SET memory_limit = '{WRITER_MEMORY}'")
             run_script(conn, "schema")
@@ -207,6 +209,8 @@ def connect(
     # connect(path) would see the snapshot an older, still open connection holds, not the latest run's.
     conn = duckdb.connect()
     conn.execute("SET TimeZone = 'UTC'")
+    # under a Thai locale ICU's calendar is Buddhist (the year 2569): dates here are Gregorian
+    conn.execute("SET Calendar = 'gregorian'")
     conn.execute(f"ATTACH {sql_literal(str(resolved.snapshot))} AS warehouse (READ_ONLY)")
     conn.execute("USE warehouse")
     return conn

@@ -70,6 +70,8 @@ def open_lake(
     conn = duckdb.connect()
     try:
         conn.execute("SET TimeZone = 'UTC'")
+        # under a Thai locale ICU's calendar is Buddhist (the year 2569): dates here are Gregorian
+        conn.execute("SET Calendar = 'gregorian'")
         # DuckLake 1.5 writes a join's min and max values into its catalog query as SQL text, and a value
         # with a NUL character cuts that text short (a syntax error in PostgreSQL): chat text may hold one.
         conn.execute("SET disabled_optimizers = 'join_filter_pushdown'")

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from lineoa_pipeline.commands import cli
-from lineoa_pipeline.commands.demo import MARK, DemoRefused, write_demo_data
+from lineoa_pipeline.commands.demo import CAFE_TH, CAFE_TW, DENTAL, MARK, YOGA, DemoRefused, write_demo_data
+from lineoa_pipeline.history.html import file_stem
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline_tests.history.sample import KANA
+
+# What a transcript page says in its own words: the header's line, date lines, media cards and notes.
+PAGE_LABELS = re.compile(
+    r'<p>([^<]*)</p>|<div class="date"><span>([^<]*)<|class="what">([^<]*)<|class="bubble note">([^<]*)<'
+)
 
 
 def real_data_dir(root: Path, holds: str) -> DataDir:
@@ -65,3 +73,12 @@ def test_demo_defaults_to_its_own_folder_not_the_data_directory(
     assert f"demo data written to {tmp_path / 'demo-data'}" in capsys.readouterr().out
     assert DataDir(tmp_path / "demo-data").snapshot.exists()
     assert tree(real.root) == before
+
+    transcripts = tmp_path / "demo-data" / "transcripts"
+    for account, lang in ((DENTAL, "ja"), (YOGA, "en"), (CAFE_TW, "zh-TW"), (CAFE_TH, "th")):
+        pages = [p.read_text(encoding="utf-8") for p in (transcripts / file_stem(account, account)).glob("*.html")]
+        assert len(pages) >= 2 and all(f'<html lang="{lang}">' in page for page in pages), account
+        labels = [text for page in pages for match in PAGE_LABELS.findall(page) for text in match if text]
+        assert len(labels) >= 5
+        if lang != "ja":  # the demo's Thai and Taiwanese transcripts carry their own labels
+            assert not [text for text in labels if KANA.search(text)], account

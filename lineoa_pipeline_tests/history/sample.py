@@ -4,6 +4,7 @@ text, and a saved photo, built by the real ingest, search index, media loading a
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -60,13 +61,21 @@ CHATS: dict[tuple[str, str], list[ChatMessage]] = {
 OFFSETS = {CLINIC: "+09:00", BANGKOK: "+07:00"}
 
 
-def write_chat(data_dir: DataDir, account: str, chat: str, messages: list[ChatMessage], downloaded: str) -> None:
-    """One chat's export in the inbox, in its account's time zone (+07:00 for an account not in OFFSETS)."""
+def write_chat(
+    data_dir: DataDir,
+    account: str,
+    chat: str,
+    messages: list[ChatMessage],
+    downloaded: str,
+    lang: str = "ja",
+    offset: str | None = None,
+) -> None:
+    """One chat's export in the inbox, in its account's time zone (+07:00 for an account not in OFFSETS),
+    written by a LINE Official Account Manager in the UI language `lang`."""
     path = data_dir.inbox / f"{account}-{downloaded[:10]}" / export_file_name(chat, None, None)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(
-        render_export(account, messages, tz_offset=OFFSETS.get(account, "+07:00"), downloaded_at=_at(downloaded))
-    )
+    offset = offset or OFFSETS.get(account, "+07:00")
+    path.write_bytes(render_export(account, messages, lang=lang, tz_offset=offset, downloaded_at=_at(downloaded)))
 
 
 def refresh(data_dir: DataDir) -> None:
@@ -107,3 +116,41 @@ def build_history(tmp_path: Path) -> History:
     (data_dir.tags / "tags.csv").write_text(f"account_name,chat_name,tag\n{CLINIC},{HANAKO},<b>vip</b>\n")
     refresh(data_dir)
     return History(data_dir)
+
+
+THAI, TAIPEI = "ร้านนวดสุขใจ", "小林美髮"
+KANA = re.compile("[\u3040-\u30ff\uff66-\uff9f]")  # hiragana, katakana (with ー), half-width katakana
+
+
+def _chat(lang_texts: tuple[str, ...], customer: str, auto_reply: str, staff: str) -> list[ChatMessage]:
+    ask, photo, sticker, thanks, answer = lang_texts
+    return [
+        ChatMessage("User", customer, _at("2026-02-27 10:00:00"), ask),
+        ChatMessage("Account", auto_reply, _at("2026-02-27 10:00:01"), thanks),
+        ChatMessage("User", customer, _at("2026-02-27 10:01:00"), photo),
+        ChatMessage("User", customer, _at("2026-02-28 09:00:00"), sticker),
+        ChatMessage("Account", staff, _at("2026-02-28 09:30:00"), answer),
+    ]
+
+
+THAI_CHAT = _chat(
+    ("สวัสดีค่ะ จองได้ไหม", "ส่งรูปภาพแล้ว", "ส่งสติกเกอร์แล้ว", "ขอบคุณที่ติดต่อเรา", "ได้ค่ะ"),
+    "สมชาย",
+    "ข้อความตอบกลับอัตโนมัติ",
+    "นก",
+)
+TAIPEI_CHAT = _chat(
+    ("想預約週六", "照片已傳送", "貼圖已傳送", "感謝您的訊息", "好的"), "陳小姐", "自動回應訊息", "阿明"
+)
+
+
+def build_languages(tmp_path: Path) -> DataDir:
+    """A Japanese, a Thai and a Taiwanese account, each exported from a Manager in its own UI language, ingested
+    and published under `tmp_path/data`."""
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    write_chat(data_dir, CLINIC, HANAKO, CHATS[(CLINIC, HANAKO)], "2026-03-02 18:05")
+    write_chat(data_dir, THAI, "สมชาย", THAI_CHAT, "2026-03-02 18:05", lang="th", offset="+07:00")
+    write_chat(data_dir, TAIPEI, "陳小姐", TAIPEI_CHAT, "2026-03-02 18:05", lang="zh-TW", offset="+08:00")
+    refresh(data_dir)
+    return data_dir

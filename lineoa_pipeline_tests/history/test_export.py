@@ -16,6 +16,7 @@ import pytest
 from lineoa_pipeline.commands.cli import main
 from lineoa_pipeline.history.export import export
 from lineoa_pipeline.history.reader import Filters
+from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline_tests.history.sample import (
     BANGKOK,
     CLINIC,
@@ -54,14 +55,14 @@ def _files(folder: Path) -> dict[str, str]:
 
 def test_html_pages_escape_everything_and_link_the_saved_file(history: History, tmp_path: Path) -> None:
     out = tmp_path / "html"
-    export(history.data_dir, out, "html", Filters(), mask=False)
+    export(history.data_dir, out, "html", Filters(), mask=False, settings=Settings())
     pages = _files(out)
     assert sum(name.endswith("index.html") for name in pages) == 3  # the accounts' list and one per account
     assert len(pages) == 3 + 3
     (hanako,) = (text for name, text in pages.items() if "山田花子" in name)
     assert "<script" not in hanako and "&lt;script&gt;alert(1)&lt;/script&gt;&lt;/div&gt;=HYPERLINK(" in hanako
     assert hanako.count('class="msg them"') == 4 and hanako.count('class="msg me"') == 3
-    assert "2026/02/27(金)" in hanako and "2026/02/28(土)" in hanako and "2026/03/01(日)" in hanako
+    assert "2026/2/27(金)" in hanako and "2026/2/28(土)" in hanako and "2026/3/1(日)" in hanako
     assert "<img" not in hanako and "&lt;img src=x onerror=alert(1)&gt;&#39;&quot;&amp;amp;.jpg" in hanako
     (href,) = (part.split('"')[0] for part in hanako.split('<a href="')[1:] if "media" in part.split('"')[0])
     page_dir = next(out.glob("さくら整体院*"))
@@ -78,7 +79,14 @@ def test_html_pages_escape_everything_and_link_the_saved_file(history: History, 
 
 def test_html_export_of_one_chat(history: History, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    export(history.data_dir, out, "html", Filters(account=CLINIC, chat="山田 花子(紹介)"[:5]), mask=False)
+    export(
+        history.data_dir,
+        out,
+        "html",
+        Filters(account=CLINIC, chat="山田 花子(紹介)"[:5]),
+        mask=False,
+        settings=Settings(),
+    )
     assert [p for p in _files(out) if not p.endswith("index.html")] == [
         str(next(out.glob("さくら整体院*/山田花子*.html")).relative_to(out))
     ]
@@ -86,7 +94,7 @@ def test_html_export_of_one_chat(history: History, tmp_path: Path) -> None:
 
 def test_xlsx_holds_every_message_as_a_value(history: History, tmp_path: Path) -> None:
     tmp_path = tmp_path / "out"
-    export(history.data_dir, tmp_path, "xlsx", Filters(), mask=False)
+    export(history.data_dir, tmp_path, "xlsx", Filters(), mask=False, settings=Settings())
     for account in (CLINIC, BANGKOK):
         (path,) = tmp_path.glob(f"{account.replace(' ', '_')}-*.xlsx")
         book = openpyxl.load_workbook(path)
@@ -114,7 +122,7 @@ def test_xlsx_holds_every_message_as_a_value(history: History, tmp_path: Path) -
 
 def test_csv_has_a_bom_and_guards_formulas(history: History, tmp_path: Path) -> None:
     tmp_path = tmp_path / "out"
-    export(history.data_dir, tmp_path, "csv", Filters(account=CLINIC), mask=False)
+    export(history.data_dir, tmp_path, "csv", Filters(account=CLINIC), mask=False, settings=Settings())
     (path,) = tmp_path.glob("*.csv")
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -129,7 +137,7 @@ def test_csv_has_a_bom_and_guards_formulas(history: History, tmp_path: Path) -> 
 def test_mask_replaces_names_and_contacts_everywhere(history: History, tmp_path: Path) -> None:
     tmp_path = tmp_path / "out"  # beside the data directory
     for fmt in ("csv", "html", "xlsx"):
-        export(history.data_dir, tmp_path / fmt, fmt, Filters(), mask=True)
+        export(history.data_dir, tmp_path / fmt, fmt, Filters(), mask=True, settings=Settings())
     rows = list(csv.reader(io.StringIO(next((tmp_path / "csv").glob("さくら*.csv")).read_text("utf-8-sig"))))
     by_chat = {(r[1], r[4]) for r in rows[1:] if r[3] == "user"}
     assert by_chat == {("顧客0001", "顧客0001"), ("顧客0002", "顧客0002")}  # 佐藤 wrote first, then 山田
@@ -151,8 +159,8 @@ def test_show_prints_the_transcript_with_dates_and_the_saved_file(
     args = ["--data-dir", str(history.data_dir.root)]
     assert main(["show", *args, "--account", CLINIC, "--chat", "山田（花子）", "--to", "2026-02-28"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0] == "山田花子  (さくら整体院, one_to_one)"
-    assert lines[1] == "――― 2026/02/27(金) ―――" and lines[4] == "――― 2026/02/28(土) ―――"
+    assert lines[0] == "山田花子  (さくら整体院, 1:1チャット)"
+    assert lines[1] == "――― 2026/2/27(金) ―――" and lines[4] == "――― 2026/2/28(土) ―――"
     assert lines[2] == "23:59:58  山田 花子: 予約したいです ＡＢＣ"
     assert lines[3] == "23:59:58  応答メッセージ [auto_reply]: メッセージありがとうございます。"
     assert lines[5:7] == ["00:10:03  受付 佐々木: はい、可能です。", "        明日10時はいかがでしょうか。"]
@@ -174,7 +182,7 @@ def test_search_command(history: History, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_workbook_opens_ready(history: History, tmp_path: Path) -> None:
-    export(history.data_dir, tmp_path / "out", "xlsx", Filters(account=CLINIC), mask=False)
+    export(history.data_dir, tmp_path / "out", "xlsx", Filters(account=CLINIC), mask=False, settings=Settings())
     book = openpyxl.load_workbook(next((tmp_path / "out").glob("*.xlsx")))
     for name, last in (("chats", "G3"), ("messages", "I11")):
         sheet = book[name]
@@ -192,12 +200,13 @@ def test_workbook_opens_ready(history: History, tmp_path: Path) -> None:
 
 def test_plain_export_travels_with_its_media_and_masked_carries_none(history: History, tmp_path: Path) -> None:
     out = tmp_path / "share"
-    export(history.data_dir, out, "csv", Filters(account=CLINIC), mask=False)
+    export(history.data_dir, out, "csv", Filters(account=CLINIC), mask=False, settings=Settings())
     assert (out / "media" / EVIL_FILE).read_bytes() == PHOTO
     (path,) = out.glob("*.csv")
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
     assert [row[7] for row in rows if row[7]][1:] == [EVIL_FILE]  # media_file: relative to the export's media/
-    export(history.data_dir, out, "html", Filters(), mask=True)  # into the earlier plain export: replaced whole
+    # into the earlier plain export: replaced whole
+    export(history.data_dir, out, "html", Filters(), mask=True, settings=Settings())
     names = [str(p.relative_to(out)) for p in out.rglob("*")]
     assert not any(name.endswith(".csv") or name.startswith("media") for name in names), names
     assert not any("山田" in name or "jpg" in name for name in names)

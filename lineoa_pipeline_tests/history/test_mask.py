@@ -15,6 +15,7 @@ import pytest
 from lineoa_pipeline.history.export import export
 from lineoa_pipeline.history.reader import Filters
 from lineoa_pipeline.line_export.render import ChatMessage
+from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline_tests.history.sample import refresh, write_chat
 
@@ -76,7 +77,7 @@ def masked(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (data_dir.tags / "tags.csv").write_text(f"account_name,chat_name,tag\n{ACCOUNT},{HANAKO},{TAG}\n")
     refresh(data_dir)
     for fmt in ("csv", "html", "xlsx"):
-        export(data_dir, tmp / fmt, fmt, Filters(), mask=True)
+        export(data_dir, tmp / fmt, fmt, Filters(), mask=True, settings=Settings())
     return tmp
 
 

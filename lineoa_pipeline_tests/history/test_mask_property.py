@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from lineoa_pipeline.history.export import export
 from lineoa_pipeline.history.reader import Filters
 from lineoa_pipeline.line_export.render import ChatMessage
+from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline_tests.history.sample import refresh, write_chat
 
@@ -118,7 +119,7 @@ def test_nothing_personal_survives_a_masked_export(tmp_path_factory: pytest.Temp
     (data_dir.tags / "tags.csv").write_text(f"account_name,chat_name,tag\n{ACCOUNT},{names[0]},{tag}\n")
     refresh(data_dir)
     for fmt in ("html", "xlsx", "csv"):
-        export(data_dir, tmp / fmt, fmt, Filters(), mask=True)
+        export(data_dir, tmp / fmt, fmt, Filters(), mask=True, settings=Settings())
         found = _everything(tmp / fmt)
         bare, digits_only = re.sub(r"\s", "", found), _SEPARATORS.sub("", found)
         for name in names:

@@ -43,7 +43,7 @@ def chat_transcripts(context: dg.AssetExecutionContext, warehouse: WarehouseReso
     """`transcripts/` in the data directory: per account a folder with `index.html` and a page per chat that
     reads like the LINE chat screen, from the published snapshot (it writes no table, so it takes no turn
     at the warehouse). Only the chats whose messages, tags or saved media changed are written again."""
-    report = refresh_transcripts(warehouse.location)
+    report = refresh_transcripts(warehouse.location, warehouse.settings())
     folder = transcripts_folder(warehouse.location)
     context.log.info(
         f"transcripts: {report.pages_written:,} of {report.chats:,} chat pages written, "

@@ -9,5 +9,6 @@ CREATE OR REPLACE TEMP TABLE batch_files (
     downloaded_at      TIMESTAMPTZ,
     is_bulk            BOOLEAN,
     chat_name          VARCHAR,
-    file_rank          INTEGER
+    file_rank          INTEGER,
+    ui_language        VARCHAR       -- the UI language of its labels: ja, en, zh-TW or th
 );

@@ -15,6 +15,18 @@ CREATE OR REPLACE TEMP MACRO chat_selected(account, chat, want_account, want_key
     (want_account IS NULL OR account = want_account)
     AND (want_key IS NULL OR (account, chat) IN (SELECT (account_name, chat_name) FROM _chat_keys WHERE name_key = want_key));
 
+-- A date line in an account's language (`_account_labels`, from Babel: history/labels.py): the pattern's
+-- literal text and its fields (chr(1) then y, M, MM, d, dd or E), `weekdays` Monday first.
+CREATE OR REPLACE TEMP MACRO local_day(local, parts, weekdays) AS
+    array_to_string(list_transform(parts, p -> CASE p
+        WHEN chr(1) || 'y' THEN year(local)::VARCHAR
+        WHEN chr(1) || 'M' THEN month(local)::VARCHAR
+        WHEN chr(1) || 'MM' THEN lpad(month(local)::VARCHAR, 2, '0')
+        WHEN chr(1) || 'd' THEN day(local)::VARCHAR
+        WHEN chr(1) || 'dd' THEN lpad(day(local)::VARCHAR, 2, '0')
+        WHEN chr(1) || 'E' THEN weekdays[isodow(local)]
+        ELSE p END), '');
+
 -- `from_date` and `to_date` inclusive local dates; NULL leaves that side open.
 CREATE OR REPLACE TEMP MACRO in_dates(local, from_date, to_date) AS
     (from_date IS NULL OR local::DATE >= from_date) AND (to_date IS NULL OR local::DATE <= to_date);

@@ -24,7 +24,6 @@ SELECT c.message_id, c.account_name,
        c.kind,
        CASE WHEN $mask THEN coalesce(t.masked, c.content) ELSE c.content END AS content,
        c.sent_at, c.export_seq, c.offset_minutes, c.local, c.local_iso,
-       strftime(c.local, '%Y/%m/%d') || '(' || ['月', '火', '水', '木', '金', '土', '日'][isodow(c.local)] || ')' AS local_day,
        CASE WHEN $mask THEN NULL ELSE s.media_file END AS media_file,
        s.media_file IS NOT NULL AS media_saved
 FROM _history_chosen c

@@ -103,11 +103,16 @@ CREATE TABLE IF NOT EXISTS _written_months (
     settings_hash VARCHAR
 );
 
--- Each export's UTC offset (its time-zone row): an account's zone is that of its latest export.
+-- Each export's UTC offset (its time-zone row): an account's zone is that of its latest export; and the
+-- UI language of its labels: an account's pages are in that of its latest export.
 CREATE TABLE IF NOT EXISTS _file_offsets (
     file_path          VARCHAR NOT NULL,
-    utc_offset_minutes INTEGER NOT NULL
+    utc_offset_minutes INTEGER NOT NULL,
+    ui_language        VARCHAR
 );
+
+-- A warehouse made before files recorded their language gains the column (NULL until a rebuild).
+ALTER TABLE _file_offsets ADD COLUMN IF NOT EXISTS ui_language VARCHAR;
 
 -- Chats that at least one loaded export file shows as a group (two or more distinct User names in that one
 -- file): chat type is decided per file, so it never depends on which file supplied the stored rows. A

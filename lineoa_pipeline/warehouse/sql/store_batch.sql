@@ -50,8 +50,8 @@ LEFT JOIN new_counts n USING (read_path)
 LEFT JOIN column_counts k USING (read_path)
 WHERE f.read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
-INSERT INTO _file_offsets
-SELECT source_file, utc_offset_minutes FROM batch_files
+INSERT INTO _file_offsets BY NAME
+SELECT source_file AS file_path, utc_offset_minutes, ui_language FROM batch_files
 WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
 -- Months to (re)write: those with new messages, and every month of a chat that has just become a group.

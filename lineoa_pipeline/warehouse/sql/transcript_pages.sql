@@ -1,6 +1,7 @@
 -- The chat pages of one batch of `_pages` (history/html.py): each chat's messages as LINE draws them, in
 -- message order: the customer on the left, the account on the right with the sender's name, a line per
--- local date, media placeholders as cards that link the saved file. Every text is HTML-escaped here.
+-- local date, media placeholders as cards that link the saved file, every word in the account's language
+-- (`_account_labels`; a date line is written only where a day begins). Every text is HTML-escaped here.
 -- Values come in as literals (history/reader.py), so no parameter name may appear in a comment.
 WITH rows AS (
     SELECT h.*, p.page,
@@ -12,7 +13,9 @@ WITH rows AS (
 ),
 bubbles AS (
     SELECT page, account_name, chat_name, chat_type, sent_at, export_seq, sender_type, local, n,
-        CASE WHEN new_day THEN '<div class="date"><span>' || local_day || '</span></div>' ELSE '' END
+        CASE WHEN new_day
+             THEN '<div class="date"><span>' || html_escape(local_day(local, l.day_parts, l.weekdays)) || '</span></div>'
+             ELSE '' END
         || '<div class="msg ' || CASE WHEN sender_type = 'user' THEN 'them' ELSE 'me' END
         || '" data-sender-type="' || sender_type || '">'
         || CASE WHEN sender_type = 'user'
@@ -22,23 +25,20 @@ bubbles AS (
                WHEN kind IN ('photo', 'video', 'voice', 'file') THEN
                    '<div class="bubble card ' || kind || '"><span class="icon">'
                    || CASE kind WHEN 'photo' THEN '🖼' WHEN 'video' THEN '🎬' WHEN 'voice' THEN '🎤' ELSE '📄' END
-                   || '</span><span class="what">'
-                   || CASE kind WHEN 'photo' THEN '写真' WHEN 'video' THEN '動画' WHEN 'voice' THEN 'ボイスメッセージ'
-                                ELSE 'ファイル' END
+                   || '</span><span class="what">' || html_escape(l.kind_labels[list_position(l.kinds, kind)])
                    || CASE WHEN media_file IS NOT NULL
                                THEN '<a href="' || $media_href || replace(url_encode(media_file), '%2F', '/') || '">'
                                     || html_escape(media_file) || '</a></span>'
                            WHEN media_saved THEN '</span>'  -- masked: the file and its name stay behind
-                           ELSE '<small>保存されていません</small></span>' END
+                           ELSE '<small>' || html_escape(l.not_saved) || '</small></span>' END
                    || '</div>'
                WHEN kind IN ('sticker', 'location', 'unsent') THEN
-                   '<div class="bubble note">'
-                   || CASE kind WHEN 'sticker' THEN 'スタンプ' WHEN 'location' THEN '位置情報' ELSE '送信取消されたメッセージ' END
-                   || '</div>'
+                   '<div class="bubble note">' || html_escape(l.kind_labels[list_position(l.kinds, kind)]) || '</div>'
                ELSE '<div class="bubble">' || html_escape(content) || '</div>'
            END
         || '<time datetime="' || local_iso || '">' || strftime(local, '%H:%M') || '</time></div></div></div>' AS html
     FROM rows
+    JOIN _account_labels l USING (account_name)
 )
 SELECT page, account_name, any_value(chat_name) AS chat_name, any_value(chat_type) AS chat_type, count(*) AS messages,
        string_agg(html, '' ORDER BY sent_at, export_seq) AS body

@@ -13,8 +13,9 @@ SELECT f.source_file AS file_path, f.sha256, f.bytes, f.account_name, f.chat_nam
        u.rows_read, 0 AS messages_new, u.rows_read - u.rejected AS duplicates, u.rejected, now() AS ingested_at
 FROM batch_unchanged u JOIN batch_files f USING (file_rank);
 
-INSERT INTO _file_offsets
-SELECT f.source_file, f.utc_offset_minutes FROM batch_unchanged u JOIN batch_files f USING (file_rank);
+INSERT INTO _file_offsets BY NAME
+SELECT f.source_file AS file_path, f.utc_offset_minutes, f.ui_language
+FROM batch_unchanged u JOIN batch_files f USING (file_rank);
 
 INSERT INTO _file_bodies
 SELECT f.source_file, f.sha256, f.account_name, f.chat_name, f.utc_offset_minutes, u.encoding, u.body_sha256

@@ -1,0 +1,73 @@
+"""`lineoa status` in the command line's language: the `language` setting, else the locale, else English."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from lineoa_pipeline.commands.cli import main
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env
+from lineoa_pipeline_tests.history.sample import KANA, build_languages
+
+AS_OF = "2026-03-10T12:00:00+09:00"
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    return build_languages(tmp_path_factory.mktemp("status"))
+
+
+def _status(data_dir: DataDir, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["status", "--data-dir", str(data_dir.root), "--as-of", AS_OF]) == 0
+    return capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("locale", "said"),
+    [
+        ("ja_JP.UTF-8", ["2026-03-10 12:00 +09:00 時点の保存状況", "最後の一括バックアップ:   なし", "未保存 1件"]),
+        ("zh_TW.UTF-8", ["截至 2026-03-10 12:00 +09:00 的保存狀況", "最近一次整批備份：無", "未儲存 1 則"]),
+        ("th_TH.UTF-8", ["สถานะการเก็บประวัติ ณ 2026-03-10 12:00 +09:00", "ยังไม่เคย", "ยังไม่ได้บันทึก 1 รายการ"]),
+        ("C", ["Retention status as of 2026-03-10 12:00 +09:00", "Last bulk backup:        never", "1 pending"]),
+    ],
+)
+def test_status_speaks_the_locales_language(
+    data_dir: DataDir,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    locale: str,
+    said: list[str],
+) -> None:
+    for variable in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", locale)
+    text = _status(data_dir, capsys)
+    assert all(words in text for words in said), text
+    if locale != "ja_JP.UTF-8":  # the account and chat names hold no kana: every word shown is the locale's
+        lines = [line for line in text.splitlines() if "さくら整体院" not in line and "山田" not in line]
+        assert not [line for line in lines if KANA.search(line)], text
+
+
+def test_the_language_setting_wins_over_the_locale(
+    data_dir: DataDir, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")
+    data_dir.settings_file.write_text('language = "th"\n', encoding="utf-8")
+    try:
+        text = _status(data_dir, capsys)
+    finally:
+        data_dir.settings_file.unlink()
+    assert text.startswith("สถานะการเก็บประวัติ ณ ") and "時点" not in text
+
+
+def test_a_thai_locale_keeps_the_gregorian_calendar(data_dir: DataDir) -> None:
+    """DuckDB's date functions follow the process's locale: under th_TH its calendar is Buddhist (year 2569),
+    and a time it computed came back as text. A fresh process, as the locale is read when DuckDB starts."""
+    env = {**lineoa_env(), "LANG": "th_TH.UTF-8", "LC_ALL": "th_TH.UTF-8"}
+    args = lineoa_command("status", "--data-dir", str(data_dir.root), "--as-of", AS_OF)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300, env=env, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("สถานะการเก็บประวัติ ณ 2026-03-10 12:00 +09:00")
+    assert "2026-02  ไม่มี" in done.stdout and "2027-02-01 00:00" in done.stdout and "2569" not in done.stdout
