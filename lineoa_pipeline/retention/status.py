@@ -90,13 +90,19 @@ class Alert:
     chat_name: str | None = None
     sent_at: datetime | None = None
     message_id: str | None = None
+    kind: str | None = None  # a placeholder's: photo, video, voice or file
 
     def record(self, at: datetime) -> dict[str, Any]:
         """The alert as one line of `alerts.jsonl`, raised at `at`."""
         where: dict[str, Any] = (
             {"month": f"{self.month:%Y-%m}"}
             if self.month
-            else {"chat_name": self.chat_name, "sent_at": _iso(self.sent_at), "message_id": self.message_id}
+            else {
+                "chat_name": self.chat_name,
+                "sent_at": _iso(self.sent_at),
+                "message_id": self.message_id,
+                "kind": self.kind,
+            }
         )
         return {
             "at": _iso(at),
@@ -193,6 +199,7 @@ def current_alerts(
                 chat_name=m.chat_name,
                 sent_at=m.sent_at,
                 message_id=m.message_id,
+                kind=m.kind,
             )
         )
     return sorted(alerts, key=lambda a: (_SEVERITY[a.level], a.cutoff_at, a.account_name))

@@ -66,10 +66,14 @@ class DataDir:
     def alerts(self) -> Path:
         return self.root / "alerts.jsonl"
 
+    def outbox(self, channel: str) -> Path:
+        """Alerts a push channel (`webhook`, `email`, `line-…`) has not accepted yet; sent again at the next
+        check."""
+        return self.root / f".{channel}-outbox.jsonl"
+
     @property
     def webhook_outbox(self) -> Path:
-        """Alerts the webhook has not accepted yet; sent again at the next check."""
-        return self.root / ".webhook-outbox.jsonl"
+        return self.outbox("webhook")
 
     @property
     def lock_file(self) -> Path:
