@@ -89,19 +89,19 @@ def _account_lines(
         (f"{m.month:%Y-%m}", m.coverage, m.alert, _local(m.cutoff_at), _local(m.final_at))
         for m in sorted(months, key=lambda m: (_SEVERITY[m.alert], m.month))
     ]
-    lines += _columns(table, indent=4)
+    lines += columns(table, indent=4)
     summary = ", ".join(f"{counts[s]} {s.replace('_', ' ')}" for s in MEDIA_STATES)
     lines.append(f"  Media placeholders: {summary if counts.total() else 'none'}")
     if at_risk:
         table = [("deleted at", "kind", "sent", "chat")]
         table += [(_local(x.expires_at), x.kind, _local(x.sent_at), x.chat_name) for x in at_risk[:_AT_RISK_SHOWN]]
-        lines += _columns(table, indent=4)
+        lines += columns(table, indent=4)
         if len(at_risk) > _AT_RISK_SHOWN:
             lines.append(f"    … and {len(at_risk) - _AT_RISK_SHOWN} more at risk (`lineoa status --json` lists all)")
     return lines
 
 
-def _columns(rows: list[tuple[str, ...]], indent: int) -> list[str]:
+def columns(rows: list[tuple[str, ...]], indent: int) -> list[str]:
     """Left-aligned columns; East Asian wide characters count as two."""
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [
