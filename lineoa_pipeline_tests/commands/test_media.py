@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import html
 import json
+import shlex
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from lineoa_pipeline.commands import cli
+from lineoa_pipeline.history.export import refresh_transcripts, transcripts_folder
 from lineoa_pipeline.ingest.tags_media import load_media_files
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.retention.media import MANIFEST_NAME
@@ -124,3 +127,27 @@ def test_save_refuses_a_time_of_no_placeholder_and_asks_which_of_several(
     assert media(data_dir, "save", str(second), *where, "--sent", twin, "--index", "2") == 0
     manifest = (data_dir.media / MANIFEST_NAME).read_text(encoding="utf-8")
     assert manifest.count("\n") == 3  # the header and two files
+
+
+def test_the_transcript_of_an_unsaved_photo_shows_its_deadline_and_the_command(
+    shop: tuple[DataDir, datetime], tmp_path: Path
+) -> None:
+    data_dir, base = shop
+    refresh_transcripts(data_dir)
+    (page,) = [p for p in transcripts_folder(data_dir).rglob("*.html") if p.name != "index.html"]
+    text = html.unescape(page.read_text(encoding="utf-8"))
+    deletes = base + timedelta(days=14)  # a group's photo
+    assert f"LINE での削除: {deletes:%Y-%m-%d %H:%M}" in text
+    command = f"lineoa media save FILE --account 'さくら整体院' --chat 'ヨガ教室' --sent \"{base:%Y-%m-%d %H:%M:%S}\""
+    assert command in text
+
+    download = tmp_path / "photo.jpg"
+    download.write_bytes(b"photo")
+    assert media(data_dir, "save", str(download), *shlex.split(command.split("FILE ")[1])) == 0
+    with write_connection(data_dir) as conn:
+        load_media_files(conn, data_dir)
+    if lake.configured(data_dir) is None:
+        publish_snapshot(data_dir)
+    refresh_transcripts(data_dir)
+    text = html.unescape(page.read_text(encoding="utf-8"))
+    assert command not in text and "さくら整体院/ヨガ教室/photo.jpg" in text

@@ -1,6 +1,7 @@
 -- The messages `show` and `export` read, in transcript order, as the temp view `history_messages`: local
 -- time from the message's own file, the saved file of a media placeholder (verified `ok`, relative to
--- media/), and, when masking, names and contents replaced (the temp tables of history/mask.py).
+-- media/) or, for a placeholder not saved, when LINE deletes it (local, `history_retention`) and the command
+-- that saves it (not when masking), and, when masking, names and contents replaced (history/mask.py).
 -- Values come in as literals (history/reader.py), so no parameter name may appear in a comment.
 CREATE OR REPLACE TEMP VIEW history_messages AS
 WITH chosen AS (
@@ -25,8 +26,16 @@ SELECT c.message_id, c.account_name,
        CASE WHEN $mask THEN mask_text(c.content, k.spellings) ELSE c.content END AS content,
        c.sent_at, c.export_seq, c.offset_minutes, c.local, c.local_iso,
        strftime(c.local, '%Y/%m/%d') || '(' || ['月', '火', '水', '木', '金', '土', '日'][isodow(c.local)] || ')' AS local_day,
-       CASE WHEN $mask THEN mask_text(s.media_file, k.spellings) ELSE s.media_file END AS media_file
+       CASE WHEN $mask THEN mask_text(s.media_file, k.spellings) ELSE s.media_file END AS media_file,
+       CASE WHEN s.media_file IS NULL
+            THEN strftime(local_ts(c.sent_at + to_seconds(r.days * 86400), c.offset_minutes), '%Y-%m-%d %H:%M') END
+           AS deletes_at,
+       CASE WHEN s.media_file IS NULL AND r.days IS NOT NULL AND NOT $mask
+            THEN 'lineoa media save FILE --account ' || shell_quote(c.account_name) || ' --chat '
+                 || shell_quote(c.chat_name) || ' --sent "' || strftime(c.local, '%Y-%m-%d %H:%M:%S') || '"' END
+           AS save_command
 FROM chosen c
 LEFT JOIN saved s USING (message_id)
+LEFT JOIN history_retention r ON r.account_name = c.account_name AND r.chat_type = c.chat_type AND r.kind = c.kind
 LEFT JOIN _mask_chats k ON $mask AND k.account_name = c.account_name AND k.chat_name = c.chat_name
 LEFT JOIN _mask_names n ON $mask AND n.account_name = c.account_name AND n.name = c.sender_name;

@@ -25,7 +25,11 @@ bubbles AS (
                    || '</span><span class="what">'
                    || CASE kind WHEN 'photo' THEN '写真' WHEN 'video' THEN '動画' WHEN 'voice' THEN 'ボイスメッセージ'
                                 ELSE 'ファイル' END
-                   || CASE WHEN media_file IS NULL THEN '<small>保存されていません</small></span>'
+                   || CASE WHEN media_file IS NULL AND deletes_at IS NOT NULL
+                           THEN '<small>保存されていません(LINE での削除: ' || deletes_at || ')</small>'
+                                || coalesce('<code class="save">' || html_escape(save_command) || '</code>', '')
+                                || '</span>'
+                           WHEN media_file IS NULL THEN '<small>保存されていません</small></span>'
                            ELSE '<a href="' || $media_href || replace(url_encode(media_file), '%2F', '/') || '">'
                                 || html_escape(media_file) || '</a></span>' END
                    || '</div>'
