@@ -40,9 +40,17 @@ def shop(ingest_dir: IngestDir) -> tuple[DataDir, datetime]:
     ]
     ingest_dir.drop("ヨガ教室.csv", render_export("さくら整体院", messages, downloaded_at=base + timedelta(days=1)))
     ingest_dir.ingest()
-    if lake.configured(ingest_dir.data_dir) is None:
-        publish_snapshot(ingest_dir.data_dir)
+    load_media(ingest_dir.data_dir)
     return ingest_dir.data_dir, base
+
+
+def load_media(data_dir: DataDir) -> dict[str, int]:
+    """What the next run's media step does: the manifests loaded, then published to the readers."""
+    with write_connection(data_dir) as conn:
+        counts = load_media_files(conn, data_dir)
+    if lake.configured(data_dir) is None:
+        publish_snapshot(data_dir)
+    return counts
 
 
 def media(data_dir: DataDir, *args: str) -> int:
@@ -94,10 +102,7 @@ def test_save_copies_records_and_the_next_load_marks_it_saved(
         }
     ]
 
-    with write_connection(data_dir) as conn:  # what the next run's media step does
-        assert load_media_files(conn, data_dir)["linked"] == 1
-    if lake.configured(data_dir) is None:
-        publish_snapshot(data_dir)
+    assert load_media(data_dir)["linked"] == 1
     assert media(data_dir, "pending", "--json") == 0
     assert len(json.loads(capsys.readouterr().out)) == 3
 
@@ -120,10 +125,7 @@ def test_save_refuses_a_time_of_no_placeholder_and_asks_which_of_several(
     assert media(data_dir, "save", str(download), *where, "--sent", twin, "--index", "1") == 0
     second = tmp_path / "photo2.jpg"
     second.write_bytes(b"another photo")
-    with write_connection(data_dir) as conn:
-        load_media_files(conn, data_dir)
-    if lake.configured(data_dir) is None:
-        publish_snapshot(data_dir)
+    load_media(data_dir)
     assert media(data_dir, "save", str(second), *where, "--sent", twin, "--index", "2") == 0
     manifest = (data_dir.media / MANIFEST_NAME).read_text(encoding="utf-8")
     assert manifest.count("\n") == 3  # the header and two files
@@ -144,10 +146,7 @@ def test_the_transcript_of_an_unsaved_photo_shows_its_deadline_and_the_command(
     download = tmp_path / "photo.jpg"
     download.write_bytes(b"photo")
     assert media(data_dir, "save", str(download), *shlex.split(command.split("FILE ")[1])) == 0
-    with write_connection(data_dir) as conn:
-        load_media_files(conn, data_dir)
-    if lake.configured(data_dir) is None:
-        publish_snapshot(data_dir)
+    load_media(data_dir)
     refresh_transcripts(data_dir)
     text = html.unescape(page.read_text(encoding="utf-8"))
     assert command not in text and "さくら整体院/ヨガ教室/photo.jpg" in text
