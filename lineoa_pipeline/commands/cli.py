@@ -1,4 +1,4 @@
-"""`lineoa run | status | demo | rebuild | ui | migrate | search | show | export`: parse arguments, then run the
+"""`lineoa run | status | demo | rebuild | ui | migrate | search | show | export | media`: parse arguments, then run the
 command."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from datetime import datetime
 
 from lineoa_pipeline.commands.history import EXIT_CODES as HISTORY_EXIT_CODES
 from lineoa_pipeline.commands.history import HISTORY_COMMANDS, add_history_commands, run_history_command
+from lineoa_pipeline.commands.media import EXIT_CODES as MEDIA_EXIT_CODES
+from lineoa_pipeline.commands.media import add_media_commands, run_media_command
 from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, WebhookError, webhook_url
 from lineoa_pipeline.settings.config import Settings, SettingsError, load_settings
 from lineoa_pipeline.settings.datadir import DEMO_DIR, DataDir, keep_private
@@ -31,6 +33,7 @@ EXIT_CODES = {
     "migrate": "0 when copied; 1 with no [warehouse], no embedded warehouse, a lake not empty or unreachable; "
     "2 for a bad setting or bad arguments.",
     **HISTORY_EXIT_CODES,
+    **MEDIA_EXIT_CODES,
 }
 # Times the retention arithmetic (a century of days either side) can reach without overflowing.
 AS_OF_YEARS = (2000, 2999)
@@ -75,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
             )
             sub.add_argument("--json", action="store_true", help="print JSON instead of tables")
     add_history_commands(commands)  # search, show, export
+    add_media_commands(commands)  # media pending, media save
     return parser
 
 
@@ -116,6 +120,8 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
         return 0
     if args.command in HISTORY_COMMANDS:
         return run_history_command(args, data_dir, settings)
+    if args.command == "media":
+        return run_media_command(args, data_dir)
     if args.command == "status":
         from lineoa_pipeline.commands.status import run_status
         from lineoa_pipeline.warehouse.connection import NoWarehouseYet

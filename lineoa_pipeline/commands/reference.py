@@ -110,8 +110,17 @@ SETTINGS: dict[str, tuple[str, str]] = {
     ),
     "alert_names": (
         '`"plain"`',
-        '`"masked"` sends chat names to the webhook (only) as stable pseudonyms (`chat-` and 10 hexadecimal '
-        "digits); `alerts.jsonl` and the run log keep the real names.",
+        '`"masked"` sends chat names to every push channel (webhook, LINE, e-mail) as stable pseudonyms '
+        "(`chat-` and 10 hexadecimal digits); `alerts.jsonl`, the terminal and the run log keep the real names.",
+    ),
+    "alerts": (
+        "none: the webhook only, when `LINEOA_ALERT_WEBHOOK` is set",
+        "A table (global only) of push channels for the alert digest: `line_to` (LINE user or group IDs; a "
+        "Messaging API push to each, with the channel access token from `LINEOA_LINE_CHANNEL_TOKEN`), "
+        '`line_api` (`"https://api.line.me"`: the Messaging API host; plain http only to this machine), '
+        "`email_to` (addresses: one e-mail over SMTP with STARTTLS, never in clear), `smtp_host` (required "
+        "with `email_to`), `smtp_port` (587), `email_from` (the sender; default `LINEOA_SMTP_USER`). The SMTP "
+        "login comes from `LINEOA_SMTP_USER` and `LINEOA_SMTP_PASSWORD`. Secrets never come from this file.",
     ),
     "language": (
         _code(_DEFAULTS.language),
@@ -242,8 +251,13 @@ def _columns(meanings: dict[str, str], columns: tuple[str, ...]) -> list[str]:
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     # argparse keeps the sub-commands in its sub-parsers action; it has no public accessor for them.
+    # A command with commands of its own (`media`) is listed as each of them (`media pending`, `media save`).
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    return dict(action.choices)
+    found: dict[str, argparse.ArgumentParser] = {}
+    for name, sub in action.choices.items():
+        nested = any(isinstance(a, argparse._SubParsersAction) for a in sub._actions)
+        found |= {f"{name} {inner}": p for inner, p in _commands(sub).items()} if nested else {name: sub}
+    return found
 
 
 def _help(parser: argparse.ArgumentParser) -> str:

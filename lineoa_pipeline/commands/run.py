@@ -21,6 +21,7 @@ from lineoa_pipeline.defs.partitions import RANGE_END, RANGE_START
 from lineoa_pipeline.defs.retention.sensors import raise_retention_alerts
 from lineoa_pipeline.ingest.archive import register_archive
 from lineoa_pipeline.ingest.counts import IngestCounts
+from lineoa_pipeline.retention.digest import terminal_lines
 from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse import lake
@@ -130,14 +131,13 @@ def months_in(request: dg.RunRequest, definitions: dg.Definitions) -> list[str]:
 
 
 def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> None:
-    """The retention alerts not raised before, as the retention sensor raises them; each printed once."""
+    """The retention alerts not raised before, as the retention sensor raises them: their digest printed, a
+    line per account and level."""
     check = raise_retention_alerts(data_dir, load_settings(data_dir.settings_file), datetime.now(UTC), None)
     if check is None:
         return
-    for record in check.new:
-        say(f"retention alert ({record['level'].replace('_', ' ')}): {record['message']}")
-    if check.problem:
-        say(f"the alert webhook refused delivery ({check.problem}): the next run or check sends them again")
+    for line in [*terminal_lines(check.digest), *check.problems()]:
+        say(line)
 
 
 class RebuildError(Exception):

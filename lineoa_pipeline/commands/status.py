@@ -123,7 +123,7 @@ def _account_lines(
         (f"{m.month:%Y-%m}", _(_VALUES[m.coverage]), _(_VALUES[m.alert]), _local(m.cutoff_at), _local(m.final_at))
         for m in sorted(months, key=lambda m: (_SEVERITY[m.alert], m.month))
     ]
-    lines += _columns(table, indent=4)
+    lines += columns(table, indent=4)
     if counts.total():
         summary = lang.join([_(_MEDIA_COUNTS[s], count=counts[s]) for s in MEDIA_STATES])
         lines.append("  " + _("Media placeholders: {summary}", summary=summary))
@@ -135,14 +135,14 @@ def _account_lines(
             (_local(x.expires_at), _(KIND_LABELS[x.kind]), _local(x.sent_at), x.chat_name)
             for x in at_risk[:_AT_RISK_SHOWN]
         ]
-        lines += _columns(table, indent=4)
+        lines += columns(table, indent=4)
         if len(at_risk) > _AT_RISK_SHOWN:
             more = len(at_risk) - _AT_RISK_SHOWN
             lines.append("    " + _("… and {count} more at risk (`lineoa status --json` lists all)", count=more))
     return lines
 
 
-def _columns(rows: list[tuple[str, ...]], indent: int) -> list[str]:
+def columns(rows: list[tuple[str, ...]], indent: int) -> list[str]:
     """Left-aligned columns; East Asian wide characters count as two."""
     widths = [max(_width(r[i]) for r in rows) for i in range(len(rows[0]))]
     return [

@@ -77,6 +77,7 @@ def _label_rows(languages: Iterable[tuple[str, Language]]) -> Iterable[tuple]:
             [lang.gettext(text) for text in KIND_LABELS.values()],
             list(KIND_LABELS),
             lang.gettext(N_("Not saved")),
+            lang.gettext(N_("Not saved (LINE deletes it at {time})")),
         )
 
 

@@ -12,6 +12,8 @@ from typing import Any
 import duckdb
 
 from lineoa_pipeline.line_export.names import name_key
+from lineoa_pipeline.settings.config import CHAT_TYPES, MEDIA_KINDS, Settings, load_settings
+from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.connection import connect
 from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, statements
 
@@ -39,14 +41,29 @@ class Filters:
 
 @contextmanager
 def open_history(data_dir: str | os.PathLike[str]) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The latest published warehouse (never waits for a run), with the local-time macros in place."""
+    """The latest published warehouse (never waits for a run), with the local-time macros and the media
+    retention of the settings (`history_retention`) in place."""
     conn = connect(data_dir)
     try:
         for statement in statements("history_macros"):
             conn.execute(statement)
+        _retention(conn, load_settings(DataDir.resolve(data_dir).settings_file))
         yield conn
     finally:
         conn.close()
+
+
+def _retention(conn: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    accounts = [row[0] for row in conn.execute("SELECT DISTINCT account_name FROM source_files").fetchall()]
+    cfg = [
+        (account, chat_type, kind, settings.for_account(account).retention[chat_type].days(kind)[0])
+        for account in accounts
+        for chat_type in CHAT_TYPES
+        for kind in MEDIA_KINDS
+    ]
+    (statement,) = statements("history_retention")
+    names = ("accounts", "chat_types", "kinds", "days")
+    execute_with_literals(conn, statement, {name: [c[i] for c in cfg] for i, name in enumerate(names)})
 
 
 def query(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> duckdb.DuckDBPyConnection:

@@ -24,11 +24,10 @@ import duckdb
 from lineoa_pipeline.ingest.inputs import read_inside, why_unreadable
 from lineoa_pipeline.line_export.names import name_key
 from lineoa_pipeline.settings.config import MEDIA_KINDS
-from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.datadir import MANIFEST_COLUMNS, DataDir
 from lineoa_pipeline.warehouse.sqlfiles import insert_rows, load_sql, run_script, transaction
 
 TAG_COLUMNS = ("account_name", "chat_name", "tag")
-MANIFEST_COLUMNS = ("account_name", "chat_name", "sent_at", "kind", "file", "sha256", "bytes")
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 _DIGITS = re.compile(r"[0-9]+")  # ASCII only: `isdigit` takes `²`, which `int` refuses

@@ -1,28 +1,30 @@
-"""Raising retention alerts: once per subject and level in `alerts.jsonl`, and to a Slack-compatible webhook.
+"""Raising retention alerts: once per subject and level in `alerts.jsonl`, then one digest per check to
+each push channel (the Slack-compatible webhook here, LINE and e-mail in `channels.py`).
 
-The webhook URL is a secret: it never appears in a log line, an error or a file. Alerts the webhook has
-not accepted wait in `.webhook-outbox.jsonl` and go out again on the next check, so none is lost.
+Each channel has its own outbox (`.<channel>-outbox.jsonl`): what it has not accepted waits there and goes
+out again, in the next check's digest, without repeating what the other channels took. The webhook URL is
+a secret: it never appears in a log line, an error or a file.
 """
 
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import json
 import os
 import threading
 import urllib.error
-import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, compose, item_line, summary_line
 from lineoa_pipeline.retention.status import Alert
+from lineoa_pipeline.settings.config import private_url
 
 WEBHOOK_ENV = "LINEOA_ALERT_WEBHOOK"
-MAX_BLOCKS = 40  # Slack accepts 50 blocks a message
+MAX_ACCOUNTS = 24  # two blocks an account, a header and a last line: Slack accepts 50 blocks a message
 
 
 class WebhookError(ValueError):
@@ -36,29 +38,12 @@ def webhook_url(value: str | None) -> str | None:
     in clear) raises WebhookError with a message that names the variable, never its value."""
     if not value:
         return None
-    try:
-        parts = urllib.parse.urlsplit(value)
-        host = parts.hostname or ""
-        parts.port  # noqa: B018 - a malformed port raises here, not in the middle of a delivery
-    except ValueError:
-        raise WebhookError(f"{WEBHOOK_ENV} is not a URL (expected https://…)") from None
-    if parts.scheme == "https" and host:
-        return value
-    if parts.scheme == "http" and _loopback(host):
+    if private_url(value):
         return value
     raise WebhookError(
         f"{WEBHOOK_ENV} must be an https:// URL (plain http only to this machine, for tests); "
         "the alerts wait in .webhook-outbox.jsonl until it is"
     )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def alert_key(record: dict[str, Any]) -> tuple[str, str, str, str]:
@@ -117,40 +102,24 @@ def raise_new(
     return new
 
 
-def pseudonym(account_name: str, chat_name: str) -> str:
-    """A chat's stable stand-in name: the same chat always gets the same one, and it does not show the name."""
-    digest = hashlib.sha256(f"{account_name}\x00{chat_name}".encode()).hexdigest()
-    return f"chat-{digest[:10]}"
-
-
 def _mrkdwn(text: str) -> str:
     """Text shown as is in Slack mrkdwn: `<!channel>` in a chat name must not notify anyone."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _shown(record: dict[str, Any], masked: bool) -> str:
-    message = str(record["message"])
-    chat = record.get("chat_name")
-    if masked and chat:
-        account = f"{record['account_name']}: "
-        head, rest = (account, message[len(account) :]) if message.startswith(account) else ("", message)
-        message = head + rest.replace(chat, pseudonym(record["account_name"], chat))
-    return _mrkdwn(message)
-
-
-def slack_payload(records: list[dict[str, Any]], masked: bool = False) -> dict[str, Any]:
-    """A Slack-compatible message: `text` for notifications, `blocks` with one section per alert.
-    `masked`: chat names go out as their pseudonyms."""
-    lost = sum(r["level"] == "lost" for r in records)
-    text = f"LINE history: {len(records)} new retention alert(s), {lost} lost, {len(records) - lost} at risk"
+def slack_payload(digests: list[AccountDigest], masked: bool = False) -> dict[str, Any]:
+    """A Slack-compatible message: `text` for notifications, a header, then per account a section with a
+    line per level and a context with its first items. `masked`: chat names go out as their pseudonyms."""
+    text = TEXTS["push.title"].format(count=len(digests))
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": text[:150]}}]
-    for record in records[:MAX_BLOCKS]:
-        icon = ":red_circle:" if record["level"] == "lost" else ":warning:"
-        shown = f"{icon} {_shown(record, masked)}"
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": shown[:3000]}})
-    if len(records) > MAX_BLOCKS:
-        more = f"… and {len(records) - MAX_BLOCKS} more: run `lineoa status`"
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+    for account in digests[:MAX_ACCOUNTS]:
+        lines = "\n".join(_mrkdwn(summary_line(account, level, masked)) for level in account.levels)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": lines[:3000]}})
+        items = [_mrkdwn(item_line(item, masked)) for level in account.levels for item in level.items]
+        if items:
+            blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(items)[:3000]}]})
+    if len(digests) > MAX_ACCOUNTS:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": TEXTS["push.more"]}]})
     return {"text": text, "blocks": blocks}
 
 
@@ -197,31 +166,47 @@ def post_webhook(url: str, payload: dict[str, Any], timeout: float = 10.0, attem
     return outcome[0] if outcome else "not sent"
 
 
-def deliver(
-    outbox: Path,
-    new: list[dict[str, Any]],
-    url: str | None,
-    timeout: float = 10.0,
-    masked: bool = False,
-    log: Callable[[str], None] | None = None,
-) -> tuple[int, str | None]:
-    """Send what waits in the outbox plus `new` in one message; keep it there if the webhook refuses.
+class Channel(Protocol):
+    """A push channel: where a digest goes, and the name of the outbox that keeps what it has not accepted."""
 
-    `url` is the raw setting (checked here: a bad one keeps the alerts waiting and says why, never the URL).
-    Returns (alerts delivered, problem or None). Without a URL nothing is queued.
-    """
-    if not url:
-        return 0, None
+    key: str  # the outbox's name: `.<key>-outbox.jsonl`
+    label: str  # what logs and the terminal call it (never a secret)
+
+    def send(self, digests: list[AccountDigest]) -> str | None:
+        """Deliver one message (or a LINE push of a few); None when accepted, else why not, with no secret."""
+        ...
+
+
+@dataclass(frozen=True)
+class Webhook:
+    """The Slack-compatible webhook of `LINEOA_ALERT_WEBHOOK` (the raw value: checked at each delivery)."""
+
+    url: str
+    masked: bool = False
+    timeout: float = 10.0
+    key: str = "webhook"
+    label: str = "alert webhook"
+
+    def send(self, digests: list[AccountDigest]) -> str | None:
+        try:
+            usable = webhook_url(self.url)
+        except WebhookError as exc:
+            return str(exc)
+        assert usable is not None
+        return post_webhook(usable, slack_payload(digests, self.masked), timeout=self.timeout)
+
+
+def deliver(
+    outbox: Path, new: list[dict[str, Any]], channel: Channel, log: Callable[[str], None] | None = None
+) -> tuple[int, str | None]:
+    """Send what waits in the channel's outbox plus `new`, as one digest; keep it there if the channel
+    refuses, for the next check. Returns (alerts delivered, problem or None)."""
     if new:
         _append(outbox, new)
-    try:
-        usable = webhook_url(url)
-    except WebhookError as exc:
-        return 0, str(exc)
     waiting = read_records(outbox, log)
-    if not waiting or usable is None:
+    if not waiting:
         return 0, None
-    problem = post_webhook(usable, slack_payload(waiting, masked), timeout=timeout)
+    problem = channel.send(compose(waiting))
     if problem is None:
         outbox.unlink(missing_ok=True)
         return len(waiting), None

@@ -53,7 +53,7 @@ class MonthStatus:
 
 @dataclass(frozen=True)
 class MediaStatus:
-    """One photo, video, voice message or file placeholder that is not saved, and when LINE deletes it."""
+    """One photo, video, voice message or file placeholder, and when LINE deletes it."""
 
     account_name: str
     chat_name: str
@@ -90,13 +90,19 @@ class Alert:
     chat_name: str | None = None
     sent_at: datetime | None = None
     message_id: str | None = None
+    kind: str | None = None  # a placeholder's: photo, video, voice or file
 
     def record(self, at: datetime) -> dict[str, Any]:
         """The alert as one line of `alerts.jsonl`, raised at `at`."""
         where: dict[str, Any] = (
             {"month": f"{self.month:%Y-%m}"}
             if self.month
-            else {"chat_name": self.chat_name, "sent_at": _iso(self.sent_at), "message_id": self.message_id}
+            else {
+                "chat_name": self.chat_name,
+                "sent_at": _iso(self.sent_at),
+                "message_id": self.message_id,
+                "kind": self.kind,
+            }
         )
         return {
             "at": _iso(at),
@@ -193,6 +199,7 @@ def current_alerts(
                 chat_name=m.chat_name,
                 sent_at=m.sent_at,
                 message_id=m.message_id,
+                kind=m.kind,
             )
         )
     return sorted(alerts, key=lambda a: (_SEVERITY[a.level], a.cutoff_at, a.account_name))
@@ -273,12 +280,49 @@ def _unsaved(
         lost_since=lost_since,
         ingested_after=ingested_after,
     )
-    unsaved = []
+    return _statuses(query)
+
+
+def pending_media(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: datetime,
+    account: str | None = None,
+    within: timedelta | None = None,
+) -> list[MediaStatus]:
+    """Every placeholder not saved (of `account`, whose deadline is `within` of `as_of`), soonest deadline
+    first: what `lineoa media pending` lists."""
+    accounts, _ = _coverage(conn, settings, as_of)
+    until = as_of + within if within is not None else None
+    return _statuses(
+        _media_query(conn, settings, as_of, accounts, "retention_media_pending", account=account, until=until)
+    )
+
+
+def placeholders_at(
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    as_of: datetime,
+    account: str,
+    chat_key: str,
+    local_from: datetime,
+    local_to: datetime,
+) -> list[MediaStatus]:
+    """The placeholders of one chat (by its name key) sent in [local_from, local_to), naive local times of
+    the account, in message order (`saved` ones included)."""
+    accounts = [a for a in _coverage(conn, settings, as_of)[0] if a.account_name == account]
+    params = {"account": account, "chat_key": chat_key, "local_from": f"{local_from}", "local_to": f"{local_to}"}
+    return _statuses(_media_query(conn, settings, as_of, accounts, "retention_media_at", **params)) if accounts else []
+
+
+def _statuses(query: duckdb.DuckDBPyConnection) -> list[MediaStatus]:
+    """MediaStatus of each row (message_id, account, chat, kind, status, offset, local sent, local expiry)."""
+    found = []
     for message_id, account, chat, kind, status, offset, local_sent_at, local_expires_at in query.fetchall():
         zone = _zone(offset)
         sent, expires = local_sent_at.replace(tzinfo=zone), local_expires_at.replace(tzinfo=zone)
-        unsaved.append(MediaStatus(account, chat, sent, kind, status, expires, message_id))
-    return unsaved
+        found.append(MediaStatus(account, chat, sent, kind, status, expires, message_id))
+    return found
 
 
 def _media_query(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import itertools
 import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -99,6 +101,18 @@ class LakeSettings:
 
 
 @dataclass(frozen=True)
+class AlertSettings:
+    """`[alerts]`: the push channels besides the webhook. Their secrets come from the environment only."""
+
+    line_to: tuple[str, ...] = ()  # LINE user or group IDs; token from LINEOA_LINE_CHANNEL_TOKEN
+    line_api: str = "https://api.line.me"  # the Messaging API's host (https; plain http only to this machine)
+    email_to: tuple[str, ...] = ()  # SMTP with STARTTLS; user and password from LINEOA_SMTP_USER/_PASSWORD
+    email_from: str = ""  # the sender's address; empty: LINEOA_SMTP_USER
+    smtp_host: str = ""
+    smtp_port: int = 587
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything `lineoa.toml` can set, with the spec's defaults."""
 
@@ -106,10 +120,11 @@ class Settings:
     first_month: date = date(2019, 1, 1)
     defaults: AccountSettings = field(default_factory=AccountSettings)
     accounts: dict[str, AccountSettings] = field(default_factory=dict)
-    alert_names: str = "plain"  # "masked": chat names reach the webhook as stable pseudonyms
+    alert_names: str = "plain"  # "masked": chat names reach every push channel as stable pseudonyms
     warnings: tuple[str, ...] = ()  # settings that work but are probably not what was meant
     warehouse: LakeSettings | None = None  # None: the embedded warehouse.duckdb
     language: str = AUTO  # the command line's and the alerts': one of LANGUAGES, or auto (the locale)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
 
     def for_account(self, account_name: str) -> AccountSettings:
         return self.accounts.get(account_name, self.defaults)
@@ -129,8 +144,10 @@ _ACCOUNT_KEYS = {
     "broadcast_window_minutes",
 }
 # `language` at the top is the command line's; under [accounts."…"], that account's pages and exports
-_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names", "warehouse", "language"}
+_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names", "warehouse", "language", "alerts"}
 _LAKE_KEYS = {"catalog", "data_path", "writers", "keep_snapshots_days"}
+_ALERT_KEYS = {"line_to", "line_api", "email_to", "email_from", "smtp_host", "smtp_port"}
+MAX_PORT = 65_535
 # libpq's keyword (any case, spaces around `=`): a password in lineoa.toml would reach logs and backups.
 _PASSWORD = re.compile(r"(^|[\s:])password\s*=", re.IGNORECASE)
 
@@ -192,7 +209,8 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
     start = date(int(first[:4]), int(first[5:]), 1)
     warehouse = _lake(raw["warehouse"]) if "warehouse" in raw else None
     language = _language(raw.get("language", AUTO), "language")
-    return Settings(timezone, start, defaults, accounts, alert_names, warnings, warehouse, language or AUTO)
+    alerts = _alerts(raw.get("alerts", {}))
+    return Settings(timezone, start, defaults, accounts, alert_names, warnings, warehouse, language or AUTO, alerts)
 
 
 def _language(value: Any, key: str) -> str | None:
@@ -204,6 +222,49 @@ def _language(value: Any, key: str) -> str | None:
     if code is None:
         raise SettingsError(f"{key}: expected one of {', '.join((*LANGUAGES, AUTO))}, got {text!r}")
     return code
+
+
+def private_url(value: str) -> bool:
+    """Whether a secret may travel to `value`: https to a host, or plain http only to this machine (a test
+    receiver). A malformed URL (a bad port) is not one."""
+    try:
+        parts = urllib.parse.urlsplit(value)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - a malformed port raises here, not in the middle of a delivery
+    except ValueError:
+        return False
+    return (parts.scheme == "https" and bool(host)) or (parts.scheme == "http" and _loopback(host))
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _alerts(raw: Any) -> AlertSettings:
+    _no_unknown(_expect(raw, dict, "alerts"), _ALERT_KEYS, "alerts.")
+    lists = {
+        key: tuple(_expect(v, str, f"alerts.{key}") for v in _expect(raw.get(key, []), list, f"alerts.{key}"))
+        for key in ("line_to", "email_to")
+    }
+    texts = {
+        key: _expect(raw.get(key, getattr(AlertSettings, key)), str, f"alerts.{key}")
+        for key in ("line_api", "email_from", "smtp_host")
+    }
+    if not private_url(texts["line_api"]):
+        raise SettingsError(
+            f"alerts.line_api: expected an https:// URL (plain http only to this machine), got {texts['line_api']!r}"
+        )
+    if lists["email_to"] and not texts["smtp_host"]:
+        raise SettingsError("alerts.smtp_host: required with alerts.email_to (the SMTP server that sends them)")
+    port = _at_least(raw.get("smtp_port", AlertSettings.smtp_port), 1, "alerts.smtp_port", MAX_PORT)
+    return AlertSettings(
+        lists["line_to"], texts["line_api"], lists["email_to"], texts["email_from"], texts["smtp_host"], port
+    )
 
 
 def _lake(raw: Any) -> LakeSettings:

@@ -13,6 +13,8 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_DIR = PROJECT_ROOT / "demo-data"  # `lineoa demo`'s own, never the everyday data/
 PRIVATE_UMASK = 0o077
+# A media manifest's columns (`media/**/*manifest*.csv`): the user's, and the one `lineoa media save` writes.
+MANIFEST_COLUMNS = ("account_name", "chat_name", "sent_at", "kind", "file", "sha256", "bytes")
 
 
 def keep_private() -> None:
@@ -66,10 +68,14 @@ class DataDir:
     def alerts(self) -> Path:
         return self.root / "alerts.jsonl"
 
+    def outbox(self, channel: str) -> Path:
+        """Alerts a push channel (`webhook`, `email`, `line-…`) has not accepted yet; sent again at the next
+        check."""
+        return self.root / f".{channel}-outbox.jsonl"
+
     @property
     def webhook_outbox(self) -> Path:
-        """Alerts the webhook has not accepted yet; sent again at the next check."""
-        return self.root / ".webhook-outbox.jsonl"
+        return self.outbox("webhook")
 
     @property
     def lock_file(self) -> Path:

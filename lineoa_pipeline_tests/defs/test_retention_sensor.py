@@ -21,14 +21,15 @@ from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.sensors import retention_sensor
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.retention.alerts import (
+    Webhook,
     WebhookError,
     deliver,
-    pseudonym,
     raise_new,
     read_records,
     slack_payload,
     webhook_url,
 )
+from lineoa_pipeline.retention.digest import compose, pseudonym
 from lineoa_pipeline.retention.status import Alert
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse import lake
@@ -186,6 +187,7 @@ def test_webhook_gets_text_and_blocks_and_never_leaks_its_url(
     assert SECRET not in capfd.readouterr().err  # Dagster's log goes to stderr
     assert len(hook.bodies) == 1
     assert hook.bodies[0]["text"].startswith("LINE history:") and hook.bodies[0]["blocks"]
+    assert len(hook.bodies[0]["blocks"]) <= 1 + 2 * len({r["account_name"] for r in read_records(data_dir.alerts)})
     assert not data_dir.webhook_outbox.exists()
     assert SECRET not in caplog.text and SECRET not in data_dir.alerts.read_text(encoding="utf-8")
 
@@ -209,15 +211,14 @@ def test_a_failing_webhook_is_retried_on_the_next_tick(
     hook.status, hook.bodies = 200, []
     tick(data_dir, first.cursor)
     assert len(hook.bodies) == 1 and not data_dir.webhook_outbox.exists()
-    delivered = [b["text"] for b in hook.bodies[0]["blocks"] if b["type"] == "section"]
-    assert len(delivered) == min(len(waiting), 40)
+    assert hook.bodies[0]["blocks"] == slack_payload(compose(waiting))["blocks"]  # the digest of all that waited
 
 
 def test_a_hanging_webhook_times_out_and_keeps_the_alerts(hook: Hook, tmp_path: Path) -> None:
     hook.delay = 3.0
-    record = {"account_name": "a", "subject": "month", "month": "2025-01", "level": "lost", "message": "m"}
+    record = RECORD
     started = time.monotonic()
-    delivered, problem = deliver(tmp_path / "outbox.jsonl", [record], hook.url, timeout=0.5)
+    delivered, problem = deliver(tmp_path / "outbox.jsonl", [record], Webhook(hook.url, timeout=0.5))
     assert delivered == 0 and problem and SECRET not in problem
     assert time.monotonic() - started < 2.9
     assert read_records(tmp_path / "outbox.jsonl") == [record]
@@ -225,7 +226,15 @@ def test_a_hanging_webhook_times_out_and_keeps_the_alerts(hook: Hook, tmp_path: 
 
 # --- the webhook never leaks, never crashes a check, never loses an alert -------------------------------------
 
-RECORD = {"account_name": "a", "subject": "month", "month": "2025-01", "level": "lost", "message": "m"}
+RECORD = {
+    "account_name": "a",
+    "subject": "month",
+    "month": "2025-01",
+    "level": "lost",
+    "cutoff_at": "2026-01-01T00:00:00+09:00",
+    "final_at": "2026-01-31T00:00:00+09:00",
+    "message": "m",
+}
 
 
 @pytest.mark.parametrize(
@@ -269,7 +278,7 @@ def test_the_command_line_refuses_an_unusable_webhook_at_start(
 
 def test_a_redirect_is_a_failure_and_keeps_the_alerts(hook: Hook, tmp_path: Path) -> None:
     hook.status = 301  # urllib would follow it with a GET, which /moved accepts: the alerts were lost
-    delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], hook.url, timeout=5)
+    delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], Webhook(hook.url, timeout=5))
     assert delivered == 0 and problem and "301" in problem and SECRET not in problem
     assert hook.gets == [] and read_records(tmp_path / "outbox.jsonl") == [RECORD]
 
@@ -277,7 +286,7 @@ def test_a_redirect_is_a_failure_and_keeps_the_alerts(hook: Hook, tmp_path: Path
 def test_a_delivery_takes_at_most_its_timeout_even_from_a_slow_receiver(hook: Hook, tmp_path: Path) -> None:
     hook.drip = 0.2  # every read gets a byte well within the timeout, the whole answer takes 4 s
     started = time.monotonic()
-    delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], hook.url, timeout=1.0)
+    delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], Webhook(hook.url, timeout=1.0))
     assert time.monotonic() - started < 2.0
     assert delivered == 0 and problem and SECRET not in problem
     assert read_records(tmp_path / "outbox.jsonl") == [RECORD]
@@ -289,9 +298,11 @@ def test_names_from_an_export_cannot_ping_a_channel() -> None:
         "subject": "media",
         "account_name": "<!channel> & co",
         "chat_name": "<@U123>",
+        "sent_at": "2025-12-01T10:00:00+09:00",
+        "kind": "photo",
         "message": "<!channel> & co: the photo sent in <@U123> at 2026-01-01 10:00 is not saved",
     }
-    payload = json.dumps(slack_payload([record]))
+    payload = json.dumps(slack_payload(compose([record])))
     assert "<!channel>" not in payload and "<@U123>" not in payload
     assert "&lt;!channel&gt; &amp; co" in payload and "&lt;@U123&gt;" in payload
 
@@ -347,12 +358,14 @@ def test_lineoa_run_raises_the_sensors_alerts_once_to_the_file_and_the_webhook(
     data_dir = DataDir(tmp_path / "demo")
     write_demo_data(data_dir.root)
     assert cli.main(["run", "--data-dir", str(data_dir.root)]) == 0
-    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("retention alert")]
+    out = capsys.readouterr().out
+    printed = [line for line in out.splitlines() if line.startswith("retention alert")]
     records = read_records(data_dir.alerts)
     assert {r["subject"] for r in records} == {"month", "media"}
-    assert len(printed) == len(records) and all(r["message"] in "\n".join(printed) for r in records)
-    assert len(hook.bodies) == 1 and len(hook.bodies[0]["blocks"]) == 1 + min(len(records), 40)
-    assert SECRET not in "\n".join(printed)
+    levels = {(r["account_name"], r["level"]) for r in records}
+    assert len(printed) == len(levels)  # a line per account and level, not one per alert
+    assert " is lost" not in out and " is at_risk" not in out  # the months' states stay in `lineoa status`
+    assert len(hook.bodies) == 1 and SECRET not in out
 
     # The sensor, on the same warehouse, finds nothing new to raise: one code, one record per alert.
     assert tick(data_dir).run_requests == []

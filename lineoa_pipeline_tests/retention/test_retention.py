@@ -444,6 +444,7 @@ def test_alerts_name_their_subject_once_and_lost_ones_only_since(publish: Publis
         "chat_name": "ヨガ教室火曜クラス",
         "sent_at": "2026-03-01T10:00:00+09:00",
         "message_id": alerts[1].message_id,
+        "kind": "photo",  # the digest counts media by kind
         "level": "at_risk",
         "cutoff_at": "2026-03-15T10:00:00+09:00",
         "final_at": "2026-03-15T10:00:00+09:00",

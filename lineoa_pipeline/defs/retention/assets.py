@@ -1,13 +1,19 @@
 """Retention: what each month's bulk backups cover, and what LINE is about to delete."""
 
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 
 import dagster as dg
 
+from lineoa_pipeline.defs.ingest.jobs import STARTED_BY
 from lineoa_pipeline.defs.metadata import preview_table
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
+from lineoa_pipeline.defs.retention.sensors import log_check, raise_retention_alerts
+from lineoa_pipeline.retention.digest import terminal_lines
 from lineoa_pipeline.retention.status import StatusReport, compute_status
+
+STARTED_BY_TAG = next(iter(STARTED_BY))
 
 MONTHS_CHECK = "months_not_at_risk"
 MEDIA_CHECK = "media_not_at_risk"
@@ -36,17 +42,22 @@ def retention_status(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Coverage and alert of every month of every account (from its bulk backups), and the status of every
-    media placeholder, as of this run: the same report as `lineoa status`. Alerts go to the run log."""
+    media placeholder, as of this run: the same report as `lineoa status`. A run the daemon started (the
+    daily schedule's, a sensor's) then raises what is new, as the retention sensor does: its digest goes to
+    the run log and each push channel once. A command's run leaves that to the command, which prints it."""
     now = datetime.now(UTC)
+    settings = warehouse.settings()
     with warehouse.write(context.log) as conn:
-        report = compute_status(conn, warehouse.settings(), now)
-    for month in report.months:
-        if month.alert != "ok":
-            context.log.warning(
-                f"{month.account_name} {month.month:%Y-%m} is {month.alert} ({month.coverage}): "
-                f"LINE starts deleting it {month.cutoff_at:%Y-%m-%d %H:%M %z}, all gone {month.final_at:%Y-%m-%d}"
+        report = compute_status(conn, settings, now)
+    metadata = _metadata(report)
+    if context.run.tags.get(STARTED_BY_TAG) != STARTED_BY[STARTED_BY_TAG]:
+        check = raise_retention_alerts(warehouse.location, settings, now, None, context.log.warning)
+        if check is not None:
+            log_check(check, context.log)
+            metadata["new_alerts"] = dg.MetadataValue.md(
+                "\n".join(f"- {line}" for line in terminal_lines(check.digest)) or "none"
             )
-    yield dg.MaterializeResult(metadata=_metadata(report))
+    yield dg.MaterializeResult(metadata=metadata)
     yield _months_check(report)
     yield _media_check(report)
 
@@ -93,6 +104,9 @@ def _months_check(report: StatusReport) -> dg.AssetCheckResult:
         metadata={
             "at_risk": sum(m.alert == "at_risk" for m in bad),
             "lost": sum(m.alert == "lost" for m in bad),
+            "per_account": _per_account(
+                report, lambda name: Counter(m.alert for m in report.months if m.account_name == name)
+            ),
             "months": dg.MetadataValue.json(
                 [
                     {
@@ -120,6 +134,7 @@ def _media_check(report: StatusReport) -> dg.AssetCheckResult:
         metadata={
             "at_risk": at_risk,
             "lost": lost,
+            "per_account": _per_account(report, lambda name: report.media_counts.get(name, Counter())),
             "soonest": dg.MetadataValue.json(
                 [
                     {
@@ -134,6 +149,17 @@ def _media_check(report: StatusReport) -> dg.AssetCheckResult:
             ),
         },
     )
+
+
+def _per_account(report: StatusReport, counts: Callable[[str], Mapping[str, int]]) -> dg.MetadataValue:
+    """Per account, how many are at risk and lost: the counts of the digest, for every account."""
+    rows = []
+    for account in report.accounts:
+        counted = counts(account.account_name)
+        rows.append(
+            {"account_name": account.account_name, "at_risk": counted.get("at_risk", 0), "lost": counted.get("lost", 0)}
+        )
+    return dg.MetadataValue.json(rows)
 
 
 def _when(moment: datetime | None) -> str:

@@ -1,6 +1,8 @@
-"""The retention sensor: each alert once per subject and level, to the log, alerts.jsonl and the webhook."""
+"""The retention sensor: each alert once per subject and level in alerts.jsonl, and one digest per check to
+the log and each push channel (webhook, LINE, e-mail)."""
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,7 +13,9 @@ import dagster as dg
 
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.jobs import retention_job
-from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, deliver, raise_new
+from lineoa_pipeline.retention.alerts import deliver, raise_new
+from lineoa_pipeline.retention.channels import push_channels
+from lineoa_pipeline.retention.digest import AccountDigest, compose, terminal_lines
 from lineoa_pipeline.retention.status import current_alerts, latest_ingest
 from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
@@ -24,8 +28,9 @@ from lineoa_pipeline.warehouse.connection import NoWarehouseYet, connect
     default_status=dg.DefaultSensorStatus.RUNNING,
     description=(
         "Raises every month or media placeholder that became at risk or lost: once per subject and level in "
-        "alerts.jsonl and the log, to LINEOA_ALERT_WEBHOOK when set (retried on the next tick if the hook is "
-        "down), and as a retention_job run whose checks show it in the UI. Reads the readers' snapshot."
+        "alerts.jsonl; one digest per account and level to the log and to each push channel set (the "
+        "LINEOA_ALERT_WEBHOOK webhook, LINE, e-mail; a channel that refuses gets it again on the next tick), "
+        "and a retention_job run whose checks show it in the UI. Reads the readers' snapshot."
     ),
 )
 def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource) -> dg.SensorResult:
@@ -34,12 +39,7 @@ def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
     )
     if check is None:
         return dg.SensorResult(skip_reason="no warehouse published yet")
-    for record in check.new:
-        context.log.warning(f"retention alert ({record['level']}): {record['message']}")
-    if check.problem:
-        context.log.warning(f"alert webhook refused delivery ({check.problem}); retrying on the next tick")
-    elif check.delivered:
-        context.log.info(f"alert webhook accepted {check.delivered} alert(s)")
+    log_check(check, context.log)
     if not check.new:
         return dg.SensorResult(skip_reason="no new retention alert", cursor=check.cursor)
     return dg.SensorResult(
@@ -53,22 +53,54 @@ def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
 
 
 @dataclass(frozen=True)
+class Delivery:
+    """What one push channel did with its outbox: alerts accepted, or why not (no secret in it)."""
+
+    label: str
+    delivered: int
+    problem: str | None
+
+
+@dataclass(frozen=True)
 class AlertCheck:
-    """What one check raised: the new alerts' records, what the webhook took, and the cursor for the next."""
+    """What one check raised: the new alerts' records and their digest, what each channel took, and the
+    cursor for the next check."""
 
     checked_at: datetime
     new: list[dict[str, Any]]
-    delivered: int
-    problem: str | None
+    deliveries: list[Delivery]
     cursor: str
+
+    @property
+    def digest(self) -> list[AccountDigest]:
+        return compose(self.new)
+
+    def problems(self) -> list[str]:
+        """One line per channel that refused: it is sent again at the next check."""
+        return [
+            f"{d.label} refused delivery ({d.problem}): the next run or check sends it again"
+            for d in self.deliveries
+            if d.problem
+        ]
+
+
+def log_check(check: AlertCheck, log: logging.Logger) -> None:
+    """The digest of a check in a Dagster log: a warning per account and level, and each channel's outcome."""
+    for line in terminal_lines(check.digest):
+        log.warning(line)
+    for problem in check.problems():
+        log.warning(problem)
+    for delivery in check.deliveries:
+        if delivery.delivered:
+            log.info(f"{delivery.label} accepted {delivery.delivered} alert(s)")
 
 
 def raise_retention_alerts(
     location: DataDir, settings: Settings, now: datetime, cursor: str | None, log: Callable[[str], None] = print
 ) -> AlertCheck | None:
-    """Raise the alerts of the published warehouse not raised before (alerts.jsonl, then the webhook when
-    LINEOA_ALERT_WEBHOOK is set): the retention sensor and `lineoa run` both call this. None before any
-    warehouse is published."""
+    """Raise the alerts of the published warehouse not raised before (alerts.jsonl), then send each push
+    channel one digest of them and of what waits in its outbox: the retention sensor, the retention asset
+    and `lineoa run` all call this. None before any warehouse is published."""
     previous = json.loads(cursor) if cursor else {}
     # Placeholders lost since the last check, and those of exports ingested after the latest one that check
     # saw (not after its time: a run stages exports before it publishes them). Without that mark (first
@@ -86,10 +118,11 @@ def raise_retention_alerts(
     finally:
         conn.close()
     new = raise_new(location.alerts, alerts, now, log)
-    delivered, problem = deliver(
-        location.webhook_outbox, new, os.environ.get(WEBHOOK_ENV), masked=settings.alert_names == "masked", log=log
-    )
+    deliveries = [
+        Delivery(channel.label, *deliver(location.outbox(channel.key), new, channel, log))
+        for channel in push_channels(settings, os.environ)
+    ]
     next_cursor = json.dumps(
         {"checked_at": now.isoformat(), "ingested_through": ingested_through and ingested_through.isoformat()}
     )
-    return AlertCheck(now, new, delivered, problem, next_cursor)
+    return AlertCheck(now, new, deliveries, next_cursor)

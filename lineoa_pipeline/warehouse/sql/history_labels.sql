@@ -7,5 +7,6 @@ CREATE OR REPLACE TEMP TABLE _account_labels (
     weekdays     VARCHAR[],   -- Monday first
     kind_labels  VARCHAR[],   -- what a media card or note says for kinds[i]
     kinds        VARCHAR[],
-    not_saved    VARCHAR      -- a media card whose file is not saved
+    not_saved    VARCHAR,     -- a media card whose file is not saved
+    not_saved_until VARCHAR   -- the same, with when LINE deletes it in place of {time}
 );

@@ -39,3 +39,6 @@ CREATE OR REPLACE TEMP MACRO html_escape(text) AS
 -- `enabled`, such a value gets a leading ' (as LINE's own exports do).
 CREATE OR REPLACE TEMP MACRO guard(text, enabled) AS
     CASE WHEN enabled AND regexp_matches(text, '^[=+\-@\t\r\n]') THEN '''' || text ELSE text END;
+
+-- A value as one POSIX shell word: in single quotes, each single quote inside closed, escaped and reopened.
+CREATE OR REPLACE TEMP MACRO shell_quote(value) AS '''' || replace(value, '''', '''\''''') || '''';

@@ -1,6 +1,8 @@
 -- The messages `show` and `export` read, in transcript order, as the temp view `history_messages`: local
 -- time from the message's own file, the saved file of a media placeholder (verified `ok`, relative to
--- media/), and, when masking, names and texts replaced (the temp tables of history/mask.py) and no file name.
+-- media/) or, for a placeholder not saved, when LINE deletes it (local, `history_retention`) and the command
+-- that saves it (not when masking), and, when masking, names and texts replaced (the temp tables of
+-- history/mask.py) and no file name.
 -- Values come in as literals (history/reader.py), so no parameter name may appear in a comment.
 CREATE OR REPLACE TEMP VIEW _history_chosen AS
 SELECT m.message_id, m.account_name, m.chat_name, m.chat_type, m.sender_type, m.sender_name, m.kind,
@@ -25,9 +27,17 @@ SELECT c.message_id, c.account_name,
        CASE WHEN $mask THEN coalesce(t.masked, c.content) ELSE c.content END AS content,
        c.sent_at, c.export_seq, c.offset_minutes, c.local, c.local_iso,
        CASE WHEN $mask THEN NULL ELSE s.media_file END AS media_file,
-       s.media_file IS NOT NULL AS media_saved
+       s.media_file IS NOT NULL AS media_saved,
+       CASE WHEN s.media_file IS NULL
+            THEN strftime(local_ts(c.sent_at + to_seconds(r.days * 86400), c.offset_minutes), '%Y-%m-%d %H:%M') END
+           AS deletes_at,
+       CASE WHEN s.media_file IS NULL AND r.days IS NOT NULL AND NOT $mask
+            THEN 'lineoa media save FILE --account ' || shell_quote(c.account_name) || ' --chat '
+                 || shell_quote(c.chat_name) || ' --sent "' || strftime(c.local, '%Y-%m-%d %H:%M:%S') || '"' END
+           AS save_command
 FROM _history_chosen c
 LEFT JOIN saved s USING (message_id)
+LEFT JOIN history_retention r ON r.account_name = c.account_name AND r.chat_type = c.chat_type AND r.kind = c.kind
 LEFT JOIN _mask_names k ON $mask AND k.account_name = c.account_name AND k.name = c.chat_name
 LEFT JOIN _mask_names n ON $mask AND n.account_name = c.account_name AND n.name = c.sender_name
 LEFT JOIN _mask_texts t ON $mask AND t.account_name = c.account_name AND t.text = c.content;

@@ -30,6 +30,11 @@ bubbles AS (
                                THEN '<a href="' || $media_href || replace(url_encode(media_file), '%2F', '/') || '">'
                                     || html_escape(media_file) || '</a></span>'
                            WHEN media_saved THEN '</span>'  -- masked: the file and its name stay behind
+                           WHEN deletes_at IS NOT NULL
+                               THEN '<small>' || html_escape(replace(l.not_saved_until, '{time}', deletes_at))
+                                    || '</small>'
+                                    || coalesce('<code class="save">' || html_escape(save_command) || '</code>', '')
+                                    || '</span>'
                            ELSE '<small>' || html_escape(l.not_saved) || '</small></span>' END
                    || '</div>'
                WHEN kind IN ('sticker', 'location', 'unsent') THEN
