@@ -17,6 +17,7 @@ from lineoa_pipeline.defs.analytics.checks import (
 )
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
+from lineoa_pipeline.warehouse.connection import write_connection
 from lineoa_pipeline.warehouse.views import VIEW_SPECS
 from lineoa_pipeline_tests.conftest import BuildWarehouse
 
@@ -82,3 +83,23 @@ def test_the_checks_run_their_sql(build_warehouse: BuildWarehouse) -> None:
     assert not checks[MEDIA_VERIFIED].passed
     assert checks[MEDIA_VERIFIED].metadata["missing_file"].value == 1
     assert checks[NO_NEGATIVE_WAIT].passed and checks[NO_NEGATIVE_WAIT].metadata["bad_inquiries"].value == 0
+
+
+def test_a_reply_before_its_question_fails_the_check(build_warehouse: BuildWarehouse) -> None:
+    data_dir = build_warehouse({"a.csv": render_export("さくら整体院", CHAT, downloaded_at=datetime(2026, 4, 1))})
+    resources = {"warehouse": WarehouseResource(data_dir=str(data_dir.root))}
+    assert dg.materialize([analytics_views], resources=resources).success
+    # response_times as a wrong rule would write it: the answer five minutes before the question
+    with write_connection(data_dir) as conn:
+        conn.execute(
+            """UPDATE _response_times SET replied_at = asked_at - INTERVAL 5 MINUTE, response_seconds = -300,
+                                         business_seconds = -300"""
+        )
+    result = dg.materialize(
+        [analytics_views, no_negative_response_time],
+        resources=resources,
+        selection=dg.AssetSelection.checks(no_negative_response_time),
+    )
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == NO_NEGATIVE_WAIT and not check.passed
+    assert check.severity == dg.AssetCheckSeverity.ERROR and check.metadata["bad_inquiries"].value == 1
