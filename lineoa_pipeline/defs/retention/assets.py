@@ -14,6 +14,23 @@ MEDIA_CHECK = "media_not_at_risk"
 _SEVERITY = {"at_risk": dg.AssetCheckSeverity.WARN, "lost": dg.AssetCheckSeverity.ERROR}
 
 
+class RetentionConfig(dg.Config):
+    """The instant the retention report is computed as of: whoever starts the run gives it."""
+
+    as_of: str | None = None  # ISO-8601 (without an offset: UTC); None: when the step runs
+
+    def moment(self) -> datetime:
+        if self.as_of is None:
+            return datetime.now(UTC)
+        moment = datetime.fromisoformat(self.as_of)
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+    @staticmethod
+    def run_config(as_of: datetime) -> dg.RunConfig:
+        """The run config of a run computing the report as of `as_of`."""
+        return dg.RunConfig(ops={"retention_status": RetentionConfig(as_of=as_of.isoformat())})
+
+
 @dg.asset(
     deps=["messages", "media_files", "bulk_backups"],
     group_name="retention",
@@ -33,11 +50,12 @@ _SEVERITY = {"at_risk": dg.AssetCheckSeverity.WARN, "lost": dg.AssetCheckSeverit
     ],
 )
 def retention_status(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, config: RetentionConfig, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Coverage and alert of every month of every account (from its bulk backups), and the status of every
-    media placeholder, as of this run: the same report as `lineoa status`. Alerts go to the run log."""
-    now = datetime.now(UTC)
+    media placeholder, as of the run's `as_of` (the schedule's tick, the sensor's check; else now): the same
+    report as `lineoa status`. Alerts go to the run log."""
+    now = config.moment()
     with warehouse.write(context.log) as conn:
         report = compute_status(conn, warehouse.settings(), now)
     for month in report.months:
