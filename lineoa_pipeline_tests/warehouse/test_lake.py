@@ -20,8 +20,8 @@ import pytest
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.commands.instance import INSTANCE_SETTINGS, open_instance
-from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.defs.warehouse.assets import lake_files
+from lineoa_pipeline.definitions import build_defs
+from lineoa_pipeline.defs.resources import WRITE_POOL
 from lineoa_pipeline.ingest.archive import archive_inbox
 from lineoa_pipeline.ingest.staged import Candidate, StagedFile
 from lineoa_pipeline.ingest.staging import by_account, stage_pending
@@ -447,7 +447,8 @@ def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -
     conn.close()
     files_before = messages_files(lake_dir)
 
-    result = dg.materialize([lake_files], resources={"warehouse": WarehouseResource(data_dir=str(lake_dir.root))})
+    # the nightly schedule's job, from the definitions of a data directory with [warehouse]
+    result = build_defs(lake_dir).resolve_job_def("lake_maintenance_job").execute_in_process()
     assert result.success
     (event,) = result.get_asset_materialization_events()
     metadata = {k: v.value for k, v in event.materialization.metadata.items()}  # type: ignore[union-attr]
