@@ -18,7 +18,9 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
 
+from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.commands.instance import INSTANCE_SETTINGS
+from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.ingest.archive import archive_inbox
 from lineoa_pipeline.ingest.counts import StageReport
 from lineoa_pipeline.ingest.staging import stage_pending
@@ -185,6 +187,24 @@ class IngestDir:
 @pytest.fixture
 def ingest_dir(new_data_dir: Callable[[str], DataDir]) -> IngestDir:
     return IngestDir(new_data_dir("data"))
+
+
+@pytest.fixture
+def demo_dir(tmp_path: Path) -> DataDir:
+    """The demo's data directory (`lineoa demo`'s inputs), not run yet."""
+    data_dir = DataDir(tmp_path / "demo")
+    write_demo_data(data_dir.root)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    """The demo's data directory after one run, shared by the session's tests: read it, never change it
+    (a test that writes into it restores what it changed)."""
+    data_dir = DataDir(tmp_path_factory.mktemp("demo"))
+    write_demo_data(data_dir.root)
+    assert run_pipeline(data_dir).ok
+    return data_dir
 
 
 @pytest.fixture(scope="session")
