@@ -15,17 +15,13 @@ import pytest
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.defs.ingest import assets as message_assets
 from lineoa_pipeline.ingest.archive import Archive
-from lineoa_pipeline.line_export.render import ChatMessage, render_export, write_bulk_zip
+from lineoa_pipeline.line_export.render import render_export, write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.classify import write_months as real_write_months
 from lineoa_pipeline.warehouse.connection import write_connection
 from lineoa_pipeline_tests.conftest import read_tables, snapshot_tables
-
-
-def msg(sender_type: str, name: str, when: str, content: str) -> ChatMessage:
-    return ChatMessage(sender_type, name, datetime.fromisoformat(when), content)
-
+from lineoa_pipeline_tests.helpers import msg
 
 CHAT = [
     msg("User", "山田 花子", "2026-01-10 10:00:00", "予約したいです"),

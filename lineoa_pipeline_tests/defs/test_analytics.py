@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from lineoa_pipeline.definitions import defs
 from lineoa_pipeline.defs.analytics.assets import WRITTEN_BY, analytics_views, media_files
 from lineoa_pipeline.defs.analytics.checks import (
     MEDIA_VERIFIED,
@@ -33,8 +32,8 @@ def _code_references(spec: dg.AssetSpec) -> list[str]:
     return [ref.file_path for ref in value.code_references if isinstance(ref, dg.LocalFileCodeReference)]
 
 
-def test_each_view_asset_comes_from_its_sql_file() -> None:
-    specs = {spec.key.to_user_string(): spec for spec in defs().resolve_all_asset_specs()}
+def test_each_view_asset_comes_from_its_sql_file(definitions: dg.Definitions) -> None:
+    specs = {spec.key.to_user_string(): spec for spec in definitions.resolve_all_asset_specs()}
     for view in VIEW_SPECS:
         spec = specs[view.name]
         assert spec.description == view.description
@@ -46,8 +45,8 @@ def test_each_view_asset_comes_from_its_sql_file() -> None:
     assert {dep.asset_key.to_user_string() for dep in specs["tag_counts"].deps} >= {"response_times", "chat_tags"}
 
 
-def test_every_asset_links_to_its_source_file() -> None:
-    for spec in defs().resolve_all_asset_specs():
+def test_every_asset_links_to_its_source_file(definitions: dg.Definitions) -> None:
+    for spec in definitions.resolve_all_asset_specs():
         paths = [Path(p) for p in _code_references(spec)]
         assert paths and all(p.is_file() and p.suffix in (".sql", ".py") for p in paths), (spec.key, paths)
 

@@ -6,7 +6,6 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.defs.history.assets import chat_transcripts
@@ -15,12 +14,7 @@ from lineoa_pipeline.history.reader import Filters, open_history
 from lineoa_pipeline.history.search import search
 from lineoa_pipeline.line_export.render import ChatMessage
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.history.sample import CHATS, CLINIC, HANAKO, History, build_history, refresh, write_chat
-
-
-@pytest.fixture
-def history(tmp_path: Path) -> History:
-    return build_history(tmp_path)
+from lineoa_pipeline_tests.history.sample import CHATS, CLINIC, HANAKO, History, refresh, write_chat
 
 
 def _files(folder: Path) -> dict[str, int]:

@@ -39,10 +39,9 @@ from lineoa_pipeline_tests.conftest import (
     read_tables,
     use_lake,
 )
-from lineoa_pipeline_tests.helpers import ROOT
+from lineoa_pipeline_tests.helpers import ROOT, SPAN_DAYS, Reader, lineoa_run, published_state, weekly_backup
 from lineoa_pipeline_tests.postgres import Postgres
 from lineoa_pipeline_tests.processes import free_port
-from lineoa_pipeline_tests.warehouse.test_readers import SPAN_DAYS, Reader, _lineoa_run, _state, _weekly_backup
 
 ACCOUNT = "さくら整体院"
 
@@ -476,19 +475,19 @@ def test_readers_during_a_run_see_whole_snapshots_only(tmp_path: Path, postgres:
     data = tmp_path / "data"
     write_demo_data(data)
     use_lake(DataDir(data), postgres)
-    first = _lineoa_run(data)
+    first = lineoa_run(data)
     assert first.returncode == 0, first.stdout
-    before = _state(data)
+    before = published_state(data)
     stop = tmp_path / "stop-readers"
     readers = [Reader(data, "hold", stop), Reader(data, "reopen", stop)]
     try:
         last_week = datetime.now().replace(second=0, microsecond=0) - timedelta(days=8)
-        _weekly_backup(data, last_week - timedelta(days=SPAN_DAYS), last_week)
-        run = _lineoa_run(data)
+        weekly_backup(data, last_week - timedelta(days=SPAN_DAYS), last_week)
+        run = lineoa_run(data)
         assert run.returncode == 0, run.stdout
     finally:
         stop.touch()
-    after = _state(data)
+    after = published_state(data)
     assert before[2] < after[2]
     for reader in readers:
         seen = reader.finish()
