@@ -52,17 +52,22 @@ def reader_env(data_dir: Path) -> dict[str, str]:
     return env | {"LINEOA_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
 
 
-def lineoa_run(data_dir: Path) -> subprocess.CompletedProcess[str]:
-    """`lineoa run` in its own process, as a user or cron starts it."""
-    proc = subprocess.Popen(
-        lineoa_command("run"),
+def started(argv: list[str], data_dir: Path, stderr: int) -> subprocess.Popen[str]:
+    """`argv` in a process group of its own on `data_dir`, its output piped (stderr: PIPE or STDOUT)."""
+    return subprocess.Popen(
+        argv,
         cwd=ROOT,
         env=reader_env(data_dir),
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=stderr,
         text=True,
         start_new_session=True,
     )
+
+
+def lineoa_run(data_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`lineoa run` in its own process, as a user or cron starts it."""
+    proc = started(lineoa_command("run"), data_dir, stderr=subprocess.STDOUT)
     try:
         out, _ = proc.communicate(timeout=RUN_TIMEOUT)
     finally:
@@ -84,14 +89,10 @@ class Reader:
     """`reader_process` in a real process of its own; `finish()` stops it and returns what it saw."""
 
     def __init__(self, data_dir: Path, mode: str, stop_file: Path) -> None:
-        self.proc = subprocess.Popen(
+        self.proc = started(
             [sys.executable, "-m", "lineoa_pipeline_tests.reader_process", str(data_dir), str(stop_file), mode],
-            cwd=ROOT,
-            env=reader_env(data_dir),
-            stdout=subprocess.PIPE,
+            data_dir,
             stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
         )
         assert self.proc.stdout is not None
         ready = self.proc.stdout.readline()  # the connection is open once this line arrives
