@@ -207,14 +207,6 @@ def history(tmp_path: Path) -> History:
     return build_history(tmp_path)
 
 
-@pytest.fixture
-def demo_dir(tmp_path: Path) -> DataDir:
-    """The demo's data directory (`lineoa demo`'s inputs), not run yet."""
-    data_dir = DataDir(tmp_path / "demo")
-    write_demo_data(data_dir.root)
-    return data_dir
-
-
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     """The demo's data directory after one run, shared by the session's tests: read it, never change it
