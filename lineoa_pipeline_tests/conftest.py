@@ -6,7 +6,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -14,11 +13,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
 
+from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.commands.instance import INSTANCE_SETTINGS
+from lineoa_pipeline.commands.run import run_pipeline
+from lineoa_pipeline.definitions import build_defs
 from lineoa_pipeline.ingest.archive import archive_inbox
 from lineoa_pipeline.ingest.counts import StageReport
 from lineoa_pipeline.ingest.staging import stage_pending
@@ -27,6 +30,8 @@ from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.classify import sync_settings, write_months
 from lineoa_pipeline.warehouse.connection import connect, write_connection, writer_lanes
+from lineoa_pipeline_tests.helpers import lineoa_command, lineoa_env
+from lineoa_pipeline_tests.history.sample import History, build_history
 from lineoa_pipeline_tests.postgres import NoPostgres, Postgres, running_postgres
 
 BuildWarehouse = Callable[..., DataDir]
@@ -188,6 +193,31 @@ def ingest_dir(new_data_dir: Callable[[str], DataDir]) -> IngestDir:
 
 
 @pytest.fixture(scope="session")
+def definitions(tmp_path_factory: pytest.TempPathFactory) -> dg.Definitions:
+    """The definitions built for an empty data directory of the session's own: never for the project's
+    `data/` or the caller's `LINEOA_DATA_DIR`, whose settings would change what the tests see."""
+    data_dir = DataDir(tmp_path_factory.mktemp("definitions"))
+    data_dir.create()
+    return build_defs(data_dir)
+
+
+@pytest.fixture
+def history(tmp_path: Path) -> History:
+    """The published sample history every reader test starts from (`history/sample.py`)."""
+    return build_history(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
+    """The demo's data directory after one run, shared by the session's tests: read it, never change it
+    (a test that writes into it restores what it changed)."""
+    data_dir = DataDir(tmp_path_factory.mktemp("demo"))
+    write_demo_data(data_dir.root)
+    assert run_pipeline(data_dir).ok
+    return data_dir
+
+
+@pytest.fixture(scope="session")
 def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One Dagster instance with the project's settings for the session's in-process runs: a new instance
     takes seconds to create (its storage migrations), one per test would add minutes to the suite."""
@@ -220,17 +250,6 @@ def snapshot_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]]:
         return read_tables(conn)
     finally:
         conn.close()
-
-
-def lineoa_command(*args: str) -> list[str]:
-    """The argv of the installed `lineoa` console script (the venv's), for real subprocesses."""
-    script = Path(sys.executable).with_name("lineoa")
-    return [str(script), *args] if script.exists() else [sys.executable, "-m", "lineoa_pipeline.commands.cli", *args]
-
-
-def lineoa_env() -> dict[str, str]:
-    """The environment for a `lineoa` subprocess: no data directory or Dagster instance leaks in from ours."""
-    return {k: v for k, v in os.environ.items() if k not in ("LINEOA_DATA_DIR", "DAGSTER_HOME")}
 
 
 def run_lineoa(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:

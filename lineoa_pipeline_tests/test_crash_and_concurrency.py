@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import dagster as dg
 import pytest
@@ -33,6 +32,7 @@ from lineoa_pipeline.synthetic.scale import SCALE_SPAN_DAYS, SCALE_START, write_
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import NoWarehouseYet, write_connection, writer_lock
 from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env, open_warehouse, run_lineoa, snapshot_tables
+from lineoa_pipeline_tests.reader_process import STATE
 
 RUN_TIMEOUT = 600.0
 WAITING = "waiting for another run"
@@ -110,9 +110,9 @@ def started(data_dir: DataDir) -> Iterator[Run]:
             run.kill()
 
 
-def warehouse_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]] | None:
-    """Counts of the writer's file itself (opened read-only), or of the lake's latest snapshot, for after a
-    crash; None while there is no warehouse yet."""
+def warehouse_state(data_dir: DataDir) -> tuple[int, int, int] | None:
+    """Of the writer's file itself (opened read-only), or of the lake's latest snapshot, for after a crash:
+    source files, the messages they say they stored, messages; None while there is no warehouse yet."""
     if lake.configured(data_dir) is None and not data_dir.warehouse.exists():
         return None
     try:
@@ -120,12 +120,10 @@ def warehouse_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]] | No
     except NoWarehouseYet:  # a lake before its first writer
         return None
     try:
-        return {
-            "messages": conn.execute("SELECT count(*) FROM messages").fetchall(),
-            "source_files": conn.execute("SELECT count(*) FROM source_files").fetchall(),
-        }
+        files, stored, messages = conn.execute(STATE).fetchone() or (0, 0, 0)
     finally:
         conn.close()
+    return files, stored, messages
 
 
 def scale_inbox(inbox: Path, chats: int) -> None:
@@ -201,8 +199,10 @@ def test_a_run_killed_at_any_point_then_run_again_equals_a_clean_run(
                 run.kill()
                 assert run.proc.returncode == -signal.SIGKILL
                 print(f"scenario {number}: killed at {point.name}, {time.monotonic() - run.started:.1f} s in")
-            if (counts := warehouse_tables(crashed)) is not None:  # whatever the moment, it opens and reads
-                assert counts["source_files"][0][0] >= 0
+            if (state := warehouse_state(crashed)) is not None:  # whatever the moment, it opens and reads ...
+                files, stored, messages = state  # ... and holds whole files: each message counted by its file
+                assert stored == messages, f"scenario {number} at {point.name}: {state}"
+                assert files <= len(expected["source_files"]) and messages <= len(expected["messages"])
         result = run_lineoa("run", "--data-dir", str(crashed.root), timeout=RUN_TIMEOUT)
         assert result.returncode == 0, result.stdout + result.stderr
         assert snapshot_tables(crashed) == expected, f"scenario {number}: {[p.name for p in points]}"

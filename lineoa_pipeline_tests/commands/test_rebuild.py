@@ -3,27 +3,25 @@ filled it, and the counts a fresh run of the same inputs gives."""
 
 from __future__ import annotations
 
+import errno
 import re
 import shutil
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from lineoa_pipeline.commands import cli
-from lineoa_pipeline.commands import run as runner
-from lineoa_pipeline.commands.run import RunSummary
+from lineoa_pipeline.defs.ingest import assets as message_assets
 from lineoa_pipeline.ingest.archive import Archive
-from lineoa_pipeline.line_export.render import ChatMessage, render_export, write_bulk_zip
+from lineoa_pipeline.line_export.render import render_export, write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse import lake
+from lineoa_pipeline.warehouse.classify import write_months as real_write_months
 from lineoa_pipeline.warehouse.connection import write_connection
 from lineoa_pipeline_tests.conftest import read_tables, snapshot_tables
-
-
-def msg(sender_type: str, name: str, when: str, content: str) -> ChatMessage:
-    return ChatMessage(sender_type, name, datetime.fromisoformat(when), content)
-
+from lineoa_pipeline_tests.helpers import msg
 
 CHAT = [
     msg("User", "山田 花子", "2026-01-10 10:00:00", "予約したいです"),
@@ -158,12 +156,25 @@ def test_a_failed_rebuild_puts_the_old_warehouse_back(pipeline_dir: DataDir, mon
         pytest.skip("warehouse.duckdb set aside and put back: the embedded file's case (a lake drops its tables)")
     first_inputs(pipeline_dir.inbox)
     assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
+    with write_connection(pipeline_dir) as conn:
+        before = read_tables(conn)
     warehouse = pipeline_dir.warehouse.read_bytes()
+    wal = pipeline_dir.warehouse.with_name("warehouse.duckdb.wal")
+    seen: list[tuple[bool, int]] = []
 
-    def fails(data_dir: DataDir, instance: object = None, verbose: bool = False) -> RunSummary:
-        return RunSummary(ok=False)
+    def fails_after_writing(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> None:
+        """The real month write, committed to the new warehouse's write-ahead log (never checkpointed, as by
+        a process that dies), then a failure: the disk is full."""
+        conn.execute("PRAGMA disable_checkpoint_on_shutdown")
+        conn.execute("SET checkpoint_threshold = '1TB'")
+        real_write_months(conn, first, last)
+        seen.append((pipeline_dir.warehouse.exists(), wal.stat().st_size if wal.exists() else 0))
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(runner, "run_pipeline", fails)
+    monkeypatch.setattr(message_assets, "write_months", fails_after_writing)
     assert cli.main(["rebuild", "--data-dir", str(pipeline_dir.root)]) == 1
-    assert pipeline_dir.warehouse.read_bytes() == warehouse
+    assert seen and seen[0][0] and seen[0][1] > 0  # it failed with a half-built file and its log beside it
+    assert pipeline_dir.warehouse.read_bytes() == warehouse and not wal.exists()
     assert not list(pipeline_dir.root.glob("*before-rebuild*"))
+    with write_connection(pipeline_dir) as conn:
+        assert read_tables(conn) == before

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import dagster as dg
 
-from lineoa_pipeline.definitions import defs
 from lineoa_pipeline.defs.analytics.assets import WRITTEN_BY, analytics_views, media_files
 from lineoa_pipeline.defs.analytics.checks import (
     MEDIA_VERIFIED,
@@ -17,6 +16,7 @@ from lineoa_pipeline.defs.analytics.checks import (
 )
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
+from lineoa_pipeline.warehouse.connection import write_connection
 from lineoa_pipeline.warehouse.views import VIEW_SPECS
 from lineoa_pipeline_tests.conftest import BuildWarehouse
 
@@ -32,8 +32,8 @@ def _code_references(spec: dg.AssetSpec) -> list[str]:
     return [ref.file_path for ref in value.code_references if isinstance(ref, dg.LocalFileCodeReference)]
 
 
-def test_each_view_asset_comes_from_its_sql_file() -> None:
-    specs = {spec.key.to_user_string(): spec for spec in defs().resolve_all_asset_specs()}
+def test_each_view_asset_comes_from_its_sql_file(definitions: dg.Definitions) -> None:
+    specs = {spec.key.to_user_string(): spec for spec in definitions.resolve_all_asset_specs()}
     for view in VIEW_SPECS:
         spec = specs[view.name]
         assert spec.description == view.description
@@ -45,8 +45,8 @@ def test_each_view_asset_comes_from_its_sql_file() -> None:
     assert {dep.asset_key.to_user_string() for dep in specs["tag_counts"].deps} >= {"response_times", "chat_tags"}
 
 
-def test_every_asset_links_to_its_source_file() -> None:
-    for spec in defs().resolve_all_asset_specs():
+def test_every_asset_links_to_its_source_file(definitions: dg.Definitions) -> None:
+    for spec in definitions.resolve_all_asset_specs():
         paths = [Path(p) for p in _code_references(spec)]
         assert paths and all(p.is_file() and p.suffix in (".sql", ".py") for p in paths), (spec.key, paths)
 
@@ -82,3 +82,23 @@ def test_the_checks_run_their_sql(build_warehouse: BuildWarehouse) -> None:
     assert not checks[MEDIA_VERIFIED].passed
     assert checks[MEDIA_VERIFIED].metadata["missing_file"].value == 1
     assert checks[NO_NEGATIVE_WAIT].passed and checks[NO_NEGATIVE_WAIT].metadata["bad_inquiries"].value == 0
+
+
+def test_a_reply_before_its_question_fails_the_check(build_warehouse: BuildWarehouse) -> None:
+    data_dir = build_warehouse({"a.csv": render_export("さくら整体院", CHAT, downloaded_at=datetime(2026, 4, 1))})
+    resources = {"warehouse": WarehouseResource(data_dir=str(data_dir.root))}
+    assert dg.materialize([analytics_views], resources=resources).success
+    # response_times as a wrong rule would write it: the answer five minutes before the question
+    with write_connection(data_dir) as conn:
+        conn.execute(
+            """UPDATE _response_times SET replied_at = asked_at - INTERVAL 5 MINUTE, response_seconds = -300,
+                                         business_seconds = -300"""
+        )
+    result = dg.materialize(
+        [analytics_views, no_negative_response_time],
+        resources=resources,
+        selection=dg.AssetSelection.checks(no_negative_response_time),
+    )
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == NO_NEGATIVE_WAIT and not check.passed
+    assert check.severity == dg.AssetCheckSeverity.ERROR and check.metadata["bad_inquiries"].value == 1

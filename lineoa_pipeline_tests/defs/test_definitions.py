@@ -9,9 +9,7 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
-from lineoa_pipeline.definitions import defs
 from lineoa_pipeline_tests.helpers import ROOT
 
 # The pipeline's core assets; other assets may join them, and the rules below hold for all of them.
@@ -19,11 +17,8 @@ CORE_ASSETS = ("archived_inputs", "staged_files", "bulk_backups", "messages", "w
 WRITE_POOL = "duckdb_write"
 
 
-@pytest.fixture(scope="module")
-def definitions() -> dg.Definitions:
-    loaded = defs()
-    dg.Definitions.validate_loadable(loaded)
-    return loaded
+def test_the_definitions_are_loadable(definitions: dg.Definitions) -> None:
+    dg.Definitions.validate_loadable(definitions)
 
 
 def test_the_core_assets_exist(definitions: dg.Definitions) -> None:
@@ -97,10 +92,12 @@ def test_every_sensor_and_schedule_resolves_is_described_and_on_by_default(defin
         assert schedule.job_name in jobs, f"schedule {schedule.name} targets an unknown job"
 
 
-def test_dg_check_defs_passes() -> None:
-    """`dg check defs` from the project root, as CI and a fresh clone run it."""
+def test_dg_check_defs_passes(tmp_path: Path) -> None:
+    """`dg check defs` from the project root, as CI and a fresh clone run it (on an empty data directory of
+    its own, never the project's `data/`)."""
     venv = Path(sys.executable).parent
     env = {**os.environ, "VIRTUAL_ENV": str(venv.parent), "PATH": f"{venv}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env["LINEOA_DATA_DIR"] = str(tmp_path)
     started = time.monotonic()
     result = subprocess.run(
         [str(venv / "dg"), "check", "defs"],

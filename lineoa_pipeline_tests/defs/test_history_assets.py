@@ -6,19 +6,15 @@ from datetime import datetime
 from pathlib import Path
 
 import dagster as dg
-import pytest
 
 from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.defs.history.assets import chat_transcripts
 from lineoa_pipeline.defs.resources import WarehouseResource
+from lineoa_pipeline.history.reader import Filters, open_history
+from lineoa_pipeline.history.search import search
 from lineoa_pipeline.line_export.render import ChatMessage
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.history.sample import CHATS, CLINIC, HANAKO, History, build_history, refresh, write_chat
-
-
-@pytest.fixture
-def history(tmp_path: Path) -> History:
-    return build_history(tmp_path)
+from lineoa_pipeline_tests.history.sample import CHATS, CLINIC, HANAKO, History, refresh, write_chat
 
 
 def _files(folder: Path) -> dict[str, int]:
@@ -80,9 +76,9 @@ def test_lineoa_run_writes_transcripts(pipeline_dir: DataDir) -> None:
     assert run_pipeline(pipeline_dir).ok
     pages = sorted(p.name for p in (pipeline_dir.root / "transcripts").rglob("*.html"))
     assert len(pages) == 3 + 3 and pages.count("index.html") == 3
-    # the search side table went out with the snapshot
-    from lineoa_pipeline.history.reader import Filters, open_history
-    from lineoa_pipeline.history.search import search
-
+    # the search side table went out with the snapshot (not built in memory by the search's fallback)
     with open_history(pipeline_dir.root) as conn:
+        published = "SELECT count(*) FROM duckdb_tables() WHERE table_name = '_search_text' AND NOT temporary"
+        assert conn.execute(published).fetchone() == (1,)
+        assert ("ＡＢＣ booking",) in conn.execute("SELECT content FROM _search_text").fetchall()
         assert [h.content for h in search(conn, "ｂｏｏｋｉｎｇ", Filters(), 5)] == ["ＡＢＣ booking"]

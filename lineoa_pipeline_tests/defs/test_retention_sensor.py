@@ -16,7 +16,6 @@ import pytest
 
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.demo import write_demo_data
-from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.sensors import retention_sensor
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
@@ -39,20 +38,17 @@ from lineoa_pipeline_tests.conftest import IngestDir
 SECRET = "T000-SECRET-TOKEN"
 
 
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
-    data_dir = DataDir(tmp_path_factory.mktemp("demo"))
-    write_demo_data(data_dir.root)
-    assert run_pipeline(data_dir).ok
-    return data_dir
-
-
 @pytest.fixture
-def data_dir(demo_dir: DataDir, tmp_path: Path) -> DataDir:
+def data_dir(demo_warehouse: DataDir) -> Iterator[DataDir]:
     """The demo warehouse with no alert raised yet (each test starts from the same published snapshot)."""
-    for path in (demo_dir.alerts, demo_dir.webhook_outbox):
-        path.unlink(missing_ok=True)
-    return demo_dir
+
+    def clear() -> None:
+        for path in (demo_warehouse.alerts, demo_warehouse.webhook_outbox):
+            path.unlink(missing_ok=True)
+
+    clear()
+    yield demo_warehouse
+    clear()  # other tests read the same demo warehouse
 
 
 class Hook:

@@ -174,11 +174,11 @@ def test_search_command(history: History, capsys: pytest.CaptureFixture[str]) ->
     assert main(["search", *args, "ｈｙｐｅｒｌｉｎｋ", "--sender", "user"]) == 0
     (line,) = capsys.readouterr().out.splitlines()  # not a terminal: no highlight
     assert line == f"2026-01-05 10:31:00+09:00  {CLINIC}  佐藤一郎  佐藤 一郎 (user)  {FORMULA}"
-    with pytest.raises(SystemExit) as refused:
-        main(["search", *args, ""])
-    assert refused.value.code == 2
-    with pytest.raises(SystemExit):
-        main(["search", *args, "x", "--from", "2026-13-01"])
+    for bad, said in (([""], "TEXT must not be empty"), (["x", "--from", "2026-13-01"], "not a date YYYY-MM-DD")):
+        with pytest.raises(SystemExit) as refused:
+            main(["search", *args, *bad])
+        assert refused.value.code == 2
+        assert said in capsys.readouterr().err
 
 
 def test_workbook_opens_ready(history: History, tmp_path: Path) -> None:

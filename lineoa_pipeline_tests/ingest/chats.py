@@ -5,13 +5,10 @@ from typing import Any
 
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.helpers import msg
 
 DOWNLOADED = datetime(2026, 4, 2, 18, 5)
 JST = timezone(timedelta(hours=9))
-
-
-def msg(sender_type: str, name: str, when: str, content: str) -> ChatMessage:
-    return ChatMessage(sender_type, name, datetime.fromisoformat(when), content)
 
 
 def export(messages: list[ChatMessage], account: str = "さくら整体院", **kwargs: Any) -> bytes:

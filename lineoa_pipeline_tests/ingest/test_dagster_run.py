@@ -11,7 +11,7 @@ import pytest
 
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.run import run_pipeline
-from lineoa_pipeline.definitions import defs
+from lineoa_pipeline.definitions import build_defs
 from lineoa_pipeline.defs.ingest.assets import messages as messages_asset
 from lineoa_pipeline.defs.partitions import range_tags
 from lineoa_pipeline.defs.resources import WarehouseResource
@@ -98,7 +98,7 @@ def test_rematerialising_months_replaces_them_and_never_doubles(pipeline_dir: Da
     assert run_pipeline(pipeline_dir).ok
     with write_connection(pipeline_dir) as conn:
         before = read_tables(conn)
-    months_job = defs().resolve_job_def("months_job")
+    months_job = build_defs(pipeline_dir).resolve_job_def("months_job")
     with dg.DagsterInstance.ephemeral() as instance:
         result = months_job.execute_in_process(instance=instance, tags=range_tags(["2026-01-01", "2026-03-01"]))
         assert result.success

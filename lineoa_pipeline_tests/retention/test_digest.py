@@ -100,11 +100,12 @@ def test_the_daily_schedules_run_sends_the_digest_once(
     defs = build_defs(data_dir)
     schedule = defs.resolve_schedule_def("daily_retention_schedule")
     with dg.instance_for_test() as instance:
-        request = schedule.evaluate_tick(dg.build_schedule_context(instance=instance)).run_requests
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=datetime.now(JST))
+        request = schedule.evaluate_tick(context).run_requests
         assert request and len(request) == 1
         job = defs.resolve_job_def(schedule.job_name)
         for _ in range(2):  # the same schedule on the next day: nothing new, nothing sent
-            result = job.execute_in_process(instance=instance, tags=request[0].tags)
+            result = job.execute_in_process(instance=instance, tags=request[0].tags, run_config=request[0].run_config)
             assert result.success
     assert len(hook.bodies) == 1 and len(line.pushes) == 1 and len(smtp.mailbox.messages) == 1
     assert tick(data_dir).run_requests == []  # the sensor finds the same alerts raised: none sent again

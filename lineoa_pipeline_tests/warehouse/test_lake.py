@@ -20,8 +20,8 @@ import pytest
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.commands.instance import INSTANCE_SETTINGS, open_instance
-from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.defs.warehouse.assets import lake_files
+from lineoa_pipeline.definitions import build_defs
+from lineoa_pipeline.defs.resources import WRITE_POOL
 from lineoa_pipeline.ingest.archive import archive_inbox
 from lineoa_pipeline.ingest.staged import Candidate, StagedFile
 from lineoa_pipeline.ingest.staging import by_account, stage_pending
@@ -39,10 +39,9 @@ from lineoa_pipeline_tests.conftest import (
     read_tables,
     use_lake,
 )
-from lineoa_pipeline_tests.helpers import ROOT
+from lineoa_pipeline_tests.helpers import ROOT, SPAN_DAYS, Reader, lineoa_run, published_state, weekly_backup
 from lineoa_pipeline_tests.postgres import Postgres
 from lineoa_pipeline_tests.processes import free_port
-from lineoa_pipeline_tests.warehouse.test_readers import SPAN_DAYS, Reader, _lineoa_run, _state, _weekly_backup
 
 ACCOUNT = "さくら整体院"
 
@@ -72,6 +71,15 @@ def counts(data_dir: DataDir, at: datetime | int | None = None) -> tuple[int, in
         conn.close()
     assert row is not None
     return row[0], row[1]
+
+
+def messages_files(data_dir: DataDir) -> int:
+    """How many Parquet files the latest snapshot of `messages` reads."""
+    conn = connect(data_dir.root)
+    try:
+        return len(conn.execute(f"SELECT data_file FROM ducklake_list_files('{lake.LAKE}', 'messages')").fetchall())
+    finally:
+        conn.close()
 
 
 @pytest.fixture
@@ -423,23 +431,29 @@ def test_migrate_copies_the_embedded_warehouse_into_the_lake(
 @pytest.mark.slow
 def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -> None:
     ingest = IngestDir(lake_dir)
-    for month in range(1, 5):
-        drop(lake_dir, f"m{month}", month)
+    # A chat a week, all in January: four commits, four small files in one partition. No auto reply, so no
+    # month write deletes a row from them (DuckLake merges no file that has deletes).
+    plain = [m for m in chat(1) if m.sender_name != "応答メッセージ"]
+    for week in range(1, 5):
+        ingest.drop(f"week{week}.csv", render_export(ACCOUNT, plain, downloaded_at=datetime(2026, 1, 28)))
         ingest.ingest()
-        if month == 1:
+        if week == 1:
             conn = connect(lake_dir.root)
             first_snapshot = lake.snapshots(conn)[-1][0]
             conn.close()
     conn = connect(lake_dir.root)
     before = read_tables(conn)
     conn.close()
+    files_before = messages_files(lake_dir)
 
-    result = dg.materialize([lake_files], resources={"warehouse": WarehouseResource(data_dir=str(lake_dir.root))})
+    # the nightly schedule's job, from the definitions of a data directory with [warehouse]
+    result = build_defs(lake_dir).resolve_job_def("lake_maintenance_job").execute_in_process()
     assert result.success
     (event,) = result.get_asset_materialization_events()
     metadata = {k: v.value for k, v in event.materialization.metadata.items()}  # type: ignore[union-attr]
     assert metadata["lake"] is True and metadata["files_after"] > 0
-    assert counts(lake_dir, at=first_snapshot) == (1, len(chat(1)))  # kept: younger than keep_snapshots_days
+    assert 0 < messages_files(lake_dir) < files_before, files_before  # January's small files merged
+    assert counts(lake_dir, at=first_snapshot) == (1, len(plain))  # kept: younger than keep_snapshots_days
 
     settings = lake.configured(lake_dir)
     assert settings is not None
@@ -450,7 +464,7 @@ def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -
         assert read_tables(conn) == before
     finally:
         conn.close()
-    with pytest.raises(Exception, match=r"(?i)snapshot"):
+    with pytest.raises(lake.LakeUnreachable, match=r"(?i)snapshot"):
         counts(lake_dir, at=first_snapshot)
 
 
@@ -461,19 +475,19 @@ def test_readers_during_a_run_see_whole_snapshots_only(tmp_path: Path, postgres:
     data = tmp_path / "data"
     write_demo_data(data)
     use_lake(DataDir(data), postgres)
-    first = _lineoa_run(data)
+    first = lineoa_run(data)
     assert first.returncode == 0, first.stdout
-    before = _state(data)
+    before = published_state(data)
     stop = tmp_path / "stop-readers"
     readers = [Reader(data, "hold", stop), Reader(data, "reopen", stop)]
     try:
         last_week = datetime.now().replace(second=0, microsecond=0) - timedelta(days=8)
-        _weekly_backup(data, last_week - timedelta(days=SPAN_DAYS), last_week)
-        run = _lineoa_run(data)
+        weekly_backup(data, last_week - timedelta(days=SPAN_DAYS), last_week)
+        run = lineoa_run(data)
         assert run.returncode == 0, run.stdout
     finally:
         stop.touch()
-    after = _state(data)
+    after = published_state(data)
     assert before[2] < after[2]
     for reader in readers:
         seen = reader.finish()

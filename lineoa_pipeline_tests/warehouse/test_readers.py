@@ -9,10 +9,7 @@ a reader, and a reader sees whole runs only (never new source files without the 
 from __future__ import annotations
 
 import contextlib
-import json
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,73 +17,18 @@ from pathlib import Path
 import pytest
 
 from lineoa_pipeline.commands.demo import write_demo_data
-from lineoa_pipeline.synthetic.scale import write_scale_inbox
 from lineoa_pipeline.warehouse.connection import connect
-from lineoa_pipeline_tests.helpers import ROOT
+from lineoa_pipeline_tests.helpers import (
+    SPAN_DAYS,
+    Reader,
+    lineoa_run,
+    published_state,
+    weekly_backup,
+)
 from lineoa_pipeline_tests.processes import stop_group
 from lineoa_pipeline_tests.reader_process import STATE
 
 pytestmark = pytest.mark.slow
-
-RUN_TIMEOUT = 600
-# Two weekly bulk backups of one more account: the second repeats most of the first, plus a week of news.
-CHATS, MESSAGES_PER_CHAT, SPAN_DAYS = 400, 150, 365
-
-
-def _env(data_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_")}  # an ephemeral instance
-    return env | {"LINEOA_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-
-
-def _lineoa_run(data_dir: Path) -> subprocess.CompletedProcess[str]:
-    """`lineoa run` in its own process, as a user or cron starts it."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lineoa_pipeline.commands.cli", "run"],
-        cwd=ROOT,
-        env=_env(data_dir),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        out, _ = proc.communicate(timeout=RUN_TIMEOUT)
-    finally:
-        stop_group(proc, grace=5)
-    return subprocess.CompletedProcess(proc.args, proc.returncode, out, "")
-
-
-def _state(data_dir: Path) -> list[int]:
-    """The published state, read by a connection of this process (opened and closed here)."""
-    conn = connect(data_dir)
-    try:
-        row = conn.execute(STATE).fetchone()
-    finally:
-        conn.close()
-    return [int(v) for v in row or ()]
-
-
-class Reader:
-    """`reader_process` in a real process of its own; `finish()` stops it and returns what it saw."""
-
-    def __init__(self, data_dir: Path, mode: str, stop_file: Path) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lineoa_pipeline_tests.reader_process", str(data_dir), str(stop_file), mode],
-            cwd=ROOT,
-            env=_env(data_dir),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
-        assert self.proc.stdout is not None
-        ready = self.proc.stdout.readline()  # the connection is open once this line arrives
-        assert json.loads(ready or "{}").get("ready"), f"reader did not start: {ready}{self.proc.stderr.read()}"
-
-    def finish(self) -> dict:
-        out, err = self.proc.communicate(timeout=60)
-        assert self.proc.returncode == 0, f"reader exited {self.proc.returncode}: {err}"
-        return json.loads(out.strip().splitlines()[-1])
 
 
 @pytest.fixture
@@ -94,7 +36,7 @@ def data_dir(tmp_path: Path) -> Path:
     """The demo data directory after its first `lineoa run`: a published warehouse to read."""
     data = tmp_path / "data"
     write_demo_data(data)
-    first = _lineoa_run(data)
+    first = lineoa_run(data)
     assert first.returncode == 0, first.stdout
     return data
 
@@ -116,35 +58,21 @@ def readers(tmp_path: Path, data_dir: Path) -> Iterator[tuple[Reader, Reader, Pa
             stop_group(reader.proc, grace=5)
 
 
-def _weekly_backup(data_dir: Path, history_from: datetime, downloaded_at: datetime) -> dict[str, int]:
-    """The bulk backup of one more account downloaded at `downloaded_at`: the year before it of a history that
-    starts at `history_from` (the same history each week, so next week's backup overlaps this one)."""
-    return write_scale_inbox(
-        data_dir / "inbox" / "weekly",
-        chats=CHATS,
-        messages_per_chat=MESSAGES_PER_CHAT,
-        as_zip=True,
-        start=history_from,
-        downloaded_at=downloaded_at,
-        span_days=SPAN_DAYS,
-    )
-
-
 def test_readers_see_only_whole_runs_and_never_fail_a_run(data_dir: Path, readers: tuple[Reader, Reader, Path]) -> None:
     holder, poller, stop = readers
-    before = _state(data_dir)
+    before = published_state(data_dir)
     last_week = datetime.now().replace(second=0, microsecond=0) - timedelta(days=8)
     history_from = last_week - timedelta(days=SPAN_DAYS)
 
-    _weekly_backup(data_dir, history_from, last_week)
-    run1 = _lineoa_run(data_dir)
+    weekly_backup(data_dir, history_from, last_week)
+    run1 = lineoa_run(data_dir)
     assert run1.returncode == 0, run1.stdout
-    after1 = _state(data_dir)
+    after1 = published_state(data_dir)
 
-    _weekly_backup(data_dir, history_from, last_week + timedelta(days=7))
-    run2 = _lineoa_run(data_dir)
+    weekly_backup(data_dir, history_from, last_week + timedelta(days=7))
+    run2 = lineoa_run(data_dir)
     assert run2.returncode == 0, run2.stdout
-    after2 = _state(data_dir)
+    after2 = published_state(data_dir)
 
     stop.touch()
     held, polled = holder.finish(), poller.finish()
@@ -172,8 +100,8 @@ def test_a_new_connect_sees_the_latest_run_while_an_older_connection_is_open(dat
     try:
         before = old.execute(STATE).fetchone()
         yesterday = datetime.now().replace(second=0, microsecond=0) - timedelta(days=1)
-        _weekly_backup(data_dir, yesterday - timedelta(days=SPAN_DAYS), yesterday)
-        run = _lineoa_run(data_dir)
+        weekly_backup(data_dir, yesterday - timedelta(days=SPAN_DAYS), yesterday)
+        run = lineoa_run(data_dir)
         assert run.returncode == 0, run.stdout
         new = connect(data_dir)
         try:

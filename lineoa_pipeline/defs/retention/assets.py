@@ -2,13 +2,14 @@
 
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 import dagster as dg
 
 from lineoa_pipeline.defs.ingest.jobs import STARTED_BY
 from lineoa_pipeline.defs.metadata import preview_table
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
+from lineoa_pipeline.defs.retention.jobs import RetentionConfig
 from lineoa_pipeline.defs.retention.sensors import log_check, raise_retention_alerts
 from lineoa_pipeline.retention.digest import terminal_lines
 from lineoa_pipeline.retention.status import StatusReport, compute_status
@@ -39,13 +40,14 @@ _SEVERITY = {"at_risk": dg.AssetCheckSeverity.WARN, "lost": dg.AssetCheckSeverit
     ],
 )
 def retention_status(
-    context: dg.AssetExecutionContext, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext, config: RetentionConfig, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """Coverage and alert of every month of every account (from its bulk backups), and the status of every
-    media placeholder, as of this run: the same report as `lineoa status`. A run the daemon started (the
-    daily schedule's, a sensor's) then raises what is new, as the retention sensor does: its digest goes to
-    the run log and each push channel once. A command's run leaves that to the command, which prints it."""
-    now = datetime.now(UTC)
+    media placeholder, as of the run's `as_of` (the schedule's tick, the sensor's check; else now): the same
+    report as `lineoa status`. A run the daemon started (the daily schedule's, a sensor's) then raises what is
+    new, as the retention sensor does: its digest goes to the run log and each push channel once. A command's
+    run leaves that to the command, which prints it."""
+    now = config.moment()
     settings = warehouse.settings()
     with warehouse.write(context.log) as conn:
         report = compute_status(conn, settings, now)

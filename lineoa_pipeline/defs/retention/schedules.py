@@ -4,7 +4,7 @@ import dagster as dg
 
 from lineoa_pipeline.defs.ingest.jobs import months_job
 from lineoa_pipeline.defs.partitions import monthly_partitions, range_tags
-from lineoa_pipeline.defs.retention.jobs import retention_job
+from lineoa_pipeline.defs.retention.jobs import RetentionConfig, retention_job
 from lineoa_pipeline.settings.config import Settings
 
 
@@ -23,12 +23,15 @@ def retention_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
         keys = months.get_partition_keys(current_time=context.scheduled_execution_time)[-2:]
         return dg.RunRequest(run_key=f"refresh-{keys[-1]}", tags=range_tags(keys))
 
-    daily_retention_schedule = dg.ScheduleDefinition(
-        name="daily_retention_schedule",
+    @dg.schedule(
         job=retention_job,
         cron_schedule="0 9 * * *",
         execution_timezone=settings.timezone,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Every morning: coverage, alerts and the retention checks as of now.",
+        description="Every morning: coverage, alerts and the retention checks as of the tick.",
     )
+    def daily_retention_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        tick = context.scheduled_execution_time
+        return dg.RunRequest(run_key=f"retention-{tick:%Y-%m-%d}", run_config=RetentionConfig.run_config(tick))
+
     return [daily_retention_schedule, monthly_refresh_schedule]

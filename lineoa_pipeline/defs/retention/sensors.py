@@ -12,7 +12,7 @@ from typing import Any
 import dagster as dg
 
 from lineoa_pipeline.defs.resources import WarehouseResource
-from lineoa_pipeline.defs.retention.jobs import retention_job
+from lineoa_pipeline.defs.retention.jobs import RetentionConfig, retention_job
 from lineoa_pipeline.retention.alerts import deliver, raise_new
 from lineoa_pipeline.retention.channels import push_channels
 from lineoa_pipeline.retention.digest import AccountDigest, compose, terminal_lines
@@ -45,7 +45,9 @@ def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
     return dg.SensorResult(
         run_requests=[
             dg.RunRequest(
-                run_key=f"alerts-{check.checked_at.isoformat()}", tags={"lineoa/new_alerts": str(len(check.new))}
+                run_key=f"alerts-{check.checked_at.isoformat()}",
+                run_config=RetentionConfig.run_config(check.checked_at),  # its checks show what was raised
+                tags={"lineoa/new_alerts": str(len(check.new))},
             )
         ],
         cursor=check.cursor,
