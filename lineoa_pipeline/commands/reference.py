@@ -112,6 +112,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         '`"masked"` sends chat names to the webhook (only) as stable pseudonyms (`chat-` and 10 hexadecimal '
         "digits); `alerts.jsonl` and the run log keep the real names.",
     ),
+    "ui_allowed_hosts": (
+        "`[]`",
+        "Host names (or addresses) `lineoa ui` answers besides loopback names and its `--host`: the name other "
+        "machines or a proxy reach it by. A request naming any other host is refused (DNS rebinding).",
+    ),
     "accounts": (
         "none",
         '`[accounts."name"]` (the exact `account_name`) overrides for one account any key above but '

@@ -107,6 +107,7 @@ class Settings:
     alert_names: str = "plain"  # "masked": chat names reach the webhook as stable pseudonyms
     warnings: tuple[str, ...] = ()  # settings that work but are probably not what was meant
     warehouse: LakeSettings | None = None  # None: the embedded warehouse.duckdb
+    ui_allowed_hosts: tuple[str, ...] = ()  # host names `lineoa ui` answers besides loopback and its --host
 
     def for_account(self, account_name: str) -> AccountSettings:
         return self.accounts.get(account_name, self.defaults)
@@ -125,7 +126,9 @@ _ACCOUNT_KEYS = {
     "broadcast_min_chats",
     "broadcast_window_minutes",
 }
-_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names", "warehouse"}
+_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names", "warehouse", "ui_allowed_hosts"}
+# A host name or address as a browser writes it in `Host` (no scheme, port, path or wildcard).
+_HOST_NAME = re.compile(r"^(\[[0-9a-f:.]+\]|[0-9a-z_]([0-9a-z_.-]*[0-9a-z_])?)\.?$", re.IGNORECASE)
 _LAKE_KEYS = {"catalog", "data_path", "writers", "keep_snapshots_days"}
 # libpq's keyword (any case, spaces around `=`): a password in lineoa.toml would reach logs and backups.
 _PASSWORD = re.compile(r"(^|[\s:])password\s*=", re.IGNORECASE)
@@ -185,7 +188,14 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
     )
     start = date(int(first[:4]), int(first[5:]), 1)
     warehouse = _lake(raw["warehouse"]) if "warehouse" in raw else None
-    return Settings(timezone, start, defaults, accounts, alert_names, warnings, warehouse)
+    hosts = tuple(_host(h) for h in _expect(raw.get("ui_allowed_hosts", []), list, "ui_allowed_hosts"))
+    return Settings(timezone, start, defaults, accounts, alert_names, warnings, warehouse, hosts)
+
+
+def _host(value: Any) -> str:
+    if not _HOST_NAME.fullmatch(_expect(value, str, "ui_allowed_hosts")) or value in ("0.0.0.0", "[::]"):
+        raise SettingsError(f"ui_allowed_hosts: expected a host name such as 'lineoa.example.internal', got {value!r}")
+    return value.lower()
 
 
 def _lake(raw: Any) -> LakeSettings:

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from lineoa_pipeline.defs.metadata import relation_metadata, table_schema
+from lineoa_pipeline.defs.metadata import code_reference, relation_metadata, table_schema
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest.side_inputs import side_inputs_hash
 from lineoa_pipeline.ingest.tags_media import load_chat_tags, load_media_files
@@ -62,9 +62,7 @@ def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             description=view.description,
             metadata={
                 "dagster/column_schema": table_schema(types, view.columns),
-                "dagster/code_references": dg.CodeReferencesMetadataValue(
-                    code_references=[dg.LocalFileCodeReference(file_path=str(view.path), label=view.path.name)]
-                ),
+                "dagster/code_references": code_reference(view.path),
             },
         )
         for view, types in zip(VIEW_SPECS, column_types().values(), strict=True)
