@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _command(args, data_dir, settings)
-    except lake.LakeUnreachable as exc:  # one line: the cause, never the password (lake.scrub)
+    except lake.LakeUnreachable as exc:  # one line: the cause, never a password (secrets.redact)
         print(f"lineoa: {exc}", file=sys.stderr)
         return 1
 

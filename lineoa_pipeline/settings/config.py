@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lineoa_pipeline.line_export.formats import PLACEHOLDERS
+from lineoa_pipeline.settings.secrets import has_password, redact
 
 DEFAULT_AUTO_REPLY_NAMES = (
     "応答メッセージ",
@@ -130,8 +131,6 @@ _TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names
 # A host name or address as a browser writes it in `Host` (no scheme, port, path or wildcard).
 _HOST_NAME = re.compile(r"^(\[[0-9a-f:.]+\]|[0-9a-z_]([0-9a-z_.-]*[0-9a-z_])?)\.?$", re.IGNORECASE)
 _LAKE_KEYS = {"catalog", "data_path", "writers", "keep_snapshots_days"}
-# libpq's keyword (any case, spaces around `=`): a password in lineoa.toml would reach logs and backups.
-_PASSWORD = re.compile(r"(^|[\s:])password\s*=", re.IGNORECASE)
 
 
 def setting_warnings(settings: Settings, accounts: set[str]) -> list[str]:
@@ -204,13 +203,15 @@ def _lake(raw: Any) -> LakeSettings:
         if key not in raw:
             raise SettingsError(f"warehouse.{key}: required with [warehouse]")
     catalog = _expect(raw["catalog"], str, "warehouse.catalog")
-    if _PASSWORD.search(catalog):  # never echo the catalog: it holds the password
+    if has_password(catalog):  # a password in lineoa.toml would reach logs and backups: never echo it
         raise SettingsError(
-            "warehouse.catalog: a password= is refused here; set PGPASSWORD, or use a PostgreSQL service "
-            "or password file (~/.pgpass)"
+            "warehouse.catalog: a password (password=, user:password@ or ?password= in a URI) is refused here; "
+            "set PGPASSWORD, or use a PostgreSQL service or password file (~/.pgpass)"
         )
     if not catalog.startswith("postgres:"):
-        raise SettingsError(f"warehouse.catalog: expected a PostgreSQL catalog 'postgres:dbname=…', got {catalog!r}")
+        raise SettingsError(
+            f"warehouse.catalog: expected a PostgreSQL catalog 'postgres:dbname=…', got {redact(catalog)!r}"
+        )
     return LakeSettings(
         catalog,
         _expect(raw["data_path"], str, "warehouse.data_path"),
