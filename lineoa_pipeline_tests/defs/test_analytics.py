@@ -61,8 +61,12 @@ def test_each_view_materialisation_describes_its_columns(build_warehouse: BuildW
         schema = event.metadata["dagster/column_schema"].value
         assert [(c.name, c.description) for c in schema.columns] == list(view.columns.items())
         assert all(c.type for c in schema.columns)
+        if "content" in view.columns:  # message text never reaches the event log (frequent_user_texts)
+            assert "preview" not in event.metadata, view.name
+            continue
         preview = event.metadata["preview"].value
         assert [c.name for c in preview.schema.columns] == list(view.columns)
+    assert "preview" not in next(e for e in events if e.asset_key.to_user_string() == "frequent_user_texts").metadata
     counts = {e.asset_key.to_user_string(): e.metadata["dagster/row_count"].value for e in events}
     assert counts["response_times"] == counts["monthly_response_stats"] == 1
 

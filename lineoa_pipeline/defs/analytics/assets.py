@@ -13,6 +13,7 @@ GROUP = "analytics"
 # Every table and view this area writes: what a run refreshes after `messages`, what readers see.
 ANALYTICS_ASSETS = ("chat_tags", "media_files", *VIEWS)
 PREVIEW_ROWS = 10
+MESSAGE_TEXT = "content"  # the column of a view that holds what customers wrote
 # Tables a view reads that are not assets themselves, and the asset that writes each.
 WRITTEN_BY = {"source_files": "staged_files"}
 
@@ -77,7 +78,7 @@ def analytics_views(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         create_views(conn, side_inputs=side_inputs)
         for view in VIEW_SPECS:
             rows = (conn.execute(f"SELECT count(*) FROM {view.name}").fetchone() or (0,))[0]
-            meta = relation_metadata(
-                conn, view.name, rows, f"SELECT * FROM {view.name} LIMIT {PREVIEW_ROWS}", descriptions=view.columns
-            )
+            # the event log is no place for customers' words: no preview of a view that holds message text
+            preview = None if MESSAGE_TEXT in view.columns else f"SELECT * FROM {view.name} LIMIT {PREVIEW_ROWS}"
+            meta = relation_metadata(conn, view.name, rows, preview, descriptions=view.columns)
             yield dg.MaterializeResult(asset_key=view.name, metadata=meta)
