@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
+from lineoa_pipeline.history.terminal import printable
 from lineoa_pipeline.retention.status import (
     MEDIA_STATES,
     AccountStatus,
@@ -38,7 +39,8 @@ def run_status(data_dir: DataDir, as_of: datetime | None, as_json: bool, out: Bi
         if as_json:
             status_json(conn, settings, at, out)
         else:
-            out.write((render_table(compute_status(conn, settings, at)) + "\n").encode())
+            table = render_table(compute_status(conn, settings, at))
+            out.write(("\n".join(printable(line) for line in table.splitlines()) + "\n").encode())
     finally:
         conn.close()
 
