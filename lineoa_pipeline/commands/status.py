@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-from lineoa_pipeline.history.terminal import printable
+from lineoa_pipeline.history.terminal import printable_lines
 from lineoa_pipeline.retention.status import (
     MEDIA_STATES,
     AccountStatus,
@@ -39,8 +39,7 @@ def run_status(data_dir: DataDir, as_of: datetime | None, as_json: bool, out: Bi
         if as_json:
             status_json(conn, settings, at, out)
         else:
-            table = render_table(compute_status(conn, settings, at))
-            out.write(("\n".join(printable(line) for line in table.splitlines()) + "\n").encode())
+            out.write((printable_lines(render_table(compute_status(conn, settings, at))) + "\n").encode())
     finally:
         conn.close()
 

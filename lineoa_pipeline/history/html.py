@@ -24,6 +24,7 @@ from urllib.parse import quote
 import duckdb
 
 from lineoa_pipeline.history.reader import query
+from lineoa_pipeline.settings.files import write_atomically
 from lineoa_pipeline.warehouse.sqlfiles import SQL_DIR, insert_rows
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -173,15 +174,11 @@ def _top_index(by_account: dict[str, list[tuple]], pages: dict[str, dict[str, li
 
 
 def _write(path: Path, text: str) -> None:
-    """Write beside, then rename: a browser open on the page never reads half of it. Chat history is
-    personal data: folders 0700, files 0600, whatever the umask."""
+    """Write beside, then rename (`replacing`): a browser open on the page never reads half of it, and a
+    link planted at the page is replaced, never followed. Chat history is personal data: folders 0700,
+    files 0600, whatever the umask."""
     private_folder(path.parent)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomically(path, text.encode("utf-8"), durable=False)
 
 
 def private_folder(folder: Path) -> None:

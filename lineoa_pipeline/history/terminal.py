@@ -17,3 +17,8 @@ def printable(text: str) -> str:
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match[0])
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable_lines(text: str) -> str:
+    """`printable` line by line: the line breaks of a text we laid out stay line breaks."""
+    return "\n".join(printable(line) for line in text.split("\n"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -14,7 +15,9 @@ import pytest
 
 from lineoa_pipeline.commands.cli import main
 from lineoa_pipeline.history.export import export
+from lineoa_pipeline.history.html import file_stem
 from lineoa_pipeline.history.reader import Filters
+from lineoa_pipeline.history.workbook import CELL_CHARS, fit_cell
 from lineoa_pipeline_tests.history.sample import (
     BANGKOK,
     CLINIC,
@@ -165,3 +168,46 @@ def test_search_command(history: History, capsys: pytest.CaptureFixture[str]) ->
     assert refused.value.code == 2
     with pytest.raises(SystemExit):
         main(["search", *args, "x", "--from", "2026-13-01"])
+
+
+def test_writes_never_follow_a_planted_link_and_keep_their_modes(history: History, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not yours", encoding="utf-8")
+    out = tmp_path / "out"
+    out.mkdir(mode=0o700)
+    stem = file_stem(CLINIC, CLINIC)
+    (out / f"{stem}.csv").symlink_to(victim)  # the account's CSV
+    (out / f".{stem}.csv.body").symlink_to(victim)  # where DuckDB once wrote it
+    (out / "other.csv").write_text("x", encoding="utf-8")
+    export(history.data_dir, out, "csv", Filters(account=CLINIC), mask=False)
+    assert victim.read_text(encoding="utf-8") == "not yours"
+    written = out / f"{stem}.csv"
+    assert not written.is_symlink() and written.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert written.stat().st_mode & 0o777 == 0o600
+
+    written.chmod(0o644)  # re-exporting over a file another tool left readable: 0600 again
+    export(history.data_dir, out, "csv", Filters(account=CLINIC), mask=False)
+    assert written.stat().st_mode & 0o777 == 0o600
+
+    html = tmp_path / "html"
+    html.mkdir(mode=0o700)
+    for name in ("index.html", ".index.html.tmp"):
+        (html / name).symlink_to(victim)
+    export(history.data_dir, html, "html", Filters(account=CLINIC), mask=False)
+    assert victim.read_text(encoding="utf-8") == "not yours"
+    assert not (html / "index.html").is_symlink() and (html / "index.html").stat().st_mode & 0o777 == 0o600
+    xlsx = tmp_path / "xlsx"
+    xlsx.mkdir(mode=0o700)
+    (xlsx / f"{stem}.xlsx").symlink_to(victim)
+    export(history.data_dir, xlsx, "xlsx", Filters(account=CLINIC), mask=False)
+    assert victim.read_text(encoding="utf-8") == "not yours"
+    assert openpyxl.load_workbook(xlsx / f"{stem}.xlsx")["messages"].max_row > 1
+    left = [p for folder in (out, html, xlsx) for p in folder.rglob("*") if re.search(r"[0-9a-f]{32}\.tmp$", p.name)]
+    assert not left  # nothing of a write left behind
+
+
+def test_an_xlsx_cell_past_excels_limit_is_marked_never_cut_silently() -> None:
+    text = "予約" * 20_000  # 40,000 characters
+    cell = fit_cell(text)
+    assert len(cell) == CELL_CHARS and cell.startswith("予約予約") and "40,000 characters in all" in cell
+    assert fit_cell("short") == "short" and fit_cell("x" * CELL_CHARS) == "x" * CELL_CHARS
