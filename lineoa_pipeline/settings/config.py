@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -214,10 +215,25 @@ def _lake(raw: Any) -> LakeSettings:
         )
     return LakeSettings(
         catalog,
-        _expect(raw["data_path"], str, "warehouse.data_path"),
+        _data_path(_expect(raw["data_path"], str, "warehouse.data_path")),
         _at_least(raw.get("writers", 2), 1, "warehouse.writers"),
         _non_negative(raw.get("keep_snapshots_days", 30), "warehouse.keep_snapshots_days", MAX_DAYS),
     )
+
+
+def _data_path(path: str) -> str:
+    """`data_path` as given, when it cannot be a slip: the lake's maintenance deletes files under it, so a
+    folder outside the data directory must be written as an absolute path, and never the root."""
+    if "://" in path:  # object storage
+        return path
+    normal = os.path.normpath(os.path.expanduser(path)) if path.strip() else ""
+    if not normal or Path(normal) == Path(normal).parent:
+        raise SettingsError(f"warehouse.data_path: {path!r} is the root or nothing: name the lake's own folder")
+    if not os.path.isabs(normal) and normal.split(os.sep)[0] == os.pardir:
+        raise SettingsError(
+            f"warehouse.data_path: {path!r} leaves the data directory: write a folder outside it as an absolute path"
+        )
+    return path
 
 
 def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> AccountSettings:

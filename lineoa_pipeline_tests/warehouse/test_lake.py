@@ -127,6 +127,17 @@ def test_every_form_of_a_connection_string_password_is_redacted(monkeypatch: pyt
             parse_settings({"warehouse": bad})
 
 
+def test_a_data_path_outside_the_data_directory_is_absolute_on_purpose() -> None:
+    def lake_settings(path: str) -> LakeSettings | None:
+        return parse_settings({"warehouse": {"catalog": "postgres:dbname=l", "data_path": path}}).warehouse
+
+    for slip in ("/", "//", "/..", "", " ", "..", "../..", "lake/../../other", "./../x"):
+        with pytest.raises(SettingsError, match=r"warehouse\.data_path"):
+            lake_settings(slip)
+    for meant in ("lake", "lake/../lake2", "/srv/lineoa/lake/", "~/lake", "s3://bucket/lake"):
+        assert lake_settings(meant) == LakeSettings("postgres:dbname=l", meant)
+
+
 def test_a_relative_data_path_is_in_the_data_directory(tmp_path: Path) -> None:
     data_dir = DataDir(tmp_path)
     assert lake.data_path(data_dir, LakeSettings("postgres:", "lake")) == str(tmp_path / "lake") + "/"
