@@ -12,13 +12,14 @@ the guard refuses, before Dagster sees it:
 from __future__ import annotations
 
 import errno
-import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
+
+from lineoa_pipeline.settings.hosts import is_loopback
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -28,17 +29,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 # Addresses that listen on every interface: never a name a browser puts in `Host`.
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
-
-
-def is_loopback(host: str) -> bool:
-    """`localhost`, or an address of the loopback network (127.0.0.0/8, ::1)."""
-    name = host_name(host)
-    if name == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class PortInUse(Exception):
@@ -67,7 +57,7 @@ def listen(host: str, port: int) -> socket.socket:
 def refuse_remote_host(host: str, read_only: bool, allow_remote_control: bool) -> str | None:
     """Why a `--host` must not be used as asked, or None. Dagster's UI has no login: whoever reaches a port
     other machines can reach may launch runs, wipe history and stop sensors."""
-    if is_loopback(host) or read_only or allow_remote_control:
+    if is_loopback(host_name(host)) or read_only or allow_remote_control:
         return None
     return (
         f"--host {host} lets other machines reach the UI, which has no login (anyone could launch runs and wipe "

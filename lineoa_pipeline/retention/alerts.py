@@ -7,7 +7,6 @@ not accepted wait in `.webhook-outbox.jsonl` and go out again on the next check,
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import json
 import os
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from lineoa_pipeline.retention.status import Alert
+from lineoa_pipeline.settings.hosts import is_loopback
 
 WEBHOOK_ENV = "LINEOA_ALERT_WEBHOOK"
 MAX_BLOCKS = 40  # Slack accepts 50 blocks a message
@@ -44,21 +44,12 @@ def webhook_url(value: str | None) -> str | None:
         raise WebhookError(f"{WEBHOOK_ENV} is not a URL (expected https://…)") from None
     if parts.scheme == "https" and host:
         return value
-    if parts.scheme == "http" and _loopback(host):
+    if parts.scheme == "http" and is_loopback(host):
         return value
     raise WebhookError(
         f"{WEBHOOK_ENV} must be an https:// URL (plain http only to this machine, for tests); "
         "the alerts wait in .webhook-outbox.jsonl until it is"
     )
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def alert_key(record: dict[str, Any]) -> tuple[str, str, str, str]:

@@ -1,2 +1,2 @@
-"""The data directory, `lineoa.toml` (schema, defaults, validation) and durable file writes. Imports only
-`line_export/`."""
+"""The data directory, `lineoa.toml` (schema, defaults, validation), safe and durable file writes, and the
+small rules about secrets and hosts every layer shares. Imports only `line_export/`."""
