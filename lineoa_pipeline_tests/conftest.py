@@ -165,14 +165,17 @@ class IngestDir:
         path.write_bytes(data)
         return path
 
-    def ingest(self, settings: Mapping[str, Any] | None = None, together: bool = True) -> StageReport:
+    def ingest(
+        self, settings: Mapping[str, Any] | None = None, together: bool = True, log: Callable[[str], None] = _quiet
+    ) -> StageReport:
         """Take in whatever is new in the inbox and rewrite every month of `messages` with `settings`;
-        `together=False` has DuckDB read each file on its own (the reference for reading files together)."""
+        `together=False` has DuckDB read each file on its own (the reference for reading files together);
+        `log` gets what a run would log."""
         with write_connection(self.data_dir) as conn:
-            archive_inbox(conn, self.data_dir, log=_quiet)
+            archive_inbox(conn, self.data_dir, log=log)
             writers, open_writer = writer_lanes(self.data_dir)  # a lake's accounts stage in lanes, as in a run
             report = stage_pending(
-                conn, self.data_dir, log=_quiet, together=together, writers=writers, open_writer=open_writer
+                conn, self.data_dir, log=log, together=together, writers=writers, open_writer=open_writer
             )
             sync_settings(conn, parse_settings(dict(settings or {})))
             write_months(conn, *ALL_MONTHS)

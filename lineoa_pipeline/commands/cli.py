@@ -28,7 +28,8 @@ EXIT_CODES = {
     "run": _RUN_EXIT,
     "demo": _RUN_EXIT,
     "rebuild": _RUN_EXIT,
-    "ui": "does not return while the UI runs (it becomes `dagster dev`); 2 for a bad setting or bad arguments.",
+    "ui": "130 (143) when stopped by Ctrl-C (SIGTERM); 1 when the port is in use; 2 for a host other machines "
+    "reach without --read-only or --allow-remote-control, a bad setting or bad arguments.",
     "status": "0 with the report; 1 before the first run (no warehouse yet); 2 for a bad setting or bad arguments.",
     "migrate": "0 when copied; 1 with no [warehouse], no embedded warehouse, a lake not empty or unreachable; "
     "2 for a bad setting or bad arguments.",
@@ -68,6 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
         if name == "ui":
             sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
             sub.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
+            sub.add_argument(
+                "--read-only", action="store_true", help="Dagster's read-only UI: no launches, no wipes, no toggles"
+            )
+            sub.add_argument(
+                "--allow-remote-control",
+                action="store_true",
+                help="let a --host other machines reach launch runs and wipe history (the UI has no login)",
+            )
         if name == "migrate":
             sub.add_argument("--to-lake", action="store_true", required=True, help="into the [warehouse] lake")
         if name == "status":
@@ -90,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     keep_private()
     try:
         data_dir = _data_dir(args)
+        if args.command == "ui":
+            _check_ui_host(args)
         webhook_url(os.environ.get(WEBHOOK_ENV))
     except (UsageError, WebhookError) as exc:
         print(f"lineoa: {exc}", file=sys.stderr)
@@ -101,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _command(args, data_dir, settings)
-    except lake.LakeUnreachable as exc:  # one line: the cause, never the password (lake.scrub)
+    except lake.LakeUnreachable as exc:  # one line: the cause, never a password (secrets.redact)
         print(f"lineoa: {exc}", file=sys.stderr)
         return 1
 
@@ -134,6 +145,8 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
             print(f"lineoa: {exc}", file=sys.stderr)
             return 1
         return 0
+    if args.command == "ui":
+        return _ui(args, data_dir, settings)
     if args.command in ("run", "rebuild") and settings.warehouse is not None:
         lake.open_lake(data_dir, settings.warehouse).close()  # unreachable: say so in one line, before any run
     from lineoa_pipeline.commands.run import (
@@ -144,10 +157,6 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
         run_pipeline,
     )
 
-    if args.command == "ui":
-        from lineoa_pipeline.commands.instance import serve_ui
-
-        serve_ui(data_dir, args.host, args.port)
     if args.command == "demo":
         from lineoa_pipeline.commands.demo import DemoRefused, write_demo_data
 
@@ -190,6 +199,33 @@ def _data_dir(args: argparse.Namespace) -> DataDir:
             f"or try `lineoa demo --data-dir {root}` for a sample)"
         )
     return chosen
+
+
+def _ui(args: argparse.Namespace, data_dir: DataDir, settings: Settings) -> int:
+    """The port is taken first, so that a second `lineoa ui` on it ends at once, before Dagster loads."""
+    from lineoa_pipeline.commands.ui_guard import PortInUse, listen
+
+    try:
+        listener = listen(args.host, args.port)
+    except PortInUse as exc:
+        print(f"lineoa: {exc}", file=sys.stderr)
+        return 1
+    from lineoa_pipeline.commands.ui import Stopped, serve_ui
+
+    try:
+        serve_ui(listener, args.host, data_dir, read_only=args.read_only, allowed_hosts=settings.ui_allowed_hosts)
+    except Stopped as exc:
+        print(f"lineoa: ui stopped ({exc})", file=sys.stderr)
+        return 128 + exc.signum
+    return 0
+
+
+def _check_ui_host(args: argparse.Namespace) -> None:
+    from lineoa_pipeline.commands.ui_guard import refuse_remote_host
+
+    refused = refuse_remote_host(args.host, args.read_only, args.allow_remote_control)
+    if refused:
+        raise UsageError(refused)
 
 
 def _instant(text: str) -> datetime:

@@ -91,13 +91,14 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir, settings: S
                     print(hits_text(hits, args.text, highlight=out.isatty()), file=out)
                 return 0
             from lineoa_pipeline.history.labels import account_languages
+            from lineoa_pipeline.history.terminal import printable_lines
             from lineoa_pipeline.history.transcript import select_messages, show_text, transcript
 
             languages = account_languages(conn, settings, args.lang)
             select_messages(conn, filters, languages)
             shown = 0
             for line in show_text(transcript(conn), str(data_dir.media), languages):
-                print(line, file=out)
+                print(printable_lines(line), file=out)
                 shown += 1
             if not shown:
                 print(f"lineoa show: no messages of chat {args.chat!r} in account {args.account!r}", file=sys.stderr)

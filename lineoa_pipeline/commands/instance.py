@@ -4,7 +4,6 @@ the data directory, which holds the project's instance settings (`dagster.yaml`:
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -94,16 +93,3 @@ def record_months_held(instance: dg.DagsterInstance, data_dir: DataDir) -> list[
             )
         )
     return missing
-
-
-def serve_ui(data_dir: DataDir, host: str, port: int) -> None:
-    """Replace this process with `dagster dev` on the data directory and its instance (never returns)."""
-    with open_instance(data_dir) as instance:
-        reported = record_months_held(instance, data_dir)
-    if reported:
-        print(f"recorded {len(reported)} months the warehouse holds as materialised ({reported[0][:7]} ..)")
-    env = {**os.environ, "DAGSTER_HOME": str(instance_home(data_dir)), "LINEOA_DATA_DIR": str(data_dir.root)}
-    command = [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml", "-h", host, "-p", str(port)]
-    sys.stdout.flush()
-    os.chdir(PROJECT_ROOT)  # workspace.yaml loads the code location from the project root
-    os.execve(sys.executable, command, env)

@@ -18,6 +18,8 @@ import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from lineoa_pipeline.history.terminal import printable
+
 # The phase each step belongs to, in the order a run meets them.
 PHASES = {
     "archived_inputs": "archiving",
@@ -69,7 +71,8 @@ class RunProgress:
             self.bars.start()
 
     def say(self, text: str) -> None:
-        """A line for the person at the terminal, above the bars."""
+        """A line for the person at the terminal, above the bars (names from the data: controls escaped)."""
+        text = printable(text)
         if self.bars:
             self.bars.console.print(text, markup=False, highlight=False)
         else:

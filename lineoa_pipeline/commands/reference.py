@@ -131,6 +131,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "(default: the UI language of its latest export, from the export's header; `--lang` on `show` and "
         "`export` overrides both).",
     ),
+    "ui_allowed_hosts": (
+        "`[]`",
+        "Host names (or addresses) `lineoa ui` answers besides loopback names and its `--host`: the name other "
+        "machines or a proxy reach it by. A request naming any other host is refused (DNS rebinding).",
+    ),
     "accounts": (
         "none",
         '`[accounts."name"]` (the exact `account_name`) overrides for one account any key above but '
@@ -141,9 +146,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "warehouse": (
         "none: the embedded `warehouse.duckdb`",
         "A table (global only) that keeps the warehouse in a DuckLake instead: `catalog` (required, "
-        '`"postgres:dbname=… host=… user=…"`, libpq keywords; a `password=` is refused, use `PGPASSWORD` or '
-        "`~/.pgpass`), `data_path` (required; where the Parquet goes, relative to the data directory unless "
-        "absolute), `writers` (default 2: runs that may write at once, the Dagster write pool's limit, and the "
+        '`"postgres:dbname=… host=… user=…"`, libpq keywords or a URI; a password in any form is refused, use '
+        "`PGPASSWORD` or `~/.pgpass`), `data_path` (required; where the Parquet goes, relative to the data "
+        "directory unless absolute: a relative path out of it and `/` are refused), `writers` (default 2: runs "
+        "that may write at once, the Dagster write pool's limit, and the "
         "accounts a run stages at once) and `keep_snapshots_days` (default 30: older snapshots are expired by the "
         "nightly maintenance). `lineoa migrate --to-lake` copies an existing warehouse into it.",
     ),

@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
 from lineoa_pipeline.history.labels import KIND_LABELS
+from lineoa_pipeline.history.terminal import printable_lines
 from lineoa_pipeline.retention.status import (
     MEDIA_STATES,
     AccountStatus,
@@ -56,7 +57,7 @@ def run_status(data_dir: DataDir, as_of: datetime | None, as_json: bool, out: Bi
             status_json(conn, settings, at, out)
         else:
             lang = language(command_language(settings.language))
-            out.write((render_table(compute_status(conn, settings, at), lang) + "\n").encode())
+            out.write((printable_lines(render_table(compute_status(conn, settings, at), lang)) + "\n").encode())
     finally:
         conn.close()
 

@@ -1,6 +1,8 @@
 """What a materialisation tells the UI: row count, column schema and a small preview table."""
 
+import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -24,6 +26,16 @@ def table_schema(types: Mapping[str, str], descriptions: Mapping[str, str] | Non
     return dg.TableSchema(
         columns=[dg.TableColumn(name, dtype, description=described.get(name)) for name, dtype in types.items()]
     )
+
+
+def code_reference(path: Path) -> dg.CodeReferencesMetadataValue:
+    """A link in the UI to the file that defines an asset. Code references are beta in Dagster 1.13: their
+    warning is silenced here, where it is raised, so that no command prints it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        return dg.CodeReferencesMetadataValue(
+            code_references=[dg.LocalFileCodeReference(file_path=str(path), label=path.name)]
+        )
 
 
 def preview_table(rows: list[tuple[Any, ...]], columns: list[str]) -> dg.TableMetadataValue:

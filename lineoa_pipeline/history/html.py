@@ -37,7 +37,8 @@ ACCOUNT_COLUMNS = (N_("Chat"), N_("Type"), N_("Tags"), N_("Messages"), N_("First
 TOP_COLUMNS = (N_("Account"), N_("Chats"), N_("Messages"))  # the accounts' index
 # What a file name must not hold here: separators, dots (no `..`), white space, controls, and what shells,
 # URLs or Windows read specially. Letters of any script, with their combining marks, stay.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|\s.#%&{}$!'@+`=\[\]^~;,]+")
+# and C1 controls and bidirectional overrides (U+202E makes `gpj.exe` read as `exe.jpg`)
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069/\\:*?\"<>|\s.#%&{}$!'@+`=\[\]^~;,]+")
 
 
 @cache

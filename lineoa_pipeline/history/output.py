@@ -17,6 +17,8 @@ from pathlib import Path, PurePosixPath
 
 import duckdb
 
+from lineoa_pipeline.settings.files import replacing
+
 MARKER = ".lineoa-export"  # in every export's folder: what `--out` may replace
 MEDIA = "media"  # the saved files of a plain export, beside its pages
 _CHUNK = 1 << 20
@@ -35,17 +37,14 @@ def private_folder(folder: Path) -> None:
 
 
 def write_file(path: Path, data: str | bytes | Iterable[bytes]) -> None:
-    """Write beside, then rename: a browser open on the page never reads half of it; 0600."""
+    """Write beside, then rename (`replacing`: a new file opened without following links, 0600): a browser
+    open on the page never reads half of it, and a link planted at the path is replaced, never followed."""
     private_folder(path.parent)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as stream:
+    with replacing(path) as stream:
         if isinstance(data, str):
             data = data.encode("utf-8")
         for chunk in [data] if isinstance(data, bytes) else data:
             stream.write(chunk)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 def _is_export(folder: Path) -> bool:

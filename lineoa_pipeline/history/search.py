@@ -22,6 +22,7 @@ from itertools import accumulate
 import duckdb
 
 from lineoa_pipeline.history.reader import Filters, query
+from lineoa_pipeline.history.terminal import printable
 from lineoa_pipeline.warehouse.sqlfiles import (
     execute_with_literals,
     retry_conflicts,
@@ -32,6 +33,8 @@ from lineoa_pipeline.warehouse.sqlfiles import (
 
 # Code points c with NFKC(c) == c == c.casefold(), no combining class, and that no canonical composition
 # takes as its second character: a string of them is its own folded form (see the module docstring).
+# A terminal line of a longer message is printed unmarked: a 5 MB one took seconds and 720 MB to mark.
+HIGHLIGHT_MAX_CHARS = 100_000
 STABLE_RANGES = (
     (0x0000, 0x0040),  # controls, space, digits, ASCII punctuation
     (0x005B, 0x007F),  # ASCII lower case and punctuation
@@ -107,15 +110,17 @@ def hits_json(hits: list[Hit]) -> str:
 
 
 def hits_text(hits: list[Hit], text: str, highlight: bool) -> str:
-    """One line per hit: local time, account, chat, sender and content (line breaks shown as ⏎); with
-    `highlight`, the matched spans in reverse video."""
+    """One line per hit: local time, account, chat, sender and content (line breaks shown as ⏎, controls
+    escaped); with `highlight`, the matched spans in reverse video (in a message of up to
+    `HIGHLIGHT_MAX_CHARS`: marking costs a few objects per character)."""
     lines = []
     for hit in hits:
-        content = hit.content.replace("\r", "").replace("\n", " ⏎ ")
-        if highlight:
+        content = printable(hit.content.replace("\r", "").replace("\n", " ⏎ "))
+        if highlight and len(content) <= HIGHLIGHT_MAX_CHARS:
             content = _highlight(content, fold(text))
         when = hit.sent_at.replace("T", " ")
-        lines.append(f"{when}  {hit.account_name}  {hit.chat_name}  {hit.sender_name} ({hit.sender_type})  {content}")
+        names = printable(f"{hit.account_name}  {hit.chat_name}  {hit.sender_name}")
+        lines.append(f"{when}  {names} ({hit.sender_type})  {content}")
     return "\n".join(lines)
 
 

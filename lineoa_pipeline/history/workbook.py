@@ -9,7 +9,7 @@ The CSV, which Excel would read `=...` from as a formula, carries LINE's own gua
 
 from __future__ import annotations
 
-import os
+import tempfile
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,8 +22,11 @@ from xlsxwriter.worksheet import Worksheet
 from lineoa_pipeline.history.html import file_stem
 from lineoa_pipeline.history.output import private_folder, write_file
 from lineoa_pipeline.history.reader import query
+from lineoa_pipeline.settings.files import replacing
 from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, statements
 
+CELL_CHARS = 32_767  # Excel's limit per cell
+CELL_CHARS = 32_767  # Excel's limit per cell
 SHEET_ROWS = 1_048_576  # Excel's limit per sheet, header included: more messages continue on the next sheet
 MESSAGE_COLUMNS = (
     "account_name",
@@ -74,7 +77,7 @@ class _Sheet:
                 self.sheet.write_number(self.rows, col, value)
                 width = len(f"{value:,}")
             else:
-                self.sheet.write_string(self.rows, col, value)
+                self.sheet.write_string(self.rows, col, fit_cell(value))
                 width = display_width(value)
             self.widths[col] = max(self.widths[col], width)
 
@@ -91,25 +94,25 @@ def write_workbooks(conn: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
     paths = []
     for account in sorted({row[0] for row in chats}):
         path = out / f"{file_stem(account, account)}.xlsx"
-        book = xlsxwriter.Workbook(
-            str(path),
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
-        )
-        sheet = _Sheet(book, "chats", CHAT_COLUMNS)
-        for _, _, shown, chat_type, messages, first_at, last_at, tags, _ in (r for r in chats if r[0] == account):
-            sheet.add((account, shown, chat_type, ", ".join(tags), messages, first_at, last_at))
-        sheet.close()
-        for sheet in _message_sheets(book, query(conn, "history_export_rows", {"account": account, "guard": False})):
-            sheet.close()
-        book.close()
-        os.chmod(path, 0o600)
+        with replacing(path) as stream:
+            _write_workbook(conn, stream, account, [r for r in chats if r[0] == account])
         paths.append(path)
     return paths
+
+
+def _write_workbook(conn: duckdb.DuckDBPyConnection, stream: BinaryIO, account: str, chats: list[tuple]) -> None:
+    """One account's workbook into `stream`: its chats, then its messages."""
+    book = xlsxwriter.Workbook(
+        stream,
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+    )
+    sheet = _Sheet(book, "chats", CHAT_COLUMNS)
+    for _, _, shown, chat_type, messages, first_at, last_at, tags, _ in chats:
+        sheet.add((account, shown, chat_type, ", ".join(tags), messages, first_at, last_at))
+    sheet.close()
+    for sheet in _message_sheets(book, query(conn, "history_export_rows", {"account": account, "guard": False})):
+        sheet.close()
+    book.close()
 
 
 def _message_sheets(book: xlsxwriter.Workbook, result: duckdb.DuckDBPyConnection) -> Iterator[_Sheet]:
@@ -133,16 +136,17 @@ def write_csvs(conn: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
     (rows_sql,) = statements("history_export_rows")
     for account in accounts:
         path = out / f"{file_stem(account, account)}.csv"
-        body = path.with_name(f".{path.name}.body")
-        execute_with_literals(
-            conn,
-            f"COPY (SELECT * EXCLUDE ({', '.join(_XLSX_ONLY)}) FROM ({rows_sql})) TO $path "
-            "(FORMAT csv, HEADER true, QUOTE '\"', ESCAPE '\"')",
-            {"account": account, "guard": True, "path": str(body)},
-        )
-        with body.open("rb") as source:
-            write_file(path, _with_bom(source))
-        body.unlink()
+        # DuckDB's COPY follows a link at its path: it writes into a folder of this process's own
+        with tempfile.TemporaryDirectory(prefix=".lineoa-export-", dir=out) as scratch:
+            body = Path(scratch) / "body.csv"
+            execute_with_literals(
+                conn,
+                f"COPY (SELECT * EXCLUDE ({', '.join(_XLSX_ONLY)}) FROM ({rows_sql})) TO $path "
+                "(FORMAT csv, HEADER true, QUOTE '\"', ESCAPE '\"')",
+                {"account": account, "guard": True, "path": str(body)},
+            )
+            with body.open("rb") as source:
+                write_file(path, _with_bom(source))
         paths.append(path)
     return paths
 
@@ -151,3 +155,12 @@ def _with_bom(source: BinaryIO) -> Iterator[bytes]:
     yield "\ufeff".encode()
     while chunk := source.read(1 << 20):
         yield chunk
+
+
+def fit_cell(text: str) -> str:
+    """`text` as one cell holds it: past Excel's 32,767 characters a cell would be cut without a word, so its
+    end gives way to a mark saying so (the CSV export keeps every character)."""
+    if len(text) <= CELL_CHARS:
+        return text
+    mark = f" [… cut at Excel's cell limit: {len(text):,} characters in all, every one in the CSV export]"
+    return text[: CELL_CHARS - len(mark)] + mark

@@ -67,6 +67,9 @@ def _lines(head: bytes, encoding: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
+_UNREADABLE_DOWNLOAD_TIME = "line 3: unreadable download time (expected YYYY/MM/DD HH:MM)"
+
+
 def _recognise(rows: list[list[str]], encoding: str) -> ExportHead:
     if len(rows) < 4 or any(len(r) < 2 for r in rows[:3]):
         raise NotAnExport("fewer than three metadata rows and a header")
@@ -74,9 +77,16 @@ def _recognise(rows: list[list[str]], encoding: str) -> ExportHead:
     header = tuple(rows[3])
     language = next((lang for lang in LANGUAGES.values() if lang.metadata_labels == labels), None)
     if language is None:
-        raise NotAnExport(f"unknown metadata labels {labels!r}")
+        # a reason reaches the log and `quarantined_files`: it describes the file, never quotes it
+        raise NotAnExport(
+            "unknown metadata labels: lines 1-3 are not an export's account name, time zone and download time "
+            "in a known UI language"
+        )
     if header != language.header:
-        raise NotAnExport(f"unknown header {','.join(header)!r} for a {language.code} export")
+        expected = ",".join(language.header)
+        raise NotAnExport(
+            f"unknown header: line 4 ({len(header)} columns) is not a {language.code} export's header ({expected})"
+        )
     offset = _offset_minutes(rows[1][1])
     return ExportHead(encoding, language, _field_value(rows[0][1]), offset, _downloaded_at(rows[2][1], offset))
 
@@ -91,24 +101,24 @@ def _field_value(raw: str) -> str:
 def _offset_minutes(text: str) -> int:
     match = _OFFSET.match(text.strip())
     if not match:
-        raise NotAnExport(f"unreadable time zone {text!r}")
+        raise NotAnExport("line 2: unreadable time zone (expected an offset such as '+09:00)")
     sign, hours, minutes = match.groups()
     total = int(hours) * 60 + int(minutes)
     if total > 14 * 60 or int(minutes) >= 60:
-        raise NotAnExport(f"time zone out of range {text!r}")
+        raise NotAnExport("line 2: time zone out of range (from -14:00 to +14:00)")
     return -total if sign == "-" else total
 
 
 def _downloaded_at(text: str, offset_minutes: int) -> datetime:
     match = _DOWNLOADED.match(text.strip())
     if not match:
-        raise NotAnExport(f"unreadable download time {text!r}")
+        raise NotAnExport(_UNREADABLE_DOWNLOAD_TIME)
     year, month, day, hour, minute, second = (int(g) if g else 0 for g in match.groups())
     try:
         zone = timezone(timedelta(minutes=offset_minutes))
         return datetime(year, month, day, hour, minute, second, tzinfo=zone)
     except ValueError as exc:
-        raise NotAnExport(f"unreadable download time {text!r}") from exc
+        raise NotAnExport(_UNREADABLE_DOWNLOAD_TIME) from exc
 
 
 def rows_start(head: bytes, length: int) -> tuple[int, bytes]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import ipaddress
 import itertools
+import os
 import re
 import tomllib
 import urllib.parse
@@ -14,7 +14,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lineoa_pipeline.line_export.formats import PLACEHOLDERS
+from lineoa_pipeline.settings.hosts import is_loopback
 from lineoa_pipeline.settings.language import AUTO, LANGUAGES, language_code
+from lineoa_pipeline.settings.secrets import has_password, redact
 
 DEFAULT_AUTO_REPLY_NAMES = (
     "応答メッセージ",
@@ -125,6 +127,7 @@ class Settings:
     warehouse: LakeSettings | None = None  # None: the embedded warehouse.duckdb
     language: str = AUTO  # the command line's and the alerts': one of LANGUAGES, or auto (the locale)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    ui_allowed_hosts: tuple[str, ...] = ()  # host names `lineoa ui` answers besides loopback and its --host
 
     def for_account(self, account_name: str) -> AccountSettings:
         return self.accounts.get(account_name, self.defaults)
@@ -144,12 +147,21 @@ _ACCOUNT_KEYS = {
     "broadcast_window_minutes",
 }
 # `language` at the top is the command line's; under [accounts."…"], that account's pages and exports
-_TOP_KEYS = _ACCOUNT_KEYS | {"timezone", "first_month", "accounts", "alert_names", "warehouse", "language", "alerts"}
+_TOP_KEYS = _ACCOUNT_KEYS | {
+    "timezone",
+    "first_month",
+    "accounts",
+    "alert_names",
+    "warehouse",
+    "language",
+    "alerts",
+    "ui_allowed_hosts",
+}
 _LAKE_KEYS = {"catalog", "data_path", "writers", "keep_snapshots_days"}
 _ALERT_KEYS = {"line_to", "line_api", "email_to", "email_from", "smtp_host", "smtp_port"}
 MAX_PORT = 65_535
-# libpq's keyword (any case, spaces around `=`): a password in lineoa.toml would reach logs and backups.
-_PASSWORD = re.compile(r"(^|[\s:])password\s*=", re.IGNORECASE)
+# A host name or address as a browser writes it in `Host` (no scheme, port, path or wildcard).
+_HOST_NAME = re.compile(r"^(\[[0-9a-f:.]+\]|[0-9a-z_]([0-9a-z_.-]*[0-9a-z_])?)\.?$", re.IGNORECASE)
 
 
 def setting_warnings(settings: Settings, accounts: set[str]) -> list[str]:
@@ -210,7 +222,10 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
     warehouse = _lake(raw["warehouse"]) if "warehouse" in raw else None
     language = _language(raw.get("language", AUTO), "language")
     alerts = _alerts(raw.get("alerts", {}))
-    return Settings(timezone, start, defaults, accounts, alert_names, warnings, warehouse, language or AUTO, alerts)
+    hosts = tuple(_host(h) for h in _expect(raw.get("ui_allowed_hosts", []), list, "ui_allowed_hosts"))
+    return Settings(
+        timezone, start, defaults, accounts, alert_names, warnings, warehouse, language or AUTO, alerts, hosts
+    )
 
 
 def _language(value: Any, key: str) -> str | None:
@@ -233,16 +248,7 @@ def private_url(value: str) -> bool:
         parts.port  # noqa: B018 - a malformed port raises here, not in the middle of a delivery
     except ValueError:
         return False
-    return (parts.scheme == "https" and bool(host)) or (parts.scheme == "http" and _loopback(host))
-
-
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return (parts.scheme == "https" and bool(host)) or (parts.scheme == "http" and is_loopback(host))
 
 
 def _alerts(raw: Any) -> AlertSettings:
@@ -267,25 +273,48 @@ def _alerts(raw: Any) -> AlertSettings:
     )
 
 
+def _host(value: Any) -> str:
+    if not _HOST_NAME.fullmatch(_expect(value, str, "ui_allowed_hosts")) or value in ("0.0.0.0", "[::]"):
+        raise SettingsError(f"ui_allowed_hosts: expected a host name such as 'lineoa.example.internal', got {value!r}")
+    return value.lower()
+
+
 def _lake(raw: Any) -> LakeSettings:
     _no_unknown(_expect(raw, dict, "warehouse"), _LAKE_KEYS, "warehouse.")
     for key in ("catalog", "data_path"):
         if key not in raw:
             raise SettingsError(f"warehouse.{key}: required with [warehouse]")
     catalog = _expect(raw["catalog"], str, "warehouse.catalog")
-    if _PASSWORD.search(catalog):  # never echo the catalog: it holds the password
+    if has_password(catalog):  # a password in lineoa.toml would reach logs and backups: never echo it
         raise SettingsError(
-            "warehouse.catalog: a password= is refused here; set PGPASSWORD, or use a PostgreSQL service "
-            "or password file (~/.pgpass)"
+            "warehouse.catalog: a password (password=, user:password@ or ?password= in a URI) is refused here; "
+            "set PGPASSWORD, or use a PostgreSQL service or password file (~/.pgpass)"
         )
     if not catalog.startswith("postgres:"):
-        raise SettingsError(f"warehouse.catalog: expected a PostgreSQL catalog 'postgres:dbname=…', got {catalog!r}")
+        raise SettingsError(
+            f"warehouse.catalog: expected a PostgreSQL catalog 'postgres:dbname=…', got {redact(catalog)!r}"
+        )
     return LakeSettings(
         catalog,
-        _expect(raw["data_path"], str, "warehouse.data_path"),
+        _data_path(_expect(raw["data_path"], str, "warehouse.data_path")),
         _at_least(raw.get("writers", 2), 1, "warehouse.writers"),
         _non_negative(raw.get("keep_snapshots_days", 30), "warehouse.keep_snapshots_days", MAX_DAYS),
     )
+
+
+def _data_path(path: str) -> str:
+    """`data_path` as given, when it cannot be a slip: the lake's maintenance deletes files under it, so a
+    folder outside the data directory must be written as an absolute path, and never the root."""
+    if "://" in path:  # object storage
+        return path
+    normal = os.path.normpath(os.path.expanduser(path)) if path.strip() else ""
+    if not normal or Path(normal) == Path(normal).parent:
+        raise SettingsError(f"warehouse.data_path: {path!r} is the root or nothing: name the lake's own folder")
+    if not os.path.isabs(normal) and normal.split(os.sep)[0] == os.pardir:
+        raise SettingsError(
+            f"warehouse.data_path: {path!r} leaves the data directory: write a folder outside it as an absolute path"
+        )
+    return path
 
 
 def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> AccountSettings:

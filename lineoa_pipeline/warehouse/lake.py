@@ -25,6 +25,7 @@ import duckdb
 
 from lineoa_pipeline.settings.config import LakeSettings, load_settings
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.secrets import redact
 from lineoa_pipeline.warehouse.sqlfiles import retry_conflicts, sql_literal, statements, transaction
 
 LAKE = "lake"
@@ -92,23 +93,18 @@ def open_lake(
                 conn.execute(attach)
                 break
             except duckdb.Error as exc:
-                cause = " ".join(scrub(str(exc)).split())  # libpq's reason spans lines: one line, for logs
+                cause = " ".join(redact(str(exc)).split())  # libpq's reason spans lines: one line, for logs
                 if _RACED.search(cause) and attempt < CREATE_ATTEMPTS:
                     time.sleep(random.uniform(0.2, 0.5) * attempt)  # another writer created it: attach that
                     continue
                 unreachable = LakeNotCreated if read_only and "does not exist" in cause else LakeUnreachable
-                raise unreachable(f"the lake warehouse (catalog {lake.catalog}) cannot be attached: {cause}") from None
+                catalog = redact(lake.catalog)
+                raise unreachable(f"the lake warehouse (catalog {catalog}) cannot be attached: {cause}") from None
         conn.execute(f"USE {LAKE}")
     except BaseException:
         conn.close()
         raise
     return conn
-
-
-def scrub(text: str) -> str:
-    """`text` without the PostgreSQL password, should a driver ever repeat it."""
-    password = os.environ.get("PGPASSWORD")
-    return text.replace(password, "***") if password else text
 
 
 @contextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
@@ -15,7 +16,9 @@ import pytest
 
 from lineoa_pipeline.commands.cli import main
 from lineoa_pipeline.history.export import export
+from lineoa_pipeline.history.html import file_stem
 from lineoa_pipeline.history.reader import Filters
+from lineoa_pipeline.history.workbook import CELL_CHARS, fit_cell
 from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline_tests.history.sample import (
     BANGKOK,
@@ -231,3 +234,38 @@ def test_export_refuses_a_folder_it_did_not_write_and_an_empty_selection(
     assert "no messages" in capsys.readouterr().err and not (tmp_path / "none").exists()
     assert main([*args, "--out", str(mine / "new")]) == 0  # a new folder inside is fine
     assert (mine / "new" / ".lineoa-export").is_file()
+
+
+def test_writes_never_follow_a_planted_link_and_keep_their_modes(history: History, tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("not yours", encoding="utf-8")
+    stem = file_stem(CLINIC, CLINIC)
+    planted = {
+        "csv": (f"{stem}.csv", f".{stem}.csv.body"),  # the account's CSV, where DuckDB once wrote it
+        "html": (f"{stem}/index.html", "index.html", ".index.html.tmp"),
+        "xlsx": (f"{stem}.xlsx",),
+    }
+    for fmt, names in planted.items():
+        out = tmp_path / fmt
+        export(history.data_dir, out, fmt, Filters(account=CLINIC), mask=False, settings=Settings())  # an earlier one
+        for name in names:
+            (out / name).unlink(missing_ok=True)
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            (out / name).symlink_to(victim)
+        export(history.data_dir, out, fmt, Filters(account=CLINIC), mask=False, settings=Settings())
+        assert victim.read_text(encoding="utf-8") == "not yours"
+        written = next(p for p in out.rglob("*") if p.name == Path(names[0]).name and not p.name.startswith("."))
+        assert not written.is_symlink() and written.stat().st_mode & 0o777 == 0o600
+    written = tmp_path / "csv" / f"{stem}.csv"
+    written.chmod(0o644)  # re-exporting over a file another tool left readable: 0600 again
+    export(history.data_dir, tmp_path / "csv", "csv", Filters(account=CLINIC), mask=False, settings=Settings())
+    assert written.stat().st_mode & 0o777 == 0o600
+    assert openpyxl.load_workbook(tmp_path / "xlsx" / f"{stem}.xlsx")["messages"].max_row > 1
+    assert not [p for p in tmp_path.rglob("*") if re.search(r"[0-9a-f]{32}\.tmp$", p.name)]  # nothing left behind
+
+
+def test_an_xlsx_cell_past_excels_limit_is_marked_never_cut_silently() -> None:
+    text = "予約" * 20_000  # 40,000 characters
+    cell = fit_cell(text)
+    assert len(cell) == CELL_CHARS and cell.startswith("予約予約") and "40,000 characters in all" in cell
+    assert fit_cell("short") == "short" and fit_cell("x" * CELL_CHARS) == "x" * CELL_CHARS

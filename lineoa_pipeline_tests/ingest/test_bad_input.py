@@ -58,6 +58,29 @@ def test_an_unreadable_file_is_quarantined_whole_and_the_run_goes_on(
     assert ingest_dir.query("SELECT count(*) FROM messages") == [(10,)]
 
 
+def test_a_quarantine_reason_describes_the_file_without_quoting_it(ingest_dir: IngestDir) -> None:
+    secret = "SECRET-MESSAGE my card is 4111-1111"
+    head = "\ufeffアカウント名,さくら整体院\r\nタイムゾーン,'+09:00\r\nダウンロード日時,2026/03/02 18:05\r\n"
+    row = f"User,Hanako Tanaka,2026/02/27,23:59:58,{secret}\r\n"
+    ingest_dir.drop("no_header.csv", (head + row * 3).encode())  # the header row is missing
+    ingest_dir.drop("no_metadata.csv", (row * 5).encode())  # a message where the account name belongs
+    header = "送信者タイプ,送信者名,送信日,送信時刻,内容\r\n"
+    ingest_dir.drop("bad_zone.csv", (head.replace("'+09:00", secret) + header + row).encode())
+    ingest_dir.drop("bad_time.csv", (head.replace("2026/03/02 18:05", secret) + header + row).encode())
+    logged: list[str] = []
+    report = ingest_dir.ingest(log=logged.append)
+    assert report.files_quarantined == 4
+    reasons = dict(ingest_dir.query("SELECT file_path, reason FROM quarantined_files"))
+    assert reasons["no_header.csv"] == (
+        "unknown header: line 4 (5 columns) is not a ja export's header (送信者タイプ,送信者名,送信日,送信時刻,内容)"
+    )
+    assert "unknown metadata labels: lines 1-3 " in reasons["no_metadata.csv"]
+    assert "line 2: unreadable time zone" in reasons["bad_zone.csv"]
+    assert "line 3: unreadable download time" in reasons["bad_time.csv"]
+    for text in [*reasons.values(), *logged]:
+        assert not any(word in text for word in ("SECRET", "4111", "Hanako", "User,")), text
+
+
 def test_rows_that_cannot_be_placed_are_rejected_with_file_line_and_reason(ingest_dir: IngestDir) -> None:
     head = export([msg("User", "山田", "2026-03-01 10:00:00", "一行目\n二行目\n三行目, 続き")])  # lines 5-7
     body = (

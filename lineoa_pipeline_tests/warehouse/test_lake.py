@@ -28,6 +28,7 @@ from lineoa_pipeline.ingest.staging import by_account, stage_pending
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.settings.config import LakeSettings, SettingsError, parse_settings
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.secrets import redact
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.classify import sync_settings, write_months
 from lineoa_pipeline.warehouse.connection import NoWarehouseYet, connect, write_connection, writer_lanes
@@ -97,10 +98,33 @@ def test_warehouse_settings_have_defaults_and_refuse_a_password_without_repeatin
     parsed = parse_settings({"warehouse": {"catalog": "postgres:dbname=l host=h user=u", "data_path": "lake/"}})
     assert parsed.warehouse == LakeSettings("postgres:dbname=l host=h user=u", "lake/", 2, 30)
     assert parse_settings({}).warehouse is None
-    for catalog in ("postgres:dbname=l password=s3cret-word host=h", "postgres:PASSWORD = s3cret-word"):
+    for catalog in (
+        "postgres:dbname=l password=s3cret-word host=h",
+        "postgres:PASSWORD = s3cret-word",
+        "postgres:host=h password='s3cret-word x'",
+        "postgres:postgresql://user:s3cret-word@db.example.internal/lineoa",  # a URI's user information
+        "postgres:postgres://user:s3cret-word@db.example.internal:5432/lineoa?sslmode=require",
+        "postgres:postgresql://user@db.example.internal/lineoa?password=s3cret-word",  # a URI's query
+        "postgres:postgresql:///lineoa?host=h&Password=s3cret-word",
+        "postgres:postgresql:///lineoa?pass%77ord=s3cret-word",
+        "postgresql://user:s3cret-word@db.example.internal/lineoa",  # without the prefix: still no echo
+    ):
         with pytest.raises(SettingsError) as refused:
             parse_settings({"warehouse": {"catalog": catalog, "data_path": "lake"}})
-        assert "PGPASSWORD" in str(refused.value) and "s3cret-word" not in str(refused.value)
+        assert "PGPASSWORD" in str(refused.value) and "s3cret-word" not in str(refused.value), catalog
+    for catalog in ("postgres:postgresql://user@h/lineoa?sslmode=require", "postgres:dbname=passwords host=h"):
+        assert parse_settings({"warehouse": {"catalog": catalog, "data_path": "lake"}}).warehouse
+
+
+def test_every_form_of_a_connection_string_password_is_redacted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PGPASSWORD", "from-the-env")
+    error = (
+        "connection to server failed: password=pw1 host=h; postgresql://u:pw2@h:5432/db?password=pw3&x=1 "
+        "and PASSWORD = 'pw 4' dbname=d, env from-the-env"
+    )
+    redacted = redact(error)
+    assert not any(secret in redacted for secret in ("pw1", "pw2", "pw3", "pw 4", "from-the-env")), redacted
+    assert "postgresql://u:***@h:5432/db?password=***&x=1" in redacted and "host=h" in redacted
     for bad, key in (
         ({"catalog": "postgres:dbname=l", "data_path": "x", "writers": 0}, "warehouse.writers"),
         ({"catalog": "postgres:dbname=l"}, "warehouse.data_path"),
@@ -109,6 +133,17 @@ def test_warehouse_settings_have_defaults_and_refuse_a_password_without_repeatin
     ):
         with pytest.raises(SettingsError, match=key):
             parse_settings({"warehouse": bad})
+
+
+def test_a_data_path_outside_the_data_directory_is_absolute_on_purpose() -> None:
+    def lake_settings(path: str) -> LakeSettings | None:
+        return parse_settings({"warehouse": {"catalog": "postgres:dbname=l", "data_path": path}}).warehouse
+
+    for slip in ("/", "//", "/..", "", " ", "..", "../..", "lake/../../other", "./../x"):
+        with pytest.raises(SettingsError, match=r"warehouse\.data_path"):
+            lake_settings(slip)
+    for meant in ("lake", "lake/../lake2", "/srv/lineoa/lake/", "~/lake", "s3://bucket/lake"):
+        assert lake_settings(meant) == LakeSettings("postgres:dbname=l", meant)
 
 
 def test_a_relative_data_path_is_in_the_data_directory(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from lineoa_pipeline.defs.metadata import relation_metadata, table_schema
+from lineoa_pipeline.defs.metadata import code_reference, relation_metadata, table_schema
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest.side_inputs import side_inputs_hash
 from lineoa_pipeline.ingest.tags_media import load_chat_tags, load_media_files
@@ -13,6 +13,7 @@ GROUP = "analytics"
 # Every table and view this area writes: what a run refreshes after `messages`, what readers see.
 ANALYTICS_ASSETS = ("chat_tags", "media_files", *VIEWS)
 PREVIEW_ROWS = 10
+MESSAGE_TEXT = "content"  # the column of a view that holds what customers wrote
 # Tables a view reads that are not assets themselves, and the asset that writes each.
 WRITTEN_BY = {"source_files": "staged_files"}
 
@@ -62,9 +63,7 @@ def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             description=view.description,
             metadata={
                 "dagster/column_schema": table_schema(types, view.columns),
-                "dagster/code_references": dg.CodeReferencesMetadataValue(
-                    code_references=[dg.LocalFileCodeReference(file_path=str(view.path), label=view.path.name)]
-                ),
+                "dagster/code_references": code_reference(view.path),
             },
         )
         for view, types in zip(VIEW_SPECS, column_types().values(), strict=True)
@@ -79,7 +78,7 @@ def analytics_views(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         create_views(conn, side_inputs=side_inputs)
         for view in VIEW_SPECS:
             rows = (conn.execute(f"SELECT count(*) FROM {view.name}").fetchone() or (0,))[0]
-            meta = relation_metadata(
-                conn, view.name, rows, f"SELECT * FROM {view.name} LIMIT {PREVIEW_ROWS}", descriptions=view.columns
-            )
+            # the event log is no place for customers' words: no preview of a view that holds message text
+            preview = None if MESSAGE_TEXT in view.columns else f"SELECT * FROM {view.name} LIMIT {PREVIEW_ROWS}"
+            meta = relation_metadata(conn, view.name, rows, preview, descriptions=view.columns)
             yield dg.MaterializeResult(asset_key=view.name, metadata=meta)
