@@ -25,6 +25,7 @@ import duckdb
 import yaml
 
 from lineoa_pipeline.settings.config import Settings
+from lineoa_pipeline.warehouse import cycles
 from lineoa_pipeline.warehouse.classify import sync_settings
 from lineoa_pipeline.warehouse.sqlfiles import (
     SQL_DIR,
@@ -97,6 +98,7 @@ def create_views(
             ).fetchone()
             if not has_settings or not has_settings[0]:
                 sync_settings(conn, Settings())
+            cycles.register(conn)
             for view in views:
                 for statement in view.statements:
                     conn.execute(statement)
