@@ -15,12 +15,14 @@ columns:
   replied_at: When the first answering message within 86,400 s was sent; NULL when none was.
   reply_seconds: Seconds from started_at to replied_at (at most 86,400); NULL when unreplied.
 --- */
--- Materialised, rebuilt by views.create_views with the others: the chains of cycles are found by a scan in
+-- Materialised, refreshed by views.create_views for the chats whose messages or settings changed
+-- (`_refresh_chats`, as `_response_times`). The chains of cycles are found by a scan in
 -- Python (warehouse/cycles.py, `_reply_cycle_starts`) over the asks in order, linear whatever the chats' shapes.
 CREATE OR REPLACE TEMP TABLE _reply_asks AS
 WITH flow AS (
     SELECT m.account_name, m.chat_name, m.month, m.sent_at, m.export_seq, m.sender_type = 'user' AS asks
     FROM messages m
+    SEMI JOIN _refresh_chats USING (account_name, chat_name)
     LEFT JOIN _cfg_accounts a USING (account_name)
     WHERE m.chat_type = 'one_to_one'
       AND ((m.sender_type = 'user' AND m.kind <> 'menu_tap') OR m.sender_type = 'staff'
@@ -45,7 +47,7 @@ SELECT account_name, chat_name, month, sent_at, next_answer_at,
 FROM ordered
 WHERE asks;
 
-CREATE OR REPLACE TABLE _line_reply_times AS
+CREATE OR REPLACE TEMP TABLE _line_reply_times_fresh AS
 SELECT a.account_name, a.chat_name, a.month, a.sent_at AS started_at,
        CASE WHEN a.next_answer_at <= a.sent_at + INTERVAL 86400 SECOND THEN a.next_answer_at END AS replied_at,
        CASE WHEN a.next_answer_at <= a.sent_at + INTERVAL 86400 SECOND
@@ -54,9 +56,12 @@ FROM _reply_asks a
 SEMI JOIN (
     SELECT unnest(_reply_cycle_starts(list(chat ORDER BY pos), list(s ORDER BY pos), list(reach ORDER BY pos))) AS pos
     FROM _reply_asks
-) c USING (pos)
-ORDER BY a.account_name, a.month, a.chat_name, a.sent_at;
+) c USING (pos);
 
+CREATE TABLE IF NOT EXISTS _line_reply_times AS SELECT * FROM _line_reply_times_fresh LIMIT 0;
+DELETE FROM _line_reply_times WHERE (account_name, chat_name) IN (SELECT account_name, chat_name FROM _refresh_chats);
+INSERT INTO _line_reply_times SELECT * FROM _line_reply_times_fresh ORDER BY account_name, month, chat_name, started_at;
+DROP TABLE _line_reply_times_fresh;
 DROP TABLE _reply_asks;
 
 CREATE OR REPLACE VIEW line_reply_times AS SELECT * FROM _line_reply_times;
