@@ -39,6 +39,7 @@ from lineoa_pipeline.warehouse.sqlfiles import (
 
 VIEWS_DIR = SQL_DIR / "views"
 _FRONT_MATTER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
+_PER_CHAT_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,9 @@ def create_views(
     the settings, tags and media they are built from), record it beside them.
 
     Run it after every change to `messages` or the settings (a run: once, before publishing the snapshot).
-    A view whose SQL reads `_refresh_chats` keeps its rows in a table `_<name>`, rewritten only for the chats
-    whose messages, account settings or view SQL changed since (a weekly backup costs what it changed).
+    A view whose SQL reads `_refresh_chats` keeps rows per chat in the tables it creates `IF NOT EXISTS`,
+    rewritten only for the chats whose messages, account settings or view SQL changed since (a weekly backup
+    costs what it changed).
     Without settings tables (`sync_settings` has never run) it writes them from the defaults.
     """
 
@@ -102,7 +104,13 @@ def create_views(
             if not has_settings or not has_settings[0]:
                 sync_settings(conn, Settings())
             cycles.register(conn)
-            per_chat = [f"_{v.name}" for v in views if any("_refresh_chats" in s for s in v.statements)]
+            per_chat = [
+                table
+                for v in views
+                if any("_refresh_chats" in s for s in v.statements)
+                for s in v.statements
+                for table in _PER_CHAT_TABLE.findall(s)
+            ]
             if per_chat:
                 _changed_chats(conn, views, per_chat)
             for view in views:

@@ -47,7 +47,7 @@ SELECT account_name, chat_name, month, sent_at, next_answer_at,
 FROM ordered
 WHERE asks;
 
-CREATE OR REPLACE TEMP TABLE _line_reply_times_fresh AS
+CREATE OR REPLACE TEMP VIEW _line_reply_times_fresh AS
 SELECT a.account_name, a.chat_name, a.month, a.sent_at AS started_at,
        CASE WHEN a.next_answer_at <= a.sent_at + INTERVAL 86400 SECOND THEN a.next_answer_at END AS replied_at,
        CASE WHEN a.next_answer_at <= a.sent_at + INTERVAL 86400 SECOND
@@ -58,10 +58,10 @@ SEMI JOIN (
     FROM _reply_asks
 ) c USING (pos);
 
-CREATE TABLE IF NOT EXISTS _line_reply_times AS SELECT * FROM _line_reply_times_fresh LIMIT 0;
+CREATE TABLE IF NOT EXISTS _line_reply_times AS SELECT * FROM _line_reply_times_fresh WITH NO DATA;
 DELETE FROM _line_reply_times WHERE (account_name, chat_name) IN (SELECT account_name, chat_name FROM _refresh_chats);
 INSERT INTO _line_reply_times SELECT * FROM _line_reply_times_fresh ORDER BY account_name, month, chat_name, started_at;
-DROP TABLE _line_reply_times_fresh;
+DROP VIEW _line_reply_times_fresh;
 DROP TABLE _reply_asks;
 
 CREATE OR REPLACE VIEW line_reply_times AS SELECT * FROM _line_reply_times;

@@ -62,7 +62,7 @@ CREATE OR REPLACE MACRO _business_clock(open_before, ranges, local_s) AS
     open_before + coalesce(list_sum(list_transform(ranges,
         lambda x: greatest(0, least(local_s % 86400, x.e) - x.s))), 0);
 
-CREATE OR REPLACE TEMP TABLE _response_times_fresh AS
+CREATE OR REPLACE TEMP VIEW _response_times_fresh AS
 WITH turns AS (
     SELECT m.account_name, m.chat_name, m.chat_type, m.month, m.sent_at, m.export_seq, m.sender_name,
            m.source_file, m.sender_type = 'user' AS asks,
@@ -112,10 +112,10 @@ LEFT JOIN _business_calendar a ON a.account_name = i.account_name AND a.day = i.
 LEFT JOIN _business_calendar r ON r.account_name = i.account_name AND r.day = i.replied_local // 86400;
 
 -- The refreshed chats' rows replace theirs (a chat no longer in `messages` loses them).
-CREATE TABLE IF NOT EXISTS _response_times AS SELECT * FROM _response_times_fresh LIMIT 0;
+CREATE TABLE IF NOT EXISTS _response_times AS SELECT * FROM _response_times_fresh WITH NO DATA;
 DELETE FROM _response_times WHERE (account_name, chat_name) IN (SELECT account_name, chat_name FROM _refresh_chats);
 INSERT INTO _response_times SELECT * FROM _response_times_fresh ORDER BY account_name, month, chat_name, asked_at;
-DROP TABLE _response_times_fresh;
+DROP VIEW _response_times_fresh;
 
 CREATE OR REPLACE VIEW response_times AS
 SELECT account_name, chat_name, month, asked_at, replied_at, response_seconds, business_seconds, replied_by
