@@ -107,6 +107,8 @@ def write_scale_inbox(
     downloaded_at: datetime | None = None,
     span_days: int = SCALE_SPAN_DAYS,
     active_days: float | None = None,
+    regulars: float = 0.0,
+    regular_days: float = 120,
 ) -> dict[str, int]:
     """Write `chats` chats of one ja account (+09:00) quickly; returns files, chats, messages and CSV bytes.
 
@@ -119,7 +121,9 @@ def write_scale_inbox(
     `active_days` makes each chat a burst, as most of a real account's are: its messages within a stretch of
     on average that many days (at least one), beginning at a random time in the `span_days` after `start`.
     Next week's backup then changes only the chats still active at D (about `active_days / span_days` of
-    them) and those whose first rows fall out of the window, as LINE drops them.
+    them) and those whose first rows fall out of the window, as LINE drops them. With `regulars`, that share of
+    the chats are regular customers instead, active for on average `regular_days` (months: many of them still
+    active at D), as real accounts have.
     """
     end = downloaded_at or start + timedelta(days=span_days)
     origin = datetime.combine(start.date(), datetime.min.time())
@@ -146,7 +150,8 @@ def write_scale_inbox(
         began, gap, stop = first_s, mean_gap, end_s
         if active_days:  # drawn first, from the chat's own stream: the same whatever D is
             began += int(rng.random() * span_days * 86400)
-            life = (1 + rng.expovariate(1 / max(active_days - 1, 1e-3))) * 86400
+            mean_days = regular_days if regulars and rng.random() < regulars else active_days
+            life = (1 + rng.expovariate(1 / max(mean_days - 1, 1e-3))) * 86400
             gap, stop = life * mean_len / max(messages_per_chat, 1), min(end_s, began + int(life))
         while began <= stop:
             began += int(rng.expovariate(1 / gap))

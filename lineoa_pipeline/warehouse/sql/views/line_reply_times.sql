@@ -15,71 +15,53 @@ columns:
   replied_at: When the first answering message within 86,400 s was sent; NULL when none was.
   reply_seconds: Seconds from started_at to replied_at (at most 86,400); NULL when unreplied.
 --- */
--- Materialised (the chains of cycles need a recursive query): rebuilt by views.create_views with the others.
-CREATE OR REPLACE TABLE _line_reply_times AS
-WITH RECURSIVE flow AS (
-    SELECT m.account_name, m.chat_name, m.month, m.sent_at, epoch_us(m.sent_at) // 1000000 AS s,
-           m.sender_type = 'user' AS asks, m.export_seq
+-- Materialised, refreshed by views.create_views for the chats whose messages or settings changed
+-- (`_refresh_chats`, as `_response_times`). The chains of cycles are found by a scan in
+-- Python (warehouse/cycles.py, `_reply_cycle_starts`) over the asks in order, linear whatever the chats' shapes.
+CREATE OR REPLACE TEMP TABLE _reply_asks AS
+WITH flow AS (
+    SELECT m.account_name, m.chat_name, m.month, m.sent_at, m.export_seq, m.sender_type = 'user' AS asks
     FROM messages m
+    SEMI JOIN _refresh_chats USING (account_name, chat_name)
     LEFT JOIN _cfg_accounts a USING (account_name)
     WHERE m.chat_type = 'one_to_one'
       AND ((m.sender_type = 'user' AND m.kind <> 'menu_tap') OR m.sender_type = 'staff'
            OR (m.sender_type = 'api' AND a.api_answers))
 ),
--- One sort: each message's place, the first answering message after it (answers' times never decrease in
--- message order, so that is the least time that follows) and the user message before it.
+-- One sort: the first answering message after each message (answers' times never decrease in message order,
+-- so that is the least time that follows).
 ordered AS (
     SELECT *,
-           row_number() OVER earlier AS pos,
-           min(CASE WHEN NOT asks THEN sent_at END) OVER (chat ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
-               AS next_answer_at,
-           max(CASE WHEN asks THEN s END) OVER (chat ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS asked_before
+           min(CASE WHEN NOT asks THEN sent_at END) OVER (
+               PARTITION BY account_name, chat_name ORDER BY sent_at, export_seq
+               ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS next_answer_at
     FROM flow
-    WINDOW chat AS (PARTITION BY account_name, chat_name ORDER BY sent_at, export_seq),
-           earlier AS (chat ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-),
--- A user message more than 86,400 s after the one before it is after any cycle that one could be in: it
--- opens a cycle (a head).
-asks AS MATERIALIZED (
-    SELECT account_name, chat_name, month, sent_at, s, pos, next_answer_at,
-           asked_before IS NULL OR s - asked_before > 86400 AS head
-    FROM ordered
-    WHERE asks
-),
--- Between two heads (a burst), cycles chain: the next opens with the first user message strictly after
--- start + 86,400 s (the first in message order of its second). Only bursts that last longer than that need
--- the chain: found among the chats with a user message that is not a head.
-bursts AS (
-    SELECT *, max(CASE WHEN head THEN pos END) OVER (PARTITION BY account_name, chat_name ORDER BY pos
-                                                       ROWS UNBOUNDED PRECEDING) AS burst
-    FROM asks
-    WHERE (account_name, chat_name) IN (SELECT account_name, chat_name FROM asks WHERE NOT head)
-),
-long_bursts AS (
-    SELECT * FROM bursts
-    WHERE (account_name, chat_name, burst) IN (
-        SELECT account_name, chat_name, burst FROM bursts GROUP BY ALL HAVING max(s) - min(s) > 86400)
-),
-seconds AS (
-    SELECT account_name, chat_name, burst, s, min(pos) AS pos FROM long_bursts GROUP BY ALL
-),
-successors AS MATERIALIZED (
-    SELECT l.account_name, l.chat_name, l.pos, n.pos AS next_pos
-    FROM long_bursts l
-    ASOF JOIN seconds n
-        ON n.account_name = l.account_name AND n.chat_name = l.chat_name AND n.burst = l.burst
-       AND l.s + 86400 < n.s
-),
-chain(account_name, chat_name, pos) AS (
-    SELECT account_name, chat_name, pos FROM asks WHERE head
-    UNION ALL
-    SELECT n.account_name, n.chat_name, n.next_pos FROM chain c JOIN successors n USING (account_name, chat_name, pos)
 )
+-- Every ask in message order (pos), its chat numbered, its second, and the reach of the cycle it would open:
+-- the next cycle opens with the first ask strictly after start + 86,400 s.
+SELECT account_name, chat_name, month, sent_at, next_answer_at,
+       row_number() OVER (ORDER BY account_name, chat_name, sent_at, export_seq) - 1 AS pos,
+       dense_rank() OVER (ORDER BY account_name, chat_name) AS chat,
+       epoch_us(sent_at) // 1000000 AS s,
+       epoch_us(sent_at) // 1000000 + 86400 AS reach
+FROM ordered
+WHERE asks;
+
+CREATE OR REPLACE TEMP VIEW _line_reply_times_fresh AS
 SELECT a.account_name, a.chat_name, a.month, a.sent_at AS started_at,
        CASE WHEN a.next_answer_at <= a.sent_at + INTERVAL 86400 SECOND THEN a.next_answer_at END AS replied_at,
        CASE WHEN a.next_answer_at <= a.sent_at + INTERVAL 86400 SECOND
             THEN (epoch_us(a.next_answer_at) - epoch_us(a.sent_at)) // 1000000 END AS reply_seconds
-FROM chain c JOIN asks a USING (account_name, chat_name, pos)
-ORDER BY a.account_name, a.month, a.chat_name, a.sent_at;
+FROM _reply_asks a
+SEMI JOIN (
+    SELECT unnest(_reply_cycle_starts(list(chat ORDER BY pos), list(s ORDER BY pos), list(reach ORDER BY pos))) AS pos
+    FROM _reply_asks
+) c USING (pos);
+
+CREATE TABLE IF NOT EXISTS _line_reply_times AS SELECT * FROM _line_reply_times_fresh WITH NO DATA;
+DELETE FROM _line_reply_times WHERE (account_name, chat_name) IN (SELECT account_name, chat_name FROM _refresh_chats);
+INSERT INTO _line_reply_times SELECT * FROM _line_reply_times_fresh ORDER BY account_name, month, chat_name, started_at;
+DROP VIEW _line_reply_times_fresh;
+DROP TABLE _reply_asks;
 
 CREATE OR REPLACE VIEW line_reply_times AS SELECT * FROM _line_reply_times;

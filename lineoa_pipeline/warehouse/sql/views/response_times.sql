@@ -17,8 +17,9 @@ columns:
   business_seconds: Those seconds that fall in the account's business hours; NULL while unanswered.
   replied_by: The sender name of the answering message (a staff member, or the API tool); NULL while unanswered.
 --- */
--- Materialised, rebuilt by views.create_views after messages or settings change: its windows over every
--- message cost some 30 plain passes over `messages`, and most other views and the notebooks read it.
+-- Materialised, refreshed by views.create_views for the chats whose messages or settings changed
+-- (`_refresh_chats`): its windows over every message cost some 30 plain passes over `messages`, and most other
+-- views and the notebooks read it.
 
 -- Local days (since 1970-01-01) of the accounts with business hours, from a day before their first month to
 -- a day after their last month or latest export (waiting_chats measures up to it), whichever is later:
@@ -61,13 +62,14 @@ CREATE OR REPLACE MACRO _business_clock(open_before, ranges, local_s) AS
     open_before + coalesce(list_sum(list_transform(ranges,
         lambda x: greatest(0, least(local_s % 86400, x.e) - x.s))), 0);
 
-CREATE OR REPLACE TABLE _response_times AS
+CREATE OR REPLACE TEMP VIEW _response_times_fresh AS
 WITH turns AS (
     SELECT m.account_name, m.chat_name, m.chat_type, m.month, m.sent_at, m.export_seq, m.sender_name,
            m.source_file, m.sender_type = 'user' AS asks,
            lag(m.sender_type = 'user') OVER (PARTITION BY m.account_name, m.chat_name
                                              ORDER BY m.sent_at, m.export_seq) AS before
     FROM messages m
+    SEMI JOIN _refresh_chats USING (account_name, chat_name)
     LEFT JOIN _cfg_accounts a USING (account_name)
     WHERE (m.sender_type = 'user' AND m.kind <> 'menu_tap') OR m.sender_type = 'staff'
        OR (m.sender_type = 'api' AND a.api_answers)
@@ -107,8 +109,13 @@ SELECT i.account_name, i.chat_name, i.month, i.asked_at, i.replied_at, i.respons
        i.chat_type, i.asked_seq, i.asked_local, i.has_business_hours
 FROM clocked i
 LEFT JOIN _business_calendar a ON a.account_name = i.account_name AND a.day = i.asked_local // 86400
-LEFT JOIN _business_calendar r ON r.account_name = i.account_name AND r.day = i.replied_local // 86400
-ORDER BY i.account_name, i.month, i.chat_name, i.asked_at;
+LEFT JOIN _business_calendar r ON r.account_name = i.account_name AND r.day = i.replied_local // 86400;
+
+-- The refreshed chats' rows replace theirs (a chat no longer in `messages` loses them).
+CREATE TABLE IF NOT EXISTS _response_times AS SELECT * FROM _response_times_fresh WITH NO DATA;
+DELETE FROM _response_times WHERE (account_name, chat_name) IN (SELECT account_name, chat_name FROM _refresh_chats);
+INSERT INTO _response_times SELECT * FROM _response_times_fresh ORDER BY account_name, month, chat_name, asked_at;
+DROP VIEW _response_times_fresh;
 
 CREATE OR REPLACE VIEW response_times AS
 SELECT account_name, chat_name, month, asked_at, replied_at, response_seconds, business_seconds, replied_by

@@ -11,10 +11,15 @@ columns:
   inquiries: Inquiries asked that month in those chats.
   median_response_seconds: Median wait of those inquiries that were answered, in seconds (quantile_cont).
 --- */
--- The months each chat has messages in are materialised with response_times (rebuilt by
--- views.create_views), so that reading this view skips `messages`.
-CREATE OR REPLACE TABLE _chat_months AS
-SELECT DISTINCT account_name, chat_name, month FROM messages ORDER BY ALL;
+-- The months each chat has messages in are materialised, refreshed by views.create_views for the chats whose
+-- messages changed (`_refresh_chats`, as `_response_times`), so that reading this view skips `messages`.
+CREATE OR REPLACE TEMP VIEW _chat_months_fresh AS
+SELECT DISTINCT account_name, chat_name, month FROM messages SEMI JOIN _refresh_chats USING (account_name, chat_name);
+
+CREATE TABLE IF NOT EXISTS _chat_months AS SELECT * FROM _chat_months_fresh WITH NO DATA;
+DELETE FROM _chat_months WHERE (account_name, chat_name) IN (SELECT account_name, chat_name FROM _refresh_chats);
+INSERT INTO _chat_months SELECT * FROM _chat_months_fresh ORDER BY ALL;
+DROP VIEW _chat_months_fresh;
 
 CREATE OR REPLACE VIEW tag_counts AS
 WITH tagged AS (
