@@ -1,5 +1,5 @@
-"""`lineoa run | status | demo | rebuild | ui | migrate | search | show | export`: parse arguments, then run the
-command."""
+"""`lineoa run | status | demo | rebuild | ui | notebook | migrate | search | show | export`: parse arguments,
+then run the command."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ EXIT_CODES = {
     "demo": _RUN_EXIT,
     "rebuild": _RUN_EXIT,
     "ui": "does not return while the UI runs (it becomes `dagster dev`); 2 for a bad setting or bad arguments.",
+    "notebook": "does not return while JupyterLab runs; 1 when JupyterLab and JupySQL are not installed and were "
+    "not installed now; 2 for a bad setting or bad arguments.",
     "status": "0 with the report; 1 before the first run (no warehouse yet); 2 for a bad setting or bad arguments.",
     "migrate": "0 when copied; 1 with no [warehouse], no embedded warehouse, a lake not empty or unreachable; "
     "2 for a bad setting or bad arguments.",
@@ -50,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("rebuild", "recreate the warehouse from archive/ alone"),
         ("status", "coverage, alerts and when to back up next"),
         ("ui", "the Dagster UI (dagster dev) on this data directory and the instance the commands record in"),
+        ("notebook", "JupyterLab on notebooks/, whose SQL cells read this data directory (installed on first use)"),
         ("migrate", "copy the embedded warehouse.duckdb into the lake that [warehouse] names"),
     ):
         sub = commands.add_parser(name, help=text, description=text, epilog=f"exit status: {EXIT_CODES[name]}")
@@ -116,6 +119,15 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
         return 0
     if args.command in HISTORY_COMMANDS:
         return run_history_command(args, data_dir)
+    if args.command == "notebook":
+        from lineoa_pipeline.commands.notebook import NotebookUnavailable, ensure_group, open_notebook
+
+        try:
+            ensure_group(_agrees)
+        except NotebookUnavailable as exc:
+            print(f"lineoa: {exc}", file=sys.stderr)
+            return 1
+        open_notebook(data_dir)
     if args.command == "status":
         from lineoa_pipeline.commands.status import run_status
         from lineoa_pipeline.warehouse.connection import NoWarehouseYet
@@ -184,6 +196,13 @@ def _data_dir(args: argparse.Namespace) -> DataDir:
             f"or try `lineoa demo --data-dir {root}` for a sample)"
         )
     return chosen
+
+
+def _agrees(question: str) -> bool:
+    """A yes (the default) to `question` on a terminal; no without one (cron, CI: nothing installs unasked)."""
+    if not sys.stdin.isatty():
+        return False
+    return input(f"{question} [Y/n] ").strip().lower() in ("", "y", "yes")
 
 
 def _instant(text: str) -> datetime:
