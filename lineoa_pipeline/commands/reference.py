@@ -45,8 +45,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "is safest.",
     ),
     "first_month": (
-        _code(f"{_DEFAULTS.first_month:%Y-%m}"),
-        "The first monthly partition, `YYYY-MM` (global only). Messages before it are stored all the same.",
+        '`"auto"`',
+        'The first monthly partition (global only): `"auto"`, the first month with data (the current month '
+        "before any), so the UI shows no month before the history; or a month, `YYYY-MM`. Messages before it "
+        "are stored all the same.",
     ),
     "sla_minutes": (
         _code(_ACCOUNT.sla_minutes),

@@ -21,7 +21,7 @@ from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.commands.instance import INSTANCE_SETTINGS, open_instance
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
-from lineoa_pipeline.defs.warehouse.assets import lake_files
+from lineoa_pipeline.defs.warehouse.lake import lake_definitions
 from lineoa_pipeline.ingest.archive import archive_inbox
 from lineoa_pipeline.ingest.staged import Candidate, StagedFile
 from lineoa_pipeline.ingest.staging import by_account, stage_pending
@@ -434,15 +434,17 @@ def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -
     before = read_tables(conn)
     conn.close()
 
-    result = dg.materialize([lake_files], resources={"warehouse": WarehouseResource(data_dir=str(lake_dir.root))})
+    settings = lake.configured(lake_dir)
+    assert settings is not None
+    result = dg.materialize(
+        lake_definitions(settings).assets or [], resources={"warehouse": WarehouseResource(data_dir=str(lake_dir.root))}
+    )
     assert result.success
     (event,) = result.get_asset_materialization_events()
     metadata = {k: v.value for k, v in event.materialization.metadata.items()}  # type: ignore[union-attr]
     assert metadata["lake"] is True and metadata["files_after"] > 0
     assert counts(lake_dir, at=first_snapshot) == (1, len(chat(1)))  # kept: younger than keep_snapshots_days
 
-    settings = lake.configured(lake_dir)
-    assert settings is not None
     expired = lake.maintain(lake_dir, LakeSettings(settings.catalog, settings.data_path, keep_snapshots_days=0))
     assert expired["snapshots_after"] < expired["snapshots_before"]
     conn = connect(lake_dir.root)
