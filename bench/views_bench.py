@@ -22,7 +22,7 @@ import duckdb
 
 from lineoa_pipeline.settings.config import parse_settings
 from lineoa_pipeline.warehouse.classify import mark_broadcast_months, sync_settings, write_months
-from lineoa_pipeline.warehouse.sqlfiles import run_script
+from lineoa_pipeline.warehouse.tables import create_schema
 from lineoa_pipeline.warehouse.views import VIEWS, create_views
 
 PER_CHAT = 50
@@ -90,7 +90,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, duckdb.connect(Path(tmp) / "bench.duckdb") as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        run_script(conn, "schema")
+        create_schema(conn)
         start = time.perf_counter()
         conn.execute(SYNTHESISE, {"messages": args.messages, "per_chat": PER_CHAT})
         conn.execute(

@@ -17,6 +17,8 @@ from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.definitions import build_defs, defs
 from lineoa_pipeline.line_export.render import ChatMessage
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse.tables import TABLE_SPECS
+from lineoa_pipeline.warehouse.views import VIEW_SPECS
 from lineoa_pipeline_tests.conftest import write_settings
 from lineoa_pipeline_tests.helpers import ROOT
 from lineoa_pipeline_tests.history.sample import CLINIC, write_chat
@@ -168,3 +170,16 @@ def test_months_start_at_the_first_month_with_data_or_the_one_set(pipeline_dir: 
 
     write_settings(pipeline_dir, 'first_month = "2025-01"\n')
     assert _first_month(build_defs(pipeline_dir)) == "2025-01-01"
+
+
+def test_every_table_asset_shows_its_described_columns(definitions: dg.Definitions) -> None:
+    tables = {"messages": "messages", "staged_files": "source_files", "chat_tags": "chat_tags"}
+    tables |= {"media_files": "media_files", "monthly_response_stats": "monthly_response_stats"}
+    specs = {spec.key.to_user_string(): spec for spec in definitions.resolve_all_asset_specs()}
+    for asset, table in tables.items():
+        schema = specs[asset].metadata["dagster/column_schema"]
+        described = next(t for t in (*TABLE_SPECS, *VIEW_SPECS) if t.name == table).columns
+        assert {c.name: c.description for c in schema.columns} == described, asset
+    staged = specs["staged_files"].metadata
+    assert {c.name for c in staged["rejected_rows"].columns} == {"source_file", "line", "raw", "reason"}
+    assert all(c.description for c in staged["quarantined_files"].columns)

@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from lineoa_pipeline.defs.metadata import relation_metadata, table_schema
+from lineoa_pipeline.defs.metadata import described_schema, relation_metadata
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest.side_inputs import side_inputs_hash
 from lineoa_pipeline.ingest.tags_media import load_chat_tags, load_media_files
 from lineoa_pipeline.warehouse.classify import sync_settings
-from lineoa_pipeline.warehouse.views import VIEW_SPECS, VIEWS, column_types, create_views
+from lineoa_pipeline.warehouse.views import VIEW_SPECS, VIEWS, create_views
 
 GROUP = "analytics"
 # Every table and view this area writes: what a run refreshes after `messages`, what readers see.
@@ -17,7 +17,13 @@ PREVIEW_ROWS = 10
 WRITTEN_BY = {"source_files": "staged_files"}
 
 
-@dg.asset(deps=["messages"], group_name=GROUP, kinds={"duckdb", "csv"}, pool=WRITE_POOL)
+@dg.asset(
+    deps=["messages"],
+    group_name=GROUP,
+    kinds={"duckdb", "csv"},
+    pool=WRITE_POOL,
+    metadata={"dagster/column_schema": described_schema("chat_tags")},
+)
 def chat_tags(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Chat tags from every `tags/*.csv` (`account_name,chat_name,tag`), chat names matched to the
     warehouse's after NFKC and without white space and brackets; unreadable rows go to `rejected_rows`."""
@@ -35,7 +41,13 @@ def chat_tags(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
     return dg.MaterializeResult(metadata={**meta, **counts})
 
 
-@dg.asset(deps=["messages"], group_name=GROUP, kinds={"duckdb", "csv"}, pool=WRITE_POOL)
+@dg.asset(
+    deps=["messages"],
+    group_name=GROUP,
+    kinds={"duckdb", "csv"},
+    pool=WRITE_POOL,
+    metadata={"dagster/column_schema": described_schema("media_files")},
+)
 def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Rows of every `media/*manifest*.csv`, each file's size and SHA-256 checked (`ok`, `missing_file`,
     `checksum_mismatch`) and linked to the placeholder message it saves (same account, chat, kind and
@@ -61,13 +73,13 @@ def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             kinds={"duckdb", "sql"},
             description=view.description,
             metadata={
-                "dagster/column_schema": table_schema(types, view.columns),
+                "dagster/column_schema": described_schema(view.name),
                 "dagster/code_references": dg.CodeReferencesMetadataValue(
                     code_references=[dg.LocalFileCodeReference(file_path=str(view.path), label=view.path.name)]
                 ),
             },
         )
-        for view, types in zip(VIEW_SPECS, column_types().values(), strict=True)
+        for view in VIEW_SPECS
     ],
     pool=WRITE_POOL,
 )
@@ -79,7 +91,5 @@ def analytics_views(context: dg.AssetExecutionContext, warehouse: WarehouseResou
         create_views(conn, side_inputs=side_inputs)
         for view in VIEW_SPECS:
             rows = (conn.execute(f"SELECT count(*) FROM {view.name}").fetchone() or (0,))[0]
-            meta = relation_metadata(
-                conn, view.name, rows, f"SELECT * FROM {view.name} LIMIT {PREVIEW_ROWS}", descriptions=view.columns
-            )
+            meta = relation_metadata(conn, view.name, rows, f"SELECT * FROM {view.name} LIMIT {PREVIEW_ROWS}")
             yield dg.MaterializeResult(asset_key=view.name, metadata=meta)

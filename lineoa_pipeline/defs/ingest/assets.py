@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from lineoa_pipeline.defs.ingest.jobs import STARTED_BY
-from lineoa_pipeline.defs.metadata import preview_table, relation_metadata
+from lineoa_pipeline.defs.metadata import described_schema, preview_table, relation_metadata
 from lineoa_pipeline.defs.partitions import DEFAULT_MONTHS, data_months, monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest.archive import archive_inbox
@@ -49,7 +49,17 @@ def archived_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     )
 
 
-@dg.asset(deps=[archived_inputs], group_name=GROUP, kinds={"duckdb"}, pool=WRITE_POOL)
+@dg.asset(
+    deps=[archived_inputs],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    pool=WRITE_POOL,
+    # the tables a staging writes: source_files (its column schema), quarantined_files and rejected_rows
+    metadata={
+        "dagster/column_schema": described_schema("source_files"),
+        **{table: described_schema(table) for table in ("quarantined_files", "rejected_rows")},
+    },
+)
 def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Each archived export parsed once (DuckDB, a batch of files per scan, one transaction per batch):
     distinct messages staged, duplicates counted, bad rows rejected, unreadable files quarantined.
@@ -153,6 +163,7 @@ def bulk_backups(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     group_name=GROUP,
     kinds={"duckdb"},
     pool=WRITE_POOL,
+    metadata={"dagster/column_schema": described_schema("messages")},
 )
 def messages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One row per distinct message, partitioned by the local month of `sent_at`. Staging stores each
