@@ -20,7 +20,7 @@ TABLES_DIR = SQL_DIR / "tables"
 
 @dataclass(frozen=True)
 class Table:
-    """One `sql/tables/<name>.sql`: what a row is, and each column's meaning in order."""
+    """One `sql/tables/<name>.sql`: what a row is, each column's meaning in order, the statements that make it."""
 
     name: str
     path: Path

@@ -15,7 +15,6 @@ Dagster asset, its dependencies and column schema, the user's reference) is read
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -25,21 +24,16 @@ import duckdb
 from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.warehouse.classify import sync_settings
 from lineoa_pipeline.warehouse.sqlfiles import SQL_DIR, front_matter, load_sql, retry_conflicts, transaction
-from lineoa_pipeline.warehouse.tables import create_schema
+from lineoa_pipeline.warehouse.tables import Table, create_schema
 
 VIEWS_DIR = SQL_DIR / "views"
 
 
 @dataclass(frozen=True)
-class View:
-    """One `sql/views/<name>.sql`: what it means, what it reads, and each column's meaning in order."""
+class View(Table):
+    """One `sql/views/<name>.sql`: a table's description and columns, and the tables and views it reads."""
 
-    name: str
-    path: Path
-    description: str
-    reads: tuple[str, ...]
-    columns: Mapping[str, str]
-    statements: tuple[str, ...]
+    reads: tuple[str, ...] = ()
 
 
 def load_views(folder: Path = VIEWS_DIR) -> tuple[View, ...]:
@@ -51,7 +45,7 @@ def load_views(folder: Path = VIEWS_DIR) -> tuple[View, ...]:
 
 def _read_view(path: Path) -> View:
     meta, statements = front_matter(path, ("description", "reads", "columns"))
-    return View(path.stem, path, meta["description"], tuple(meta["reads"]), meta["columns"], statements)
+    return View(path.stem, path, meta["description"], meta["columns"], statements, tuple(meta["reads"]))
 
 
 VIEW_SPECS = load_views()
