@@ -27,7 +27,7 @@ import duckdb
 from lineoa_pipeline.settings.config import parse_settings
 from lineoa_pipeline.synthetic.shapes import SHAPE_SETTINGS, SHAPES, synthesise_shape
 from lineoa_pipeline.warehouse.classify import mark_broadcast_months, sync_settings, write_months
-from lineoa_pipeline.warehouse.sqlfiles import run_script
+from lineoa_pipeline.warehouse.tables import create_schema
 from lineoa_pipeline.warehouse.views import VIEWS, create_views
 
 
@@ -44,7 +44,7 @@ def _best_seconds(conn: duckdb.DuckDBPyConnection, sql: str, repeat: int) -> flo
 
 def bench_shape(conn: duckdb.DuckDBPyConnection, shape: str, messages: int, repeat: int) -> None:
     """Synthesise `messages` in chats of `shape` into an empty warehouse and print what each step costs."""
-    run_script(conn, "schema")
+    create_schema(conn)
     start = time.perf_counter()
     synthesise_shape(conn, shape, messages)
     sync_settings(conn, parse_settings(SHAPE_SETTINGS))

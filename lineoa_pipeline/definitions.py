@@ -2,14 +2,15 @@
 settings, read when the definitions are built (never at import), each asset linked to its source file."""
 
 import warnings
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
-from lineoa_pipeline.defs.partitions import monthly_partitions
+from lineoa_pipeline.defs.partitions import data_months
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.defs.retention.schedules import retention_schedules
-from lineoa_pipeline.defs.warehouse.schedules import lake_schedules
+from lineoa_pipeline.defs.warehouse.lake import lake_definitions
 from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import DataDir, keep_private
 
@@ -20,16 +21,19 @@ def defs() -> dg.Definitions:
     return build_defs(DataDir.resolve())
 
 
-def build_defs(data_dir: DataDir) -> dg.Definitions:
+def build_defs(data_dir: DataDir, earliest: date | None = None) -> dg.Definitions:
+    """The definitions for `data_dir`; with `first_month = "auto"`, months from `earliest` too (a run's)."""
     keep_private()  # every process that runs the pipeline (UI, daemon, run workers) writes private files
     settings = load_settings(data_dir.settings_file)
-    months = monthly_partitions(settings)
+    months = data_months(data_dir, settings, earliest)
     # Code references and mapping specs are beta/preview in Dagster 1.13: without this their warnings would
     # print on every load, in `lineoa run` as in the UI.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", dg.BetaWarning)
         warnings.simplefilter("ignore", dg.PreviewWarning)
-        loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
+        loaded = dg.Definitions.merge(
+            dg.load_from_defs_folder(path_within_project=Path(__file__).parent), lake_definitions(settings)
+        )
         # Each asset's function, after any reference its spec gives first (a view's `.sql`).
         references = {
             spec.key: spec.metadata["dagster/code_references"]
@@ -43,8 +47,10 @@ def build_defs(data_dir: DataDir) -> dg.Definitions:
             ).replace_attributes(partitions_def=months if spec.partitions_def else None)
         )
     own = dg.Definitions(
-        schedules=[*retention_schedules(settings), *lake_schedules(settings)],
-        resources={"warehouse": WarehouseResource(data_dir=str(data_dir.root))},
+        schedules=retention_schedules(settings, months),
+        resources={
+            "warehouse": WarehouseResource(data_dir=str(data_dir.root), first_month=months.start.date().isoformat())
+        },
         # Every writing step waits for the writer lock anyway: separate step processes would only add their
         # start-up (~6 s a step here), so steps run in the run's own process.
         executor=dg.in_process_executor,

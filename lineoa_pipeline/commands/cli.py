@@ -1,5 +1,5 @@
-"""`lineoa run | status | demo | rebuild | ui | migrate | search | show | export | media`: parse arguments, then run the
-command."""
+"""`lineoa run | status | demo | rebuild | ui | notebook | migrate | search | show | export | media`: parse
+arguments, then run the command."""
 
 from __future__ import annotations
 
@@ -30,6 +30,8 @@ EXIT_CODES = {
     "rebuild": _RUN_EXIT,
     "ui": "130 (143) when stopped by Ctrl-C (SIGTERM); 1 when the port is in use; 2 for a host other machines "
     "reach without --read-only or --allow-remote-control, a bad setting or bad arguments.",
+    "notebook": "does not return while JupyterLab runs; 1 when JupyterLab and JupySQL are not installed and were "
+    "not installed now; 2 for a bad setting or bad arguments.",
     "status": "0 with the report; 1 before the first run (no warehouse yet); 2 for a bad setting or bad arguments.",
     "migrate": "0 when copied; 1 with no [warehouse], no embedded warehouse, a lake not empty or unreachable; "
     "2 for a bad setting or bad arguments.",
@@ -54,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("rebuild", "recreate the warehouse from archive/ alone"),
         ("status", "coverage, alerts and when to back up next"),
         ("ui", "the Dagster UI (dagster dev) on this data directory and the instance the commands record in"),
+        ("notebook", "JupyterLab on notebooks/, whose SQL cells read this data directory (installed on first use)"),
         ("migrate", "copy the embedded warehouse.duckdb into the lake that [warehouse] names"),
     ):
         sub = commands.add_parser(name, help=text, description=text, epilog=f"exit status: {EXIT_CODES[name]}")
@@ -133,6 +136,15 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
         return run_history_command(args, data_dir, settings)
     if args.command == "media":
         return run_media_command(args, data_dir)
+    if args.command == "notebook":
+        from lineoa_pipeline.commands.notebook import NotebookUnavailable, ensure_group, open_notebook
+
+        try:
+            ensure_group(_agrees)
+        except NotebookUnavailable as exc:
+            print(f"lineoa: {exc}", file=sys.stderr)
+            return 1
+        open_notebook(data_dir)
     if args.command == "status":
         from lineoa_pipeline.commands.status import run_status
         from lineoa_pipeline.warehouse.connection import NoWarehouseYet
@@ -226,6 +238,13 @@ def _check_ui_host(args: argparse.Namespace) -> None:
     refused = refuse_remote_host(args.host, args.read_only, args.allow_remote_control)
     if refused:
         raise UsageError(refused)
+
+
+def _agrees(question: str) -> bool:
+    """A yes (the default) to `question` on a terminal; no without one (cron, CI: nothing installs unasked)."""
+    if not sys.stdin.isatty():
+        return False
+    return input(f"{question} [Y/n] ").strip().lower() in ("", "y", "yes")
 
 
 def _instant(text: str) -> datetime:

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 
 from lineoa_pipeline.defs.ingest.jobs import STARTED_BY
-from lineoa_pipeline.defs.partitions import partition_keys_of
+from lineoa_pipeline.defs.partitions import data_months, partition_keys_of
 from lineoa_pipeline.defs.resources import WRITE_POOL
 from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import PROJECT_ROOT, DataDir
@@ -64,10 +64,13 @@ def fail_abandoned_runs(instance: dg.DagsterInstance) -> int:
     return len(records)
 
 
-def record_months_held(instance: dg.DagsterInstance, data_dir: DataDir) -> list[str]:
+def record_months_held(
+    instance: dg.DagsterInstance, data_dir: DataDir, months: dg.PartitionsDefinition | None = None
+) -> list[str]:
     """Report to the instance, once, each month of `messages` the published warehouse holds that has no
     recorded materialisation (an older data directory, a copy, runs recorded in another instance), so that
-    the UI shows it materialised rather than missing. Returns the partition keys reported."""
+    the UI shows it materialised rather than missing. `months`: the partitions (default: the data
+    directory's, as the UI will load them). Returns the partition keys reported."""
     try:
         conn = connect(data_dir.root)
     except NoWarehouseYet:
@@ -81,7 +84,9 @@ def record_months_held(instance: dg.DagsterInstance, data_dir: DataDir) -> list[
     rows = dict(held)
     recorded = instance.get_materialized_partitions(dg.AssetKey("messages"))
     missing = [
-        key for key in partition_keys_of(list(rows), load_settings(data_dir.settings_file)) if key not in recorded
+        key
+        for key in partition_keys_of(list(rows), months or data_months(data_dir, load_settings(data_dir.settings_file)))
+        if key not in recorded
     ]
     for key in missing:
         instance.report_runless_asset_event(

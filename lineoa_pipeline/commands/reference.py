@@ -2,7 +2,7 @@
 
     python -m lineoa_pipeline.commands.reference > docs/reference.md
 
-Tables come from `sql/schema.sql` (each column's trailing comment), views from their front matter,
+Tables and views come from their files' front matter (`sql/tables/`, `sql/views/`),
 settings from the defaults in `settings.py`, commands from the argument parser of `cli.py`.
 """
 
@@ -11,23 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
-
-import duckdb
 
 from lineoa_pipeline.commands.cli import build_parser
 from lineoa_pipeline.ingest.tags_media import MANIFEST_COLUMNS, TAG_COLUMNS
 from lineoa_pipeline.line_export.formats import PLACEHOLDERS
 from lineoa_pipeline.settings.config import CHAT_TYPES, MESSAGE_KINDS, WEEKDAYS, Settings
 from lineoa_pipeline.settings.language import LANGUAGES
-from lineoa_pipeline.warehouse.sqlfiles import load_sql, run_script
+from lineoa_pipeline.warehouse.tables import TABLE_SPECS
 from lineoa_pipeline.warehouse.views import VIEW_SPECS, column_types
 
-_TABLE = re.compile(r"((?:--[^\n]*\n)*)CREATE TABLE IF NOT EXISTS (\w+) \((.*?)\n\);", re.S)
-_COLUMN = re.compile(r"^\s+(\w+)\s+[A-Z][^-]*--\s*(.+)$")
 HELP_WIDTH = 100  # the commands' help as a terminal this wide shows it, whatever terminal generates the page
 
 
@@ -46,8 +41,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
         "is safest.",
     ),
     "first_month": (
-        _code(f"{_DEFAULTS.first_month:%Y-%m}"),
-        "The first monthly partition, `YYYY-MM` (global only). Messages before it are stored all the same.",
+        '`"auto"`',
+        'The first monthly partition (global only): `"auto"`, the first month with data (the current month '
+        "before any), so the UI shows no month before the history; or a month, `YYYY-MM`. Messages before it "
+        "are stored all the same.",
     ),
     "sla_minutes": (
         _code(_ACCOUNT.sla_minutes),
@@ -172,29 +169,6 @@ TAGS: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class Table:
-    name: str
-    description: str
-    columns: dict[str, tuple[str, str]]  # name -> (type, meaning)
-
-
-def public_tables() -> list[Table]:
-    """The tables users query, in `schema.sql`'s order, each column with its type and trailing comment."""
-    with duckdb.connect() as conn:
-        run_script(conn, "schema")
-        types = conn.execute("SELECT table_name, column_name, data_type FROM duckdb_columns()").fetchall()
-    tables = []
-    for comment, name, body in _TABLE.findall(load_sql("schema")):
-        if name.startswith("_"):
-            continue
-        meanings = {m.group(1): m.group(2).strip() for m in map(_COLUMN.match, body.splitlines()) if m}
-        columns = {c: (t, meanings.get(c, "")) for table, c, t in types if table == name}
-        description = " ".join(line.removeprefix("--").strip() for line in comment.splitlines())
-        tables.append(Table(name, description, columns))
-    return tables
-
-
 def render() -> str:
     out = [
         "# lineoa_pipeline reference",
@@ -206,14 +180,13 @@ def render() -> str:
         "## Tables",
         "",
     ]
-    for table in public_tables():
-        out += _relation(table.name, table.description, table.columns)
-    out += ["## Views", ""]
     types = column_types()
+    for table in TABLE_SPECS:
+        out += _relation(table.name, table.description, _typed(table.columns, types[table.name]))
+    out += ["## Views", ""]
     for view in VIEW_SPECS:
-        columns = {c: (types[view.name][c], meaning) for c, meaning in view.columns.items()}
         reads = f" Reads {', '.join(f'`{r}`' for r in view.reads)}."
-        out += _relation(view.name, view.description + reads, columns)
+        out += _relation(view.name, view.description + reads, _typed(view.columns, types[view.name]))
     out += [
         "## Settings: `lineoa.toml`",
         "",
@@ -243,6 +216,11 @@ def render() -> str:
         *_columns(TAGS, TAG_COLUMNS),
     ]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _typed(meanings: Mapping[str, str], types: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """Each column of a table or view, in the warehouse's order, with its type and meaning."""
+    return {column: (dtype, meanings.get(column, "")) for column, dtype in types.items()}
 
 
 def _relation(name: str, description: str, columns: dict[str, tuple[str, str]]) -> list[str]:

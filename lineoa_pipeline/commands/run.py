@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +104,9 @@ def run_pipeline(
             # a file whose bytes were an input already is not staged again: the archive step counts it
             summary.files_seen += int(_metadata(ingest, "archived_inputs").get("already_seen_inputs", 0))
             summary.months_outside = list(staged.get("months_outside_partitions", []))
-            request = after_staging(staged, data_dir)
+            definitions = _months_from(definitions, data_dir, staged.get("stale_months") or [])
+            months = _months(definitions)
+            request = after_staging(staged, data_dir, months)
             if request is None:
                 progress.close()
                 say("nothing new since the last run: the warehouse and its snapshot are current")
@@ -113,7 +115,7 @@ def run_pipeline(
             progress.months = len(summary.months_written)
             summary.ok = execute("months_job", request).success
             progress.close()
-            record_months_held(inst, data_dir)
+            record_months_held(inst, data_dir, months)
         if summary.ok:
             _raise_alerts(data_dir, say)
     finally:
@@ -124,10 +126,28 @@ def run_pipeline(
 def months_in(request: dg.RunRequest, definitions: dg.Definitions) -> list[str]:
     """The months (`YYYY-MM`) a `months_job` run request covers."""
     first, last = request.tags.get(RANGE_START), request.tags.get(RANGE_END)
-    months = definitions.resolve_assets_def("messages").partitions_def
-    if not first or not last or months is None:
+    if not first or not last:
         return []
-    return [key[:7] for key in months.get_partition_keys() if first <= key <= last]
+    return [key[:7] for key in _months(definitions).get_partition_keys() if first <= key <= last]
+
+
+def _months(definitions: dg.Definitions) -> dg.PartitionsDefinition:
+    months = definitions.resolve_assets_def("messages").partitions_def
+    assert months is not None, "messages is partitioned by month"
+    return months
+
+
+def _months_from(definitions: dg.Definitions, data_dir: DataDir, stale: list[str]) -> dg.Definitions:
+    """The definitions again, from the earliest stale month, when `first_month = "auto"` and staging found
+    months before their first (a first run, an older backup): the run then writes them as partitions."""
+    first = min(stale, default=None)
+    if first is None or load_settings(data_dir.settings_file).first_month is not None:
+        return definitions
+    if first[:7] + "-01" >= _months(definitions).get_first_partition_key():
+        return definitions
+    from lineoa_pipeline.definitions import build_defs
+
+    return build_defs(data_dir, earliest=date.fromisoformat(first))
 
 
 def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> None:

@@ -2,22 +2,39 @@
 
 import warnings
 from collections.abc import Mapping
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
 
+from lineoa_pipeline.warehouse.tables import TABLE_SPECS
+from lineoa_pipeline.warehouse.views import VIEW_SPECS, column_types
 
-def column_schema(
-    conn: duckdb.DuckDBPyConnection, relation: str, descriptions: Mapping[str, str] | None = None
-) -> dg.TableSchema:
+# Each public table's and view's column descriptions, from its `.sql` file's front matter.
+DESCRIBED = {relation.name: relation.columns for relation in (*TABLE_SPECS, *VIEW_SPECS)}
+
+
+def column_schema(conn: duckdb.DuckDBPyConnection, relation: str) -> dg.TableSchema:
+    """A relation's columns as the warehouse holds them, each described when the relation is public."""
     rows = conn.execute(
         """SELECT column_name, data_type FROM information_schema.columns
            WHERE table_name = ? ORDER BY ordinal_position""",
         [relation],
     ).fetchall()
-    return table_schema(dict(rows), descriptions)
+    return table_schema(dict(rows), DESCRIBED.get(relation))
+
+
+@cache
+def _types() -> dict[str, dict[str, str]]:
+    return column_types()
+
+
+def described_schema(relation: str) -> dg.TableSchema:
+    """A public table's or view's columns as the warehouse makes them, each with its description: what an
+    asset's definition shows in the UI before its first materialisation."""
+    return table_schema(_types()[relation], DESCRIBED[relation])
 
 
 def table_schema(types: Mapping[str, str], descriptions: Mapping[str, str] | None = None) -> dg.TableSchema:
@@ -63,11 +80,10 @@ def relation_metadata(
     row_count: int,
     preview_query: str | None = None,
     params: list[Any] | None = None,
-    descriptions: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     metadata: dict[str, Any] = {
         "dagster/row_count": dg.MetadataValue.int(row_count),
-        "dagster/column_schema": column_schema(conn, relation, descriptions),
+        "dagster/column_schema": column_schema(conn, relation),
         "dagster/table_name": dg.MetadataValue.text(f"warehouse.main.{relation}"),
     }
     if preview_query:

@@ -21,6 +21,7 @@ class WarehouseResource(dg.ConfigurableResource):
     """
 
     data_dir: str = ""
+    first_month: str = ""  # the first monthly partition of the definitions it runs in; empty: the data directory's
 
     @property
     def location(self) -> DataDir:

@@ -119,7 +119,7 @@ class Settings:
     """Everything `lineoa.toml` can set, with the spec's defaults."""
 
     timezone: str = "Asia/Tokyo"
-    first_month: date = date(2019, 1, 1)
+    first_month: date | None = None  # None ("auto"): the first month with data
     defaults: AccountSettings = field(default_factory=AccountSettings)
     accounts: dict[str, AccountSettings] = field(default_factory=dict)
     alert_names: str = "plain"  # "masked": chat names reach every push channel as stable pseudonyms
@@ -198,9 +198,13 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
         ZoneInfo(_expect(timezone, str, "timezone"))
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingsError(f"timezone: unknown time zone {timezone!r}") from exc
-    first = _expect(raw.get("first_month", f"{Settings.first_month:%Y-%m}"), str, "first_month")
-    if not re.fullmatch(r"\d{4}-\d{2}", first) or not 1 <= int(first[5:]) <= 12 or int(first[:4]) < _FIRST_YEAR:
-        raise SettingsError(f"first_month: expected a month written YYYY-MM, from {_FIRST_YEAR}-01 on, got {first!r}")
+    first = _expect(raw.get("first_month", "auto"), str, "first_month")
+    if first != "auto" and (
+        not re.fullmatch(r"\d{4}-\d{2}", first) or not 1 <= int(first[5:]) <= 12 or int(first[:4]) < _FIRST_YEAR
+    ):
+        raise SettingsError(
+            f'first_month: expected "auto" or a month written YYYY-MM, from {_FIRST_YEAR}-01 on, got {first!r}'
+        )
     alert_names = raw.get("alert_names", "plain")
     if alert_names not in ALERT_NAMES:
         raise SettingsError(f'alert_names: expected "plain" or "masked", got {alert_names!r}')
@@ -218,7 +222,7 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
         for chat_type, r in s.retention.items()
         if r.warn_text < MIN_TEXT_WARNING_DAYS and (prefix == "" or r != defaults.retention[chat_type])
     )
-    start = date(int(first[:4]), int(first[5:]), 1)
+    start = None if first == "auto" else date(int(first[:4]), int(first[5:]), 1)
     warehouse = _lake(raw["warehouse"]) if "warehouse" in raw else None
     language = _language(raw.get("language", AUTO), "language")
     alerts = _alerts(raw.get("alerts", {}))

@@ -29,7 +29,8 @@ import duckdb
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.files import fsync_dir
 from lineoa_pipeline.warehouse import lake
-from lineoa_pipeline.warehouse.sqlfiles import run_script, sql_literal
+from lineoa_pipeline.warehouse.sqlfiles import sql_literal
+from lineoa_pipeline.warehouse.tables import create_schema
 from lineoa_pipeline.warehouse.views import create_views
 
 OpenWriter = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]  # a new writer connection
@@ -137,7 +138,7 @@ def write_connection(
             conn.execute("SET Calendar = 'gregorian'")
             # Bounded, so a 5M-message ingest stays well under the machine's memory (DuckDB spills past it).
             conn.execute(f"SET memory_limit = '{WRITER_MEMORY}'")
-            run_script(conn, "schema")
+            create_schema(conn)
             yield conn
             conn.execute("CHECKPOINT")
         finally:

@@ -26,7 +26,8 @@ import duckdb
 from lineoa_pipeline.settings.config import LakeSettings, load_settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.secrets import redact
-from lineoa_pipeline.warehouse.sqlfiles import retry_conflicts, sql_literal, statements, transaction
+from lineoa_pipeline.warehouse.sqlfiles import retry_conflicts, sql_literal, transaction
+from lineoa_pipeline.warehouse.tables import schema_statements
 
 LAKE = "lake"
 _METADATA = f"__ducklake_metadata_{LAKE}"
@@ -128,9 +129,10 @@ def write_connection(data_dir: DataDir, lake: LakeSettings, memory: str) -> Iter
 
 
 def _create_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """schema.sql without keys, and `messages` partitioned by month in its files, in one transaction."""
+    """The tables (`tables/*.sql`, `schema.sql`) without keys, `messages` partitioned by month in its files, in
+    one transaction."""
     with transaction(conn):
-        for statement in statements("schema"):
+        for statement in schema_statements():
             conn.execute(_KEY.sub("", statement))
         partitioned = conn.execute(
             f"""SELECT count(*) FROM {_METADATA}.ducklake_partition_info p

@@ -1,4 +1,5 @@
-"""SQL lives in `sql/*.sql`, loaded by name; a file may hold several statements."""
+"""SQL lives in `sql/*.sql`, loaded by name; a file may hold several statements, and a table's or a view's
+file opens with a YAML front matter that describes it (`front_matter`)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,28 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import yaml
 
 T = TypeVar("T")
 CONFLICT_ATTEMPTS = 12
 
 SQL_DIR = Path(__file__).parent / "sql"
+_FRONT_MATTER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
+
+
+def front_matter(path: Path, keys: tuple[str, ...]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """A described `.sql` file's leading `/* --- <YAML> --- */` block, which must hold exactly `keys` (its
+    `description` folded to one line, its `columns` as name -> meaning), and the statements after it."""
+    text = path.read_text(encoding="utf-8")
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        raise ValueError(f"{path.name}: no front matter (a leading `/* --- ... --- */` block)")
+    meta = yaml.safe_load(match.group(1))
+    if not isinstance(meta, dict) or set(meta) != set(keys):
+        raise ValueError(f"{path.name}: the front matter must hold {', '.join(keys[:-1])} and {keys[-1]}")
+    meta["description"] = " ".join(str(meta["description"]).split())
+    meta["columns"] = {str(c): str(d) for c, d in meta["columns"].items()}
+    return meta, split_statements(text[match.end() :])
 
 
 @cache

@@ -17,41 +17,27 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
 
 import duckdb
-import yaml
 
 from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.warehouse import cycles
 from lineoa_pipeline.warehouse.classify import sync_settings
-from lineoa_pipeline.warehouse.sqlfiles import (
-    SQL_DIR,
-    load_sql,
-    retry_conflicts,
-    run_script,
-    split_statements,
-    transaction,
-)
+from lineoa_pipeline.warehouse.sqlfiles import SQL_DIR, front_matter, load_sql, retry_conflicts, run_script, transaction
+from lineoa_pipeline.warehouse.tables import Table, create_schema
 
 VIEWS_DIR = SQL_DIR / "views"
-_FRONT_MATTER = re.compile(r"\A/\* ---\n(.*?)\n--- \*/\n", re.S)
 _PER_CHAT_TABLE = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 
 
 @dataclass(frozen=True)
-class View:
-    """One `sql/views/<name>.sql`: what it means, what it reads, and each column's meaning in order."""
+class View(Table):
+    """One `sql/views/<name>.sql`: a table's description and columns, and the tables and views it reads."""
 
-    name: str
-    path: Path
-    description: str
-    reads: tuple[str, ...]
-    columns: Mapping[str, str]
-    statements: tuple[str, ...]
+    reads: tuple[str, ...] = ()
 
 
 def load_views(folder: Path = VIEWS_DIR) -> tuple[View, ...]:
@@ -62,21 +48,8 @@ def load_views(folder: Path = VIEWS_DIR) -> tuple[View, ...]:
 
 
 def _read_view(path: Path) -> View:
-    text = path.read_text(encoding="utf-8")
-    match = _FRONT_MATTER.match(text)
-    if not match:
-        raise ValueError(f"{path.name}: no front matter (a leading `/* --- ... --- */` block)")
-    meta = yaml.safe_load(match.group(1))
-    if not isinstance(meta, dict) or set(meta) != {"description", "reads", "columns"}:
-        raise ValueError(f"{path.name}: the front matter must hold description, reads and columns")
-    return View(
-        name=path.stem,
-        path=path,
-        description=" ".join(str(meta["description"]).split()),
-        reads=tuple(meta["reads"]),
-        columns={str(c): str(d) for c, d in meta["columns"].items()},
-        statements=split_statements(text[match.end() :]),
-    )
+    meta, statements = front_matter(path, ("description", "reads", "columns"))
+    return View(path.stem, path, meta["description"], meta["columns"], statements, tuple(meta["reads"]))
 
 
 VIEW_SPECS = load_views()
@@ -143,11 +116,14 @@ def _changed_chats(conn: duckdb.DuckDBPyConnection, views: tuple[View, ...], tab
 
 
 def column_types(views: tuple[View, ...] = VIEW_SPECS) -> dict[str, dict[str, str]]:
-    """Each view's columns and their DuckDB types, in order, as an empty warehouse gives them."""
+    """Each table's and view's columns and their DuckDB types, in order, as an empty warehouse gives them."""
     with duckdb.connect() as conn:
-        run_script(conn, "schema")
+        create_schema(conn)
         create_views(conn, views)
         rows = conn.execute(
             "SELECT table_name, column_name, data_type FROM information_schema.columns ORDER BY ordinal_position"
         ).fetchall()
-    return {v.name: {column: dtype for table, column, dtype in rows if table == v.name} for v in views}
+    types: dict[str, dict[str, str]] = {}
+    for table, column, dtype in rows:
+        types.setdefault(table, {})[column] = dtype
+    return types

@@ -8,9 +8,10 @@ import sys
 import duckdb
 
 from lineoa_pipeline.commands.cli import EXIT_CODES, build_parser
-from lineoa_pipeline.commands.reference import SETTINGS, _commands, public_tables, render
+from lineoa_pipeline.commands.reference import SETTINGS, _commands, render
 from lineoa_pipeline.settings.config import _TOP_KEYS
-from lineoa_pipeline.warehouse.sqlfiles import run_script
+from lineoa_pipeline.warehouse.tables import TABLE_SPECS, create_schema
+from lineoa_pipeline.warehouse.views import VIEW_SPECS, create_views
 from lineoa_pipeline_tests.helpers import ROOT
 
 REFERENCE = ROOT / "docs" / "reference.md"
@@ -30,20 +31,25 @@ def test_the_committed_reference_is_the_generated_one() -> None:
     )
 
 
-def test_every_public_table_and_column_is_described() -> None:
-    with duckdb.connect() as conn:
-        run_script(conn, "schema")
-        public = {
-            name
-            for (name,) in conn.execute("SELECT table_name FROM duckdb_tables()").fetchall()
-            if not name.startswith("_")
-        }
-    tables = public_tables()
-    assert {t.name for t in tables} == public
-    for table in tables:
-        assert table.description, f"{table.name} has no description in schema.sql"
-        for column, (_, meaning) in table.columns.items():
-            assert meaning, f"{table.name}.{column} has no description in schema.sql"
+def test_every_public_table_and_view_column_is_described_in_its_front_matter() -> None:
+    with duckdb.connect() as conn:  # the warehouse as it is made, views and all
+        create_schema(conn)
+        create_views(conn)
+        columns = conn.execute(
+            """SELECT table_name, list(column_name ORDER BY ordinal_position) FROM information_schema.columns
+               WHERE table_name NOT LIKE '\\_%' ESCAPE '\\' GROUP BY table_name"""
+        ).fetchall()
+    described = {relation.name: relation for relation in (*TABLE_SPECS, *VIEW_SPECS)}
+    assert {name for name, _ in columns} == described.keys()
+    for name, names in columns:
+        relation = described[name]
+        assert relation.description, f"{relation.path.name} has no description"
+        assert list(relation.columns) == names, f"{relation.path.name}: its front matter lists other columns"
+        assert all(relation.columns.values()), f"{relation.path.name}: a column has no description"
+    text = REFERENCE.read_text(encoding="utf-8")
+    for relation in described.values():
+        for column, meaning in relation.columns.items():
+            assert f"| `{column}` |" in text and meaning in text, f"{relation.name}.{column} not in the reference"
 
 
 def test_every_setting_and_command_is_in_the_reference() -> None:

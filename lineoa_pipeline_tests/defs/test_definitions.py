@@ -6,11 +6,21 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import dagster as dg
 
+from lineoa_pipeline.commands.run import run_pipeline
+from lineoa_pipeline.definitions import build_defs
+from lineoa_pipeline.line_export.render import ChatMessage
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.warehouse.tables import TABLE_SPECS
+from lineoa_pipeline.warehouse.views import VIEW_SPECS
+from lineoa_pipeline_tests.conftest import write_settings
 from lineoa_pipeline_tests.helpers import ROOT
+from lineoa_pipeline_tests.history.sample import CLINIC, write_chat
 
 # The pipeline's core assets; other assets may join them, and the rules below hold for all of them.
 CORE_ASSETS = ("archived_inputs", "staged_files", "bulk_backups", "messages", "warehouse_snapshot")
@@ -112,3 +122,62 @@ def test_dg_check_defs_passes(tmp_path: Path) -> None:
     assert result.returncode == 0, output
     assert "All definitions loaded successfully" in output, output
     print(f"\n[dg check defs] {time.monotonic() - started:.1f} s")
+
+
+def _asset_names(definitions: dg.Definitions) -> set[str]:
+    return {spec.key.to_user_string() for spec in definitions.resolve_all_asset_specs()}
+
+
+def _first_month(definitions: dg.Definitions) -> str | None:
+    return definitions.resolve_assets_def("messages").partitions_def.get_first_partition_key()  # type: ignore[union-attr]
+
+
+def test_the_lake_asset_and_its_schedule_only_with_a_lake(tmp_path: Path) -> None:
+    data_dir = DataDir(tmp_path)
+    embedded = build_defs(data_dir)
+    assert "lake_files" not in _asset_names(embedded)
+    assert "lake_maintenance_schedule" not in {s.name for s in embedded.schedules or []}
+    write_settings(
+        data_dir, '[warehouse]\ncatalog = "postgres:dbname=nowhere host=127.0.0.1 port=1"\ndata_path = "lake/"\n'
+    )
+    with_lake = build_defs(data_dir)  # loads though the lake cannot be reached (a run says why)
+    assert "lake_files" in _asset_names(with_lake)
+    assert with_lake.resolve_job_def("lake_maintenance_job") is not None
+    assert "lake_maintenance_schedule" in {s.name for s in with_lake.schedules or []}
+
+
+def test_months_start_at_the_first_month_with_data_or_the_one_set(pipeline_dir: DataDir) -> None:
+    now = datetime.now(ZoneInfo("Asia/Tokyo"))
+    assert _first_month(build_defs(pipeline_dir)) == f"{now:%Y-%m}-01"  # no data: only the current month
+    messages = [ChatMessage("User", "山田花子", datetime(2025, month, 3, 10), f"予約 {month}") for month in (3, 4, 5)]
+    write_chat(pipeline_dir, CLINIC, "山田花子", messages, "2025-05-30 18:05")
+    summary = run_pipeline(pipeline_dir)
+    assert summary.ok and not summary.months_outside
+    assert summary.months_written[:3] == ["2025-03", "2025-04", "2025-05"]
+    assert _first_month(build_defs(pipeline_dir)) == "2025-03-01"
+    with dg.DagsterInstance.get() as instance:  # the run wrote them as partitions: none shows as missing
+        assert {"2025-03-01", "2025-04-01", "2025-05-01"} <= instance.get_materialized_partitions(
+            dg.AssetKey("messages")
+        )
+
+    older = [ChatMessage("User", "佐藤一郎", datetime(2024, 11, 20, 9), "はじめまして")]
+    write_chat(pipeline_dir, CLINIC, "佐藤一郎", older, "2024-11-21 18:05")
+    summary = run_pipeline(pipeline_dir)  # an older backup: the months grow back to it
+    assert summary.ok and summary.months_written[0] == "2024-11"
+    assert _first_month(build_defs(pipeline_dir)) == "2024-11-01"
+
+    write_settings(pipeline_dir, 'first_month = "2025-01"\n')
+    assert _first_month(build_defs(pipeline_dir)) == "2025-01-01"
+
+
+def test_every_table_asset_shows_its_described_columns(definitions: dg.Definitions) -> None:
+    tables = {"messages": "messages", "staged_files": "source_files", "chat_tags": "chat_tags"}
+    tables |= {"media_files": "media_files", "monthly_response_stats": "monthly_response_stats"}
+    specs = {spec.key.to_user_string(): spec for spec in definitions.resolve_all_asset_specs()}
+    for asset, table in tables.items():
+        schema = specs[asset].metadata["dagster/column_schema"]
+        described = next(t for t in (*TABLE_SPECS, *VIEW_SPECS) if t.name == table).columns
+        assert {c.name: c.description for c in schema.columns} == described, asset
+    staged = specs["staged_files"].metadata
+    assert {c.name for c in staged["rejected_rows"].columns} == {"source_file", "line", "raw", "reason"}
+    assert all(c.description for c in staged["quarantined_files"].columns)

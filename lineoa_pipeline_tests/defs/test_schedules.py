@@ -32,7 +32,7 @@ def _tick(definitions: dg.Definitions, name: str, at: datetime) -> dg.RunRequest
 
 
 def test_the_monthly_refresh_rewrites_the_month_just_ended_and_the_new_one(tmp_path: Path) -> None:
-    definitions = _definitions(tmp_path, 'timezone = "Asia/Bangkok"\n')
+    definitions = _definitions(tmp_path, 'timezone = "Asia/Bangkok"\nfirst_month = "2025-01"\n')
     schedule = definitions.resolve_schedule_def("monthly_refresh_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 1 * *", "Asia/Bangkok")
     assert schedule.job_name == "months_job"
@@ -47,13 +47,12 @@ def test_the_monthly_refresh_rewrites_the_month_just_ended_and_the_new_one(tmp_p
 
 def test_a_lake_gets_its_nightly_maintenance_and_the_embedded_file_none(tmp_path: Path) -> None:
     embedded = _definitions(tmp_path / "embedded", "")
-    assert "lake_maintenance_schedule" not in {s.name for s in embedded.get_repository_def().schedule_defs}
-    # the job is there either way (launching it from the UI on the embedded file does nothing) ...
-    result = embedded.resolve_job_def("lake_maintenance_job").execute_in_process()
-    (event,) = result.get_asset_materialization_events()
-    assert event.asset_key == dg.AssetKey("lake_files") and event.materialization.metadata["lake"].value is False
+    repository = embedded.get_repository_def()
+    assert "lake_maintenance_schedule" not in {s.name for s in repository.schedule_defs}
+    assert not repository.has_job("lake_maintenance_job")  # the UI shows no lake where there is none
+    assert dg.AssetKey("lake_files") not in repository.asset_graph.get_all_asset_keys()
 
-    # ... and with [warehouse] the schedule runs it every night at 03:30 in the settings' time zone
+    # with [warehouse] the schedule runs it every night at 03:30 in the settings' time zone
     lake = _definitions(tmp_path / "lake", f'timezone = "Asia/Taipei"\n{LAKE}')
     schedule = lake.resolve_schedule_def("lake_maintenance_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 3 * * *", "Asia/Taipei")

@@ -24,13 +24,13 @@ def tick(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult:
 
 
 def test_it_follows_a_ui_staging_and_leaves_a_commands_to_the_command(pipeline_dir: DataDir) -> None:
-    definitions = build_defs(pipeline_dir)
-    ingest = definitions.resolve_job_def("ingest_job")
     with dg.instance_for_test() as instance:
         drop(pipeline_dir, "a.csv", 1, 2)
         assert run_pipeline(pipeline_dir, instance).ok  # `lineoa run`: it writes its months itself
         first = tick(instance, None)
         assert first.run_requests == [] and "command-line" in (first.skip_message or "")
+        definitions = build_defs(pipeline_dir)  # as the UI loads them: the months from the first with data on
+        ingest = definitions.resolve_job_def("ingest_job")
 
         drop(pipeline_dir, "b.csv", 2, 3)  # then a run the UI or the inbox sensor started
         assert ingest.execute_in_process(instance=instance).success

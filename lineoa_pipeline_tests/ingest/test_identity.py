@@ -14,7 +14,7 @@ from lineoa_pipeline.commands.run import rebuild_warehouse, run_pipeline
 from lineoa_pipeline.ingest.archive import Archive
 from lineoa_pipeline.line_export.render import write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables
+from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables, write_settings
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, JST, export, msg, reconciled, window
 
 # --- identity and de-duplication --------------------------------------------------------------------------
@@ -173,6 +173,7 @@ def test_messages_outside_the_partitions_are_stored_classified_and_reported(pipe
         msg("User", "客", "2019-01-10 10:00:00", "new"),
     ]
     (pipeline_dir.inbox / "客.csv").write_bytes(export(rows, downloaded_at=datetime(2019, 1, 11)))
+    write_settings(pipeline_dir, 'first_month = "2019-01"\n')  # set: "auto" would start the months at the first
     summary = run_pipeline(pipeline_dir)
     assert summary.ok and summary.months_written == ["2019-01"] and summary.months_outside == ["2018-12-01"]
     assert summary.advice == (

@@ -69,7 +69,9 @@ chat_types = { "ヨガ教室火曜クラス" = "group" }
 def test_no_file_means_the_spec_defaults(tmp_path: Path) -> None:
     settings = load_settings(tmp_path / "lineoa.toml")
     assert settings == Settings()
-    assert (settings.timezone, settings.first_month) == ("Asia/Tokyo", date(2019, 1, 1))
+    assert (settings.timezone, settings.first_month) == ("Asia/Tokyo", None)  # first_month "auto"
+    assert parse_settings({"first_month": "auto"}).first_month is None
+    assert parse_settings({"first_month": "2019-01"}).first_month == date(2019, 1, 1)
     defaults = settings.for_account("anyone")
     assert defaults.sla_minutes == 60
     assert defaults.auto_reply_names == (
@@ -190,7 +192,7 @@ def test_a_bad_setting_is_named_in_the_message(tmp_path: Path, toml: str, key: s
     [
         ("accounts = { x = 5 }", "accounts.x: expected a table (key = value pairs), got 5"),
         ("retention.one_to_one = 5", "retention.one_to_one: expected a table (key = value pairs), got 5"),
-        ('first_month = "0000-01"', "first_month: expected a month written YYYY-MM, from 2000-01 on"),
+        ('first_month = "0000-01"', 'first_month: expected "auto" or a month written YYYY-MM, from 2000-01 on'),
         ("sla_minutes = 99999999999", "sla_minutes: expected a whole number from 0 to 525,600"),
         ('sla_minutes = "60"', "sla_minutes: expected a whole number from 0 to 525,600, got '60'"),
         ("api_sender_names = [1]", "api_sender_names: expected text in quotes, got 1"),

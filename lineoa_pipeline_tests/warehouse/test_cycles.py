@@ -15,7 +15,7 @@ from lineoa_pipeline.settings.config import parse_settings
 from lineoa_pipeline.synthetic.shapes import SHAPE_SETTINGS, synthesise_shape
 from lineoa_pipeline.warehouse.classify import sync_settings, write_months
 from lineoa_pipeline.warehouse.cycles import cycle_starts
-from lineoa_pipeline.warehouse.sqlfiles import run_script
+from lineoa_pipeline.warehouse.tables import create_schema
 from lineoa_pipeline.warehouse.views import create_views
 
 DAY = 86400
@@ -61,7 +61,7 @@ def test_a_year_of_daily_asks_chains_a_cycle_a_day() -> None:
 def _refresh_seconds(tmp_path_factory: pytest.TempPathFactory, shape: str, messages: int) -> float:
     with duckdb.connect(tmp_path_factory.mktemp(shape) / "warehouse.duckdb") as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        run_script(conn, "schema")
+        create_schema(conn)
         synthesise_shape(conn, shape, messages)
         sync_settings(conn, parse_settings(SHAPE_SETTINGS))
         write_months(conn, date(2000, 1, 1), date(2100, 1, 1))

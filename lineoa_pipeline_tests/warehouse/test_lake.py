@@ -481,6 +481,8 @@ def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -
     conn.close()
     files_before = messages_files(lake_dir)
 
+    settings = lake.configured(lake_dir)
+    assert settings is not None
     # the nightly schedule's job, from the definitions of a data directory with [warehouse]
     result = build_defs(lake_dir).resolve_job_def("lake_maintenance_job").execute_in_process()
     assert result.success
@@ -490,8 +492,6 @@ def test_maintenance_merges_files_and_expires_old_snapshots(lake_dir: DataDir) -
     assert 0 < messages_files(lake_dir) < files_before, files_before  # January's small files merged
     assert counts(lake_dir, at=first_snapshot) == (1, len(plain))  # kept: younger than keep_snapshots_days
 
-    settings = lake.configured(lake_dir)
-    assert settings is not None
     expired = lake.maintain(lake_dir, LakeSettings(settings.catalog, settings.data_path, keep_snapshots_days=0))
     assert expired["snapshots_after"] < expired["snapshots_before"]
     conn = connect(lake_dir.root)

@@ -12,7 +12,7 @@ import pytest
 from lineoa_pipeline.settings.config import parse_settings
 from lineoa_pipeline.synthetic.shapes import SHAPE_SETTINGS, synthesise_shape
 from lineoa_pipeline.warehouse.classify import sync_settings, write_months
-from lineoa_pipeline.warehouse.sqlfiles import run_script
+from lineoa_pipeline.warehouse.tables import create_schema
 from lineoa_pipeline.warehouse.views import VIEWS, create_views
 
 EVERY_MONTH = (date(2000, 1, 1), date(2100, 1, 1))
@@ -33,7 +33,7 @@ WHERE hash(chat_name) % 10 = 3 AND export_seq < 10
 def conn(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     with duckdb.connect(tmp_path / "warehouse.duckdb") as conn:
         conn.execute("SET TimeZone = 'UTC'")
-        run_script(conn, "schema")
+        create_schema(conn)
         synthesise_shape(conn, "spread", 20_000)
         sync_settings(conn, parse_settings(SHAPE_SETTINGS))
         write_months(conn, *EVERY_MONTH)

@@ -16,7 +16,7 @@ from lineoa_pipeline.settings.config import AccountSettings, parse_settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.classify import sync_settings
 from lineoa_pipeline.warehouse.connection import write_connection
-from lineoa_pipeline.warehouse.sqlfiles import run_script
+from lineoa_pipeline.warehouse.tables import create_schema
 from lineoa_pipeline.warehouse.views import VIEW_SPECS, VIEWS_DIR, column_types, create_views, load_views
 from lineoa_pipeline_tests.conftest import BuildWarehouse
 
@@ -235,7 +235,7 @@ def test_tag_counts(warehouse: DataDir) -> None:
 
 def test_views_on_a_warehouse_without_settings(tmp_path: Path) -> None:
     with duckdb.connect(tmp_path / "bare.duckdb") as conn:
-        run_script(conn, "schema")
+        create_schema(conn)
         create_views(conn)
         assert conn.execute("SELECT count(*) FROM monthly_response_stats").fetchone() == (0,)
 
@@ -274,9 +274,8 @@ def test_each_view_declares_its_real_columns_and_describes_each(warehouse: DataD
             assert list(view.columns) == real, f"{view.path.name} declares other columns than the view has"
             assert all(d.strip() for d in view.columns.values()), f"{view.path.name} leaves a column undescribed"
             assert view.description.strip(), f"{view.path.name} has no description"
-    assert {name: list(types) for name, types in column_types().items()} == {
-        v.name: list(v.columns) for v in VIEW_SPECS
-    }
+    types = column_types()
+    assert {v.name: list(types[v.name]) for v in VIEW_SPECS} == {v.name: list(v.columns) for v in VIEW_SPECS}
 
 
 def test_each_view_reads_exactly_what_it_declares() -> None:
@@ -288,7 +287,7 @@ def test_each_view_reads_exactly_what_it_declares() -> None:
             # a view may read the table a view materialises (`_response_times` behind `response_times`)
             assert any(re.search(rf"\b_?{read}\b", s) for s in view.statements), f"{view.name} never reads {read}"
         with duckdb.connect() as conn:
-            run_script(conn, "schema")
+            create_schema(conn)
             create_views(conn, VIEW_SPECS[: names.index(view.name)])
             for other in {*ASSET_TABLES, *names[: names.index(view.name)]} - set(view.reads):
                 kind = "TABLE" if other in ASSET_TABLES else "VIEW"

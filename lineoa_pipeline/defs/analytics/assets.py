@@ -2,12 +2,12 @@
 
 import dagster as dg
 
-from lineoa_pipeline.defs.metadata import code_reference, relation_metadata, table_schema
+from lineoa_pipeline.defs.metadata import code_reference, described_schema, relation_metadata
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest.side_inputs import side_inputs_hash
 from lineoa_pipeline.ingest.tags_media import load_chat_tags, load_media_files
 from lineoa_pipeline.warehouse.classify import sync_settings
-from lineoa_pipeline.warehouse.views import VIEW_SPECS, VIEWS, column_types, create_views
+from lineoa_pipeline.warehouse.views import VIEW_SPECS, VIEWS, create_views
 
 GROUP = "analytics"
 # Every table and view this area writes: what a run refreshes after `messages`, what readers see.
@@ -18,7 +18,13 @@ MESSAGE_TEXT = "content"  # the column of a view that holds what customers wrote
 WRITTEN_BY = {"source_files": "staged_files"}
 
 
-@dg.asset(deps=["messages"], group_name=GROUP, kinds={"duckdb", "csv"}, pool=WRITE_POOL)
+@dg.asset(
+    deps=["messages"],
+    group_name=GROUP,
+    kinds={"duckdb", "csv"},
+    pool=WRITE_POOL,
+    metadata={"dagster/column_schema": described_schema("chat_tags")},
+)
 def chat_tags(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Chat tags from every `tags/*.csv` (`account_name,chat_name,tag`), chat names matched to the
     warehouse's after NFKC and without white space and brackets; unreadable rows go to `rejected_rows`."""
@@ -36,7 +42,13 @@ def chat_tags(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -
     return dg.MaterializeResult(metadata={**meta, **counts})
 
 
-@dg.asset(deps=["messages"], group_name=GROUP, kinds={"duckdb", "csv"}, pool=WRITE_POOL)
+@dg.asset(
+    deps=["messages"],
+    group_name=GROUP,
+    kinds={"duckdb", "csv"},
+    pool=WRITE_POOL,
+    metadata={"dagster/column_schema": described_schema("media_files")},
+)
 def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Rows of every `media/*manifest*.csv`, each file's size and SHA-256 checked (`ok`, `missing_file`,
     `checksum_mismatch`) and linked to the placeholder message it saves (same account, chat, kind and
@@ -62,11 +74,11 @@ def media_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource)
             kinds={"duckdb", "sql"},
             description=view.description,
             metadata={
-                "dagster/column_schema": table_schema(types, view.columns),
+                "dagster/column_schema": described_schema(view.name),
                 "dagster/code_references": code_reference(view.path),
             },
         )
-        for view, types in zip(VIEW_SPECS, column_types().values(), strict=True)
+        for view in VIEW_SPECS
     ],
     pool=WRITE_POOL,
 )
@@ -80,5 +92,5 @@ def analytics_views(context: dg.AssetExecutionContext, warehouse: WarehouseResou
             rows = (conn.execute(f"SELECT count(*) FROM {view.name}").fetchone() or (0,))[0]
             # the event log is no place for customers' words: no preview of a view that holds message text
             preview = None if MESSAGE_TEXT in view.columns else f"SELECT * FROM {view.name} LIMIT {PREVIEW_ROWS}"
-            meta = relation_metadata(conn, view.name, rows, preview, descriptions=view.columns)
+            meta = relation_metadata(conn, view.name, rows, preview)
             yield dg.MaterializeResult(asset_key=view.name, metadata=meta)

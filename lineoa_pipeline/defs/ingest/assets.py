@@ -3,12 +3,13 @@
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 import dagster as dg
 
-from lineoa_pipeline.defs.metadata import preview_table, relation_metadata
-from lineoa_pipeline.defs.partitions import DEFAULT_MONTHS, monthly_partitions
+from lineoa_pipeline.defs.ingest.jobs import STARTED_BY
+from lineoa_pipeline.defs.metadata import described_schema, preview_table, relation_metadata
+from lineoa_pipeline.defs.partitions import DEFAULT_MONTHS, data_months, monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest.archive import archive_inbox
 from lineoa_pipeline.ingest.staging import stage_pending
@@ -48,7 +49,17 @@ def archived_inputs(context: dg.AssetExecutionContext, warehouse: WarehouseResou
     )
 
 
-@dg.asset(deps=[archived_inputs], group_name=GROUP, kinds={"duckdb"}, pool=WRITE_POOL)
+@dg.asset(
+    deps=[archived_inputs],
+    group_name=GROUP,
+    kinds={"duckdb"},
+    pool=WRITE_POOL,
+    # the tables a staging writes: source_files (its column schema), quarantined_files and rejected_rows
+    metadata={
+        "dagster/column_schema": described_schema("source_files"),
+        **{table: described_schema(table) for table in ("quarantined_files", "rejected_rows")},
+    },
+)
 def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Each archived export parsed once (DuckDB, a batch of files per scan, one transaction per batch):
     distinct messages staged, duplicates counted, bad rows rejected, unreadable files quarantined.
@@ -66,15 +77,29 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
         accounts = {row[0] for row in conn.execute("SELECT DISTINCT account_name FROM source_files").fetchall()}
         for warning in setting_warnings(settings, accounts):
             context.log.warning(f"lineoa.toml: {warning}")
-        partitions = set(monthly_partitions(settings).get_partition_keys())
+        loaded = warehouse.first_month  # the months of the definitions this run belongs to
+        months = (
+            monthly_partitions(settings, date.fromisoformat(loaded))
+            if loaded
+            else data_months(warehouse.location, settings)
+        )
+        partitions = months.get_partition_keys()
         outside = sorted(m for m in report.months if m.isoformat() not in partitions)
+        if settings.first_month is None and STARTED_BY.items() <= context.run.tags.items():
+            # first_month "auto": the command builds the definitions again from the earliest, and writes it
+            outside = [m for m in outside if m.isoformat() > partitions[0]]
         if outside:  # no partition will ever classify these months: do it here
             sync_settings(conn, settings)
             for month in outside:
                 write_months(conn, month, month)
             context.log.warning(
                 f"{len(outside)} months with messages lie outside the monthly partitions (first {outside[0]:%Y-%m}):"
-                " they are in `messages`, but set first_month in lineoa.toml earlier to see them as partitions"
+                " they are in `messages`; to see them as partitions, "
+                + (
+                    "reload the definitions (first_month is auto)"
+                    if settings.first_month is None
+                    else "set first_month in lineoa.toml earlier"
+                )
             )
         meta = relation_metadata(
             conn,
@@ -138,6 +163,7 @@ def bulk_backups(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     group_name=GROUP,
     kinds={"duckdb"},
     pool=WRITE_POOL,
+    metadata={"dagster/column_schema": described_schema("messages")},
 )
 def messages(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """One row per distinct message, partitioned by the local month of `sent_at`. Staging stores each

@@ -8,7 +8,6 @@ import dagster as dg
 from lineoa_pipeline.defs.analytics.assets import ANALYTICS_ASSETS
 from lineoa_pipeline.defs.partitions import partition_keys_of, range_tags
 from lineoa_pipeline.ingest.side_inputs import published_side_inputs, side_inputs_hash
-from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import DataDir
 
 # Runs the command line starts carry this tag: the sensors leave their follow-up to the command.
@@ -34,12 +33,14 @@ AFTER_MONTHS = [
 ]
 
 
-def after_staging(staged: Mapping[str, Any], data_dir: DataDir) -> dg.RunRequest | None:
+def after_staging(
+    staged: Mapping[str, Any], data_dir: DataDir, months: dg.PartitionsDefinition
+) -> dg.RunRequest | None:
     """What runs after a staging (its `staged_files` metadata): one `months_job` run over the range of
     months it made stale; without any, a run of what follows the months when a file came in or tags, media
     or settings differ from those the published views were built with; else nothing. The stale-months
-    sensor and `lineoa run` both decide here."""
-    keys = partition_keys_of(list(staged.get("stale_months") or []), load_settings(data_dir.settings_file))
+    sensor and `lineoa run` both decide here, over the `months` of the definitions that will run it."""
+    keys = partition_keys_of(list(staged.get("stale_months") or []), months)
     if keys:
         return dg.RunRequest(tags=range_tags(keys))
     if (

@@ -6,8 +6,10 @@ import json
 import dagster as dg
 
 from lineoa_pipeline.defs.ingest.jobs import STARTED_BY, after_staging, ingest_job, months_job
+from lineoa_pipeline.defs.partitions import loaded_months
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.ingest.discover import walk_inbox
+from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import DataDir
 
 
@@ -46,7 +48,9 @@ def stale_months_sensor(context: dg.SensorEvaluationContext, asset_event: dg.Eve
     materialization = asset_event.asset_materialization
     staged = {k: v.value for k, v in materialization.metadata.items()} if materialization else {}
     # The data directory the code location serves: a resource parameter of an asset sensor came out empty.
-    request = after_staging(staged, DataDir.resolve())
+    data_dir = DataDir.resolve()
+    months = loaded_months(context.repository_def, data_dir, load_settings(data_dir.settings_file))
+    request = after_staging(staged, data_dir, months)
     if request is None:
         return dg.SensorResult(skip_reason="the staging changed nothing")
     # one staged_files materialisation a run

@@ -3,14 +3,13 @@
 import dagster as dg
 
 from lineoa_pipeline.defs.ingest.jobs import months_job
-from lineoa_pipeline.defs.partitions import monthly_partitions, range_tags
+from lineoa_pipeline.defs.partitions import range_tags
 from lineoa_pipeline.defs.retention.jobs import RetentionConfig, retention_job
 from lineoa_pipeline.settings.config import Settings
 
 
-def retention_schedules(settings: Settings) -> list[dg.ScheduleDefinition]:
-    """The schedules, in the time zone of `settings` (built with the definitions, not at import)."""
-    months = monthly_partitions(settings)
+def retention_schedules(settings: Settings, months: dg.PartitionsDefinition) -> list[dg.ScheduleDefinition]:
+    """The schedules, in the time zone of `settings`, over the definitions' `months` (built with them)."""
 
     @dg.schedule(
         job=months_job,

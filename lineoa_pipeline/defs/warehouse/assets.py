@@ -1,4 +1,4 @@
-"""What readers open: the read-only snapshot of the embedded warehouse, or the maintained files of a lake."""
+"""What readers open: the read-only snapshot of the embedded warehouse, or a lake's latest snapshot."""
 
 import dagster as dg
 
@@ -6,7 +6,6 @@ from lineoa_pipeline.defs.analytics.assets import ANALYTICS_ASSETS
 from lineoa_pipeline.defs.metadata import relation_metadata
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.warehouse.connection import connect
-from lineoa_pipeline.warehouse.lake import maintain
 
 # Everything a reader queries; the snapshot follows whenever any of it changes.
 PUBLISHED = ["messages", "bulk_backups", *ANALYTICS_ASSETS, "search_text"]
@@ -34,21 +33,3 @@ def warehouse_snapshot(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     if published is None:  # a lake: readers attach its latest snapshot, nothing is copied
         return dg.MaterializeResult(metadata=meta)
     return dg.MaterializeResult(metadata={**meta, "bytes": dg.MetadataValue.int(published.stat().st_size)})
-
-
-@dg.asset(group_name="warehouse", kinds={"duckdb", "parquet"}, pool=WRITE_POOL)
-def lake_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
-    """The lake's Parquet files and snapshots (`[warehouse]` in lineoa.toml): the small files many runs leave
-    merged, snapshots older than `keep_snapshots_days` expired, and the files no kept snapshot reads
-    deleted (DuckLake's own functions). The embedded warehouse file needs none of this."""
-    settings = warehouse.settings().warehouse
-    if settings is None:
-        context.log.info("the warehouse is the embedded file: nothing to maintain")
-        return dg.MaterializeResult(metadata={"lake": False})
-    counts = maintain(warehouse.location, settings)
-    context.log.info(
-        f"lake: {counts['files_before']} data files before, {counts['files_after']} after (rows inlined in the"
-        f" catalog written out, small files merged); {counts['snapshots_before']} snapshots before,"
-        f" {counts['snapshots_after']} after"
-    )
-    return dg.MaterializeResult(metadata={"lake": True, **counts, "keep_snapshots_days": settings.keep_snapshots_days})
