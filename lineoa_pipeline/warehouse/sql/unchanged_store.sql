@@ -14,7 +14,7 @@ SELECT f.source_file AS file_path, f.sha256, f.bytes, f.account_name, f.chat_nam
 FROM batch_unchanged u JOIN batch_files f USING (file_rank);
 
 INSERT INTO _file_offsets
-SELECT f.source_file, f.utc_offset_minutes FROM batch_unchanged u JOIN batch_files f USING (file_rank);
+SELECT f.source_file, f.utc_offset_minutes, f.sha256, f.chat_name FROM batch_unchanged u JOIN batch_files f USING (file_rank);
 
 INSERT INTO _file_bodies
 SELECT f.source_file, f.sha256, f.account_name, f.chat_name, f.utc_offset_minutes, u.encoding, u.body_sha256
