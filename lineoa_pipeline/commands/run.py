@@ -36,6 +36,7 @@ class RunSummary(IngestCounts):
     ok: bool = True
     months_written: list[str] = field(default_factory=list)
     months_outside: list[str] = field(default_factory=list)  # months with messages but no partition
+    alerts_new: int = 0  # retention alerts raised for the first time
 
     def __str__(self) -> str:
         """One line; months written are always a range (a run writes the months from its first to its last)."""
@@ -46,7 +47,8 @@ class RunSummary(IngestCounts):
             f"{f' ({self.files_unchanged} unchanged, not parsed)' if self.files_unchanged else ''}, "
             f"already seen {self.files_seen}, "
             f"quarantined {self.files_quarantined}; messages new {self.messages_new}, "
-            f"duplicate {self.duplicates}; rows rejected {self.rejected}; months written {len(months)}{span}"
+            f"duplicate {self.duplicates}; rows rejected {self.rejected}; months written {len(months)}{span}; "
+            f"retention alerts new {self.alerts_new}"
         )
 
     @property
@@ -107,14 +109,14 @@ def run_pipeline(
             if request is None:
                 progress.close()
                 say("nothing new since the last run: the warehouse and its snapshot are current")
-                return summary
-            summary.months_written = months_in(request, definitions)
-            progress.months = len(summary.months_written)
-            summary.ok = execute("months_job", request).success
-            progress.close()
-            record_months_held(inst, data_dir)
-        if summary.ok:
-            _raise_alerts(data_dir, say)
+            else:
+                summary.months_written = months_in(request, definitions)
+                progress.months = len(summary.months_written)
+                summary.ok = execute("months_job", request).success
+                progress.close()
+                record_months_held(inst, data_dir)
+        if summary.ok:  # every run, one with nothing new included: time alone puts months at risk
+            summary.alerts_new = _raise_alerts(data_dir, say)
     finally:
         progress.close()
     return summary
@@ -129,15 +131,17 @@ def months_in(request: dg.RunRequest, definitions: dg.Definitions) -> list[str]:
     return [key[:7] for key in months.get_partition_keys() if first <= key <= last]
 
 
-def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> None:
-    """The retention alerts not raised before, as the retention sensor raises them; each printed once."""
+def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> int:
+    """The retention alerts not raised before, as of now, as the retention sensor raises them; each printed
+    once. Returns how many were new."""
     check = raise_retention_alerts(data_dir, load_settings(data_dir.settings_file), datetime.now(UTC), None)
     if check is None:
-        return
+        return 0
     for record in check.new:
         say(f"retention alert ({record['level'].replace('_', ' ')}): {record['message']}")
     if check.problem:
         say(f"the alert webhook refused delivery ({check.problem}): the next run or check sends them again")
+    return len(check.new)
 
 
 class RebuildError(Exception):

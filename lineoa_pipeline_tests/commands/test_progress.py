@@ -33,7 +33,10 @@ def test_redirected_output_is_one_plain_line_per_phase_then_the_summary(
     lines = out.splitlines()
     assert [next(p for p in PHASES if line.startswith(p)) for line in lines if line.startswith(PHASES)] == list(PHASES)
     assert [line for line in lines if line.startswith("warning: quarantined cut.csv")], out
-    assert lines[-1].startswith("done: files loaded 1, ") and "months written 2 (2026-01 to 2026-02); took " in out
+    assert (
+        lines[-1].startswith("done: files loaded 1, ")
+        and "months written 2 (2026-01 to 2026-02); retention alerts new " in out
+    )
     assert " - dagster - " not in out + err  # no Dagster log line
 
 
