@@ -14,6 +14,7 @@ from pathlib import Path
 from lineoa_pipeline.settings.datadir import DataDir
 
 HISTORY_COMMANDS = ("search", "show", "export")
+MAX_LIMIT = 1_000_000_000  # `--limit`: beyond any warehouse, within DuckDB's LIMIT
 SENDER_TYPES = ("user", "staff", "auto_reply", "api", "broadcast")
 
 
@@ -54,9 +55,13 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir) -> int:
     out = sys.stdout
     try:
         if args.command == "export":
-            from lineoa_pipeline.history.export import export
+            from lineoa_pipeline.history.export import NothingSelected, export
 
-            print(export(data_dir, args.out, args.format, filters, args.mask), file=out)
+            try:
+                print(export(data_dir, args.out, args.format, filters, args.mask), file=out)
+            except NothingSelected as exc:
+                print(f"lineoa export: {exc}", file=sys.stderr)
+                return 1
             return 0
         with open_history(data_dir.root) as conn:
             if args.command == "search":
@@ -71,6 +76,9 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir) -> int:
                     print(hits_json(hits), file=out)
                 elif hits:
                     print(hits_text(hits, args.text, highlight=out.isatty()), file=out)
+                if not hits:
+                    print(f"lineoa search: no message contains {args.text!r}", file=sys.stderr)
+                    return 1
                 return 0
             from lineoa_pipeline.history.transcript import select_messages, show_text, transcript
 
@@ -89,10 +97,11 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir) -> int:
 
 
 EXIT_CODES = {
-    "search": "0 with the messages found (none is not an error); 1 before the first run (no warehouse yet); "
+    "search": "0 with the messages found; 1 when none is found (or no warehouse yet); "
     "2 for an empty TEXT, a bad setting or bad arguments.",
     "show": "0 with the transcript; 1 when the chat has no messages (or no warehouse yet); 2 for bad arguments.",
-    "export": "0 once every file is written; 1 before the first run (no warehouse yet); 2 for bad arguments.",
+    "export": "0 once every file is written; 1 when no message is selected (nothing is written) or before the "
+    "first run (no warehouse yet); 2 for bad arguments.",
 }
 
 
@@ -115,6 +124,6 @@ def _date(text: str) -> date:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"not a whole number from 1 to {MAX_LIMIT:,}: {text!r}")
     return int(text)

@@ -14,10 +14,17 @@ from lineoa_pipeline.settings.datadir import DataDir
 FORMATS = ("html", "xlsx", "csv")
 
 
+class NothingSelected(Exception):
+    """The filters select no message: nothing is written."""
+
+
 def export(data_dir: DataDir, out: Path, fmt: str, filters: Filters, mask: bool) -> str:
-    """Write the chats `filters` select under `out` as `fmt`; returns what was written, in words."""
+    """Write the chats `filters` select under `out` as `fmt`; returns what was written, in words. Raises
+    NothingSelected, before writing anything, when the filters select no message."""
     with open_history(data_dir.root) as conn:
         select_messages(conn, filters, mask)
+        if not conn.execute("SELECT 1 FROM history_messages LIMIT 1").fetchall():
+            raise NothingSelected("no message matches the selection: nothing written")
         if fmt == "html":
             report = write_html(conn, out, data_dir.media, masked=mask, incremental=False)
             return f"{report.pages_written:,} chat pages of {report.accounts:,} accounts in {out}"
