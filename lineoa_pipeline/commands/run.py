@@ -16,6 +16,7 @@ import duckdb
 
 from lineoa_pipeline.commands.instance import fail_abandoned_runs, open_instance, record_months_held
 from lineoa_pipeline.commands.progress import RunProgress, progress_logger
+from lineoa_pipeline.commands.signals import stop_if_interrupted
 from lineoa_pipeline.defs.ingest.jobs import STARTED_BY, after_staging
 from lineoa_pipeline.defs.partitions import RANGE_END, RANGE_START
 from lineoa_pipeline.defs.retention.sensors import raise_retention_alerts
@@ -96,6 +97,7 @@ def run_pipeline(
             fail_abandoned_runs(inst)
             progress.start()
             ingest = execute("ingest_job")
+            stop_if_interrupted()  # Dagster took the signal and failed the step: stop here, in one line
             summary.ok = ingest.success
             if not ingest.success:
                 return summary
@@ -113,6 +115,7 @@ def run_pipeline(
                 summary.months_written = months_in(request, definitions)
                 progress.months = len(summary.months_written)
                 summary.ok = execute("months_job", request).success
+                stop_if_interrupted()
                 progress.close()
                 record_months_held(inst, data_dir)
         if summary.ok:  # every run, one with nothing new included: time alone puts months at risk
