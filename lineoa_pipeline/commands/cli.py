@@ -21,7 +21,8 @@ from lineoa_pipeline.warehouse import lake
 
 _RUN_EXIT = (
     "0 when every step succeeded (a quarantined file, a rejected row or a retention alert is not a failure); "
-    "1 when a step failed; 2 for a bad setting in lineoa.toml or bad arguments."
+    "1 when a step failed; 2 for a bad setting in lineoa.toml or bad arguments; 130 (143) when SIGINT (SIGTERM) "
+    "ended it, nothing half-loaded."
 )
 EXIT_CODES = {
     "run": _RUN_EXIT,
