@@ -67,7 +67,7 @@ SELECT md5(c::VARCHAR || '-' || j::VARCHAR), account_name, 'chat ' || c::VARCHAR
        date_trunc('month', timezone('UTC', sent_at) + to_minutes(offset_minutes))::DATE,
        'text',
        CASE WHEN role >= 90 THEN 'notice ' || j::VARCHAR WHEN role < 45 AND h % 20 = 0 THEN 'menu' ELSE 'content' END,
-       'chat ' || c::VARCHAR || '.csv', j
+       'chat ' || c::VARCHAR || '.csv', j, offset_minutes
 FROM placed
 """
 
@@ -99,7 +99,8 @@ def main() -> None:
             [datetime(2026, 3, 1)],
         )
         conn.execute(
-            """INSERT INTO _file_offsets SELECT file_path, CASE account_name WHEN 'clinic' THEN 540 ELSE 420 END
+            """INSERT INTO _file_offsets SELECT file_path, CASE account_name WHEN 'clinic' THEN 540 ELSE 420 END,
+                      sha256, chat_name
                FROM source_files"""
         )
         conn.execute(

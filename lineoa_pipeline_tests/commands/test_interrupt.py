@@ -19,7 +19,7 @@ from lineoa_pipeline.commands.signals import INTERRUPTED
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline_tests.conftest import run_lineoa, snapshot_tables
 from lineoa_pipeline_tests.history.sample import CLINIC, HANAKO, build_history
-from lineoa_pipeline_tests.test_crash_and_concurrency import RUN_TIMEOUT, scale_inbox, started
+from lineoa_pipeline_tests.test_crash_and_concurrency import RUN_TIMEOUT, clean_run, started
 
 
 def test_a_reader_whose_pipe_closes_ends_quietly(
@@ -48,12 +48,7 @@ POINTS = [
 def test_a_signal_ends_a_run_in_one_line_and_the_next_run_completes_it(
     tmp_path: Path, new_data_dir: Callable[[str], DataDir]
 ) -> None:
-    source = tmp_path / "inbox"
-    scale_inbox(source, chats=400)
-    clean = new_data_dir("clean")
-    shutil.copytree(source, clean.inbox, dirs_exist_ok=True)
-    assert run_lineoa("run", "--data-dir", str(clean.root), timeout=RUN_TIMEOUT).returncode == 0
-    expected = snapshot_tables(clean)
+    source, expected = clean_run(tmp_path, new_data_dir, chats=400)
     for number, (signum, mark, delay) in enumerate(POINTS):
         data_dir = new_data_dir(f"interrupted{number}")
         shutil.copytree(source, data_dir.inbox, dirs_exist_ok=True)
