@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
@@ -142,6 +143,21 @@ def bad_files(inbox: Path, end: datetime) -> None:
     )
 
 
+def clean_run(
+    tmp_path: Path, new_data_dir: Callable[[str], DataDir], chats: int
+) -> tuple[Path, dict[str, list[tuple[Any, ...]]]]:
+    """A scale inbox (`scale_inbox`) under tmp_path, and the tables one uninterrupted `lineoa run` makes of it."""
+    source = tmp_path / "inbox"
+    scale_inbox(source, chats=chats)
+    clean = new_data_dir("clean")
+    shutil.copytree(source, clean.inbox, dirs_exist_ok=True)
+    began = time.monotonic()
+    result = run_lineoa("run", "--data-dir", str(clean.root), timeout=RUN_TIMEOUT)
+    print(f"clean run: {time.monotonic() - began:.1f} s")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return source, snapshot_tables(clean)
+
+
 @dataclass(frozen=True)
 class KillPoint:
     """Where a crash happens: the run is killed `delay` seconds after `reached(run, data_dir)` first holds."""
@@ -173,15 +189,7 @@ KILL_POINTS = [
 def test_a_run_killed_at_any_point_then_run_again_equals_a_clean_run(
     tmp_path: Path, new_data_dir: Callable[[str], DataDir]
 ) -> None:
-    source = tmp_path / "inbox"
-    scale_inbox(source, chats=2_000)
-    clean = new_data_dir("clean")
-    shutil.copytree(source, clean.inbox, dirs_exist_ok=True)
-    began = time.monotonic()
-    result = run_lineoa("run", "--data-dir", str(clean.root), timeout=RUN_TIMEOUT)
-    print(f"clean run: {time.monotonic() - began:.1f} s")
-    assert result.returncode == 0, result.stdout + result.stderr
-    expected = snapshot_tables(clean)
+    source, expected = clean_run(tmp_path, new_data_dir, chats=2_000)
     assert len(expected["messages"]) > 100_000 and len(expected["quarantined_files"]) == 1
     assert len(expected["rejected_rows"]) == 1
 

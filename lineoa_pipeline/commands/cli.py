@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from datetime import datetime
 
+from lineoa_pipeline.commands import signals
 from lineoa_pipeline.commands.history import EXIT_CODES as HISTORY_EXIT_CODES
 from lineoa_pipeline.commands.history import HISTORY_COMMANDS, add_history_commands, run_history_command
 from lineoa_pipeline.commands.media import EXIT_CODES as MEDIA_EXIT_CODES
@@ -22,7 +23,8 @@ from lineoa_pipeline.warehouse import lake
 
 _RUN_EXIT = (
     "0 when every step succeeded (a quarantined file, a rejected row or a retention alert is not a failure); "
-    "1 when a step failed; 2 for a bad setting in lineoa.toml or bad arguments."
+    "1 when a step failed; 2 for a bad setting in lineoa.toml or bad arguments; 130 (143) when SIGINT (SIGTERM) "
+    "ended it, nothing half-loaded."
 )
 EXIT_CODES = {
     "run": _RUN_EXIT,
@@ -95,6 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command, ended in one line by SIGINT or SIGTERM (exit status 130 or 143) or by a closed pipe."""
+    with signals.listening():
+        try:
+            status = _main(argv)
+            if not signals.heard():
+                return status
+        except KeyboardInterrupt:
+            pass
+        except BrokenPipeError:  # `lineoa show | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+            return 141
+        print(signals.INTERRUPTED, file=sys.stderr)
+        return signals.exit_status()
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "search" and not args.text:

@@ -12,6 +12,7 @@ import csv
 import hashlib
 import json
 import random
+import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -71,11 +72,19 @@ class DemoRefused(Exception):
 def write_demo_data(data_dir: Path, now: datetime | None = None, force: bool = False) -> None:
     """Write inbox/, tags/, media/ and lineoa.toml into `data_dir` (deterministic given `now`, default: now).
 
-    A naive `now` is taken as UTC. Existing files of the same names are replaced, so a data directory with
-    an archive or a warehouse that the demo did not make is refused (DemoRefused) unless `force`: its
-    archive would keep the made-up exports for good.
+    A naive `now` is taken as UTC. A folder the demo made is recreated whole (its archive and warehouse
+    too: the demo's exports are dated from `now`, so keeping them would add a second copy of every message).
+    Existing files of the same names are replaced, so a data directory with an archive or a warehouse that
+    the demo did not make is refused (DemoRefused) unless `force`: its archive would keep the made-up
+    exports for good.
     """
-    if not force and not (data_dir / MARK).exists():
+    if (data_dir / MARK).exists():
+        for entry in data_dir.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    elif not force:
         held = [name for name in ("archive", "warehouse.duckdb") if _has_content(data_dir / name)]
         if held:
             raise DemoRefused(

@@ -16,6 +16,7 @@ from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.language import LANGUAGES
 
 HISTORY_COMMANDS = ("search", "show", "export")
+MAX_LIMIT = 1_000_000_000  # `--limit`: beyond any warehouse, within DuckDB's LIMIT
 SENDER_TYPES = ("user", "staff", "auto_reply", "api", "broadcast")
 
 
@@ -89,6 +90,9 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir, settings: S
                     print(hits_json(hits), file=out)
                 elif hits:
                     print(hits_text(hits, args.text, highlight=out.isatty()), file=out)
+                if not hits:
+                    print(f"lineoa search: no message contains {args.text!r}", file=sys.stderr)
+                    return 1
                 return 0
             from lineoa_pipeline.history.labels import account_languages
             from lineoa_pipeline.history.terminal import printable_lines
@@ -110,7 +114,7 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir, settings: S
 
 
 EXIT_CODES = {
-    "search": "0 with the messages found (none is not an error); 1 before the first run (no warehouse yet); "
+    "search": "0 with the messages found; 1 when none is found (or no warehouse yet); "
     "2 for an empty TEXT, a bad setting or bad arguments.",
     "show": "0 with the transcript; 1 when the chat has no messages (or no warehouse yet); 2 for bad arguments.",
     "export": "0 once every file is written; 1 when no message matches (nothing is written) or before the first "
@@ -145,6 +149,6 @@ def _date(text: str) -> date:
 
 
 def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"not a positive whole number: {text!r}")
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"not a whole number from 1 to {MAX_LIMIT:,}: {text!r}")
     return int(text)

@@ -18,6 +18,7 @@ import dagster as dg
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from lineoa_pipeline.commands.signals import heard
 from lineoa_pipeline.history.terminal import printable
 
 # The phase each step belongs to, in the order a run meets them.
@@ -34,7 +35,7 @@ PHASES = {
 }
 UNITS = {"archiving": "files", "staging": "files", "writing months": "months", "views": "steps"}
 _COUNT = re.compile(r"^(?:archived|staged) ([\d,]+) of ([\d,]+) ")
-_WARN = ("quarantined ",)
+_WARN = ("quarantined ", "skipped ")
 
 
 @dataclass
@@ -131,13 +132,13 @@ class RunProgress:
                 self.step_started(event.step_key)
             elif event.event_type == dg.DagsterEventType.STEP_SUCCESS and event.step_key:
                 self.step_ended(event.step_key)
-            elif event.event_type == dg.DagsterEventType.STEP_FAILURE:
-                self.say(f"failed: {meta['orig_message']}")
+            elif event.event_type == dg.DagsterEventType.STEP_FAILURE and not heard():
+                self.say(f"failed: {meta['orig_message']}")  # after a signal the command says so, in one line
             return
         text = meta["orig_message"]
         if counted := _COUNT.match(text):
             self.advance(int(counted[1].replace(",", "")), int(counted[2].replace(",", "")))
-        elif record.levelno >= logging.WARNING or text.startswith(_WARN):
+        elif (record.levelno >= logging.WARNING or text.startswith(_WARN)) and not heard():
             self.say(f"warning: {text}")
 
 

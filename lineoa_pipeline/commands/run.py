@@ -16,6 +16,7 @@ import duckdb
 
 from lineoa_pipeline.commands.instance import fail_abandoned_runs, open_instance, record_months_held
 from lineoa_pipeline.commands.progress import RunProgress, progress_logger
+from lineoa_pipeline.commands.signals import stop_if_interrupted
 from lineoa_pipeline.defs.ingest.jobs import STARTED_BY, after_staging
 from lineoa_pipeline.defs.partitions import RANGE_END, RANGE_START
 from lineoa_pipeline.defs.retention.sensors import raise_retention_alerts
@@ -37,6 +38,7 @@ class RunSummary(IngestCounts):
     ok: bool = True
     months_written: list[str] = field(default_factory=list)
     months_outside: list[str] = field(default_factory=list)  # months with messages but no partition
+    alerts_new: int = 0  # retention alerts raised for the first time
 
     def __str__(self) -> str:
         """One line; months written are always a range (a run writes the months from its first to its last)."""
@@ -47,7 +49,8 @@ class RunSummary(IngestCounts):
             f"{f' ({self.files_unchanged} unchanged, not parsed)' if self.files_unchanged else ''}, "
             f"already seen {self.files_seen}, "
             f"quarantined {self.files_quarantined}; messages new {self.messages_new}, "
-            f"duplicate {self.duplicates}; rows rejected {self.rejected}; months written {len(months)}{span}"
+            f"duplicate {self.duplicates}; rows rejected {self.rejected}; months written {len(months)}{span}; "
+            f"retention alerts new {self.alerts_new}"
         )
 
     @property
@@ -95,6 +98,7 @@ def run_pipeline(
             fail_abandoned_runs(inst)
             progress.start()
             ingest = execute("ingest_job")
+            stop_if_interrupted()  # Dagster took the signal and failed the step: stop here, in one line
             summary.ok = ingest.success
             if not ingest.success:
                 return summary
@@ -110,14 +114,15 @@ def run_pipeline(
             if request is None:
                 progress.close()
                 say("nothing new since the last run: the warehouse and its snapshot are current")
-                return summary
-            summary.months_written = months_in(request, definitions)
-            progress.months = len(summary.months_written)
-            summary.ok = execute("months_job", request).success
-            progress.close()
-            record_months_held(inst, data_dir, months)
-        if summary.ok:
-            _raise_alerts(data_dir, say)
+            else:
+                summary.months_written = months_in(request, definitions)
+                progress.months = len(summary.months_written)
+                summary.ok = execute("months_job", request).success
+                stop_if_interrupted()
+                progress.close()
+                record_months_held(inst, data_dir, months)
+        if summary.ok:  # every run, one with nothing new included: time alone puts months at risk
+            summary.alerts_new = _raise_alerts(data_dir, say)
     finally:
         progress.close()
     return summary
@@ -150,14 +155,15 @@ def _months_from(definitions: dg.Definitions, data_dir: DataDir, stale: list[str
     return build_defs(data_dir, earliest=date.fromisoformat(first))
 
 
-def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> None:
-    """The retention alerts not raised before, as the retention sensor raises them: their digest printed, a
-    line per account and level."""
+def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> int:
+    """The retention alerts not raised before, as of now, as the retention sensor raises them: their digest
+    printed, a line per account and level. Returns how many were new."""
     check = raise_retention_alerts(data_dir, load_settings(data_dir.settings_file), datetime.now(UTC), None)
     if check is None:
-        return
+        return 0
     for line in [*terminal_lines(check.digest), *check.problems()]:
         say(line)
+    return len(check.new)
 
 
 class RebuildError(Exception):

@@ -133,8 +133,26 @@ def write_html(
         write_file(out / "index.html", _top_index(by_account, new_chats, top))
         report.indexes_written += 1
     if incremental:
+        if not old or old_chats.keys() - new_chats.keys():
+            report.pages_removed += _sweep(out, new_chats)
         write_file(manifest_path, json.dumps({"version": version, "accounts": new_chats}, ensure_ascii=False))
     return report
+
+
+def _sweep(out: Path, pages: dict[str, dict[str, list[str]]]) -> int:
+    """Remove every page under `out` that no chat or account of `pages` has any more (an account gone after a
+    rebuild, pages an earlier layout or a lost manifest left), and the folders that leaves empty."""
+    keep = {out / page for chats in pages.values() for stored, (page, _) in chats.items() if stored}
+    keep |= {out / chats[""][0] / "index.html" for chats in pages.values()}
+    removed = 0
+    for page in out.glob("*/*.html"):
+        if page not in keep:
+            page.unlink()
+            removed += 1
+    for folder in out.iterdir():
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
 
 
 def _write_pages(

@@ -57,7 +57,11 @@ def fold(text: str) -> str:
 
 def index_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> int:
     """Rewrite `_search_text` for the months from `first` to `last`, widened to any month of `messages` it
-    has never covered (an older warehouse), in one transaction; returns the rows it now holds for them."""
+    has never covered (an older warehouse), in one transaction; returns the rows it now holds for them. A side
+    table written before it carried each message's offset is dropped first, so every month is written again."""
+    if _tables(conn) == {"_search_text"}:
+        conn.execute("DROP TABLE _search_text")
+        conn.execute("DELETE FROM _search_months")
     run_script(conn, "search_text_schema")
     uncovered = conn.execute(
         "SELECT min(month), max(month) FROM messages WHERE month NOT IN (SELECT month FROM _search_months)"
@@ -98,11 +102,21 @@ def search(conn: duckdb.DuckDBPyConnection, text: str, filters: Filters, limit: 
     if not needle:
         raise ValueError("the search text is empty")
     params = {**filters.params(), "needle": needle, "needs_folding": NEEDS_FOLDING, "limit": limit}
-    if not conn.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = '_search_text'").fetchall():
+    if "current" not in _tables(conn):  # no side table yet, or an older one: fold in memory (exact, slower)
         conn.create_function("lineoa_fold", fold, ["VARCHAR"], "VARCHAR", side_effects=False)
         for statement in statements("search_text_temp"):
             execute_with_literals(conn, statement, params)
     return [Hit(*row) for row in query(conn, "search", params).fetchall()]
+
+
+def _tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    """ "_search_text" when the warehouse has the side table, and "current" when it carries messages' offsets."""
+    rows = conn.execute(
+        """SELECT DISTINCT CASE column_name WHEN 'utc_offset_minutes' THEN 'current' ELSE table_name END
+           FROM duckdb_columns()
+           WHERE table_name = '_search_text' AND column_name IN ('message_id', 'utc_offset_minutes')"""
+    ).fetchall()
+    return {row[0] for row in rows}
 
 
 def hits_json(hits: list[Hit]) -> str:

@@ -21,6 +21,7 @@ CHUNK = 1 << 20
 # A file whose head is UTF-8 but whose rest is not: the legacy code pages Excel re-saves in, tried in turn.
 LEGACY_ENCODINGS = ("cp932", "cp950", "cp874")
 # What a wrong code page makes of text: half-width katakana, private-use characters, control characters.
+_LONE_CR = re.compile(rb"\r(?!\n)")
 _ODD = re.compile("[\uff61-\uff9f\ue000-\uf8ff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -159,6 +160,13 @@ def _check_and_transcode(c: Candidate, transcoded: Path) -> tuple[ExportHead, Ca
     chosen from the whole file: one whose head reads as UTF-8 but whose rest does not (an English UI, an
     ASCII account name, re-saved on a Japanese PC) takes the legacy code page that decodes all of it."""
     first = c.head if c.head is not None else _first_bytes(c.held_in, c.offset, c.length)
+    if _cr_alone(first):
+        # "CSV (Macintosh)" ends every line with a CR alone: as CRLF it is the export it is (a CR in a field is
+        # a line break either way, stored as \n); its quotes, encoding and body are then those of the copy
+        crlf = transcoded.with_name(f"{transcoded.stem}-crlf.csv")
+        size = _write_crlf(chunks(c.held_in, c.offset, c.length), crlf)
+        c = replace(c, read_path=crlf, held_in=crlf, offset=0, length=size, head=None)
+        first = _first_bytes(crlf, 0, size)
     rows = rows_start(first, c.length)
     head = read_head(first[: rows[0]])
     quotes, utf8 = c.quotes, c.utf8
@@ -177,6 +185,26 @@ def _check_and_transcode(c: Candidate, transcoded: Path) -> tuple[ExportHead, Ca
         # DuckDB does not always report a quote left open at the end of one file of many.
         raise NotAnExport("a quoted field is never closed: the file is cut off (an interrupted download?)")
     return head, c, rows
+
+
+def _cr_alone(head: bytes) -> bool:
+    """Whether the first line of `head` ends with a CR alone (0x0D is a CR in every encoding read here)."""
+    cr, lf = head.find(b"\r"), head.find(b"\n")
+    return cr >= 0 and (lf < 0 or lf > cr + 1)
+
+
+def _write_crlf(pieces: Iterable[bytes], target: Path) -> int:
+    """Write `pieces` into `target` with every CR alone made CRLF; return the bytes written."""
+    size, carry = 0, b""
+    with open(target, "wb") as out:
+        for chunk in pieces:
+            data = carry + chunk
+            carry = b"\r" if data.endswith(b"\r") else b""  # its LF, if any, starts the next chunk
+            data = _LONE_CR.sub(b"\r\n", data[: len(data) - len(carry)])
+            size += out.write(data)
+        if carry:
+            size += out.write(b"\r\n")
+    return size
 
 
 def _legacy_encoding(c: Candidate) -> str:

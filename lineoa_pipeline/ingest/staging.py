@@ -297,4 +297,8 @@ def _recognise_all(candidates: list[Candidate], work: Path) -> tuple[list[Staged
             staged.append(recognise(c, work / f"transcoded-{index}.csv"))
         except NotAnExport as exc:
             quarantined.append((c.source_file, c.sha256, str(exc)))
+        except OSError:
+            raise  # ours (a full disk): the run fails and the input waits for the next one
+        except Exception as exc:  # any other error reading this one input quarantines it, never the run
+            quarantined.append((c.source_file, c.sha256, f"unreadable as an export ({type(exc).__name__})"))
     return staged, quarantined

@@ -346,14 +346,21 @@ def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> Account
     if "retention" in raw:
         out = replace(out, retention=_retention(raw["retention"], base.retention, prefix + "retention"))
     if "business_hours" in raw:
-        hours, holidays = _business_hours(raw["business_hours"], prefix + "business_hours")
-        out = replace(out, business_hours=hours, holidays=holidays)
+        # merged key by key with the global table: a weekday (or `holidays`) the account sets replaces it
+        table = raw["business_hours"]
+        hours, holidays = _business_hours(table, prefix + "business_hours")
+        kept = {day: ranges for day, ranges in (base.business_hours or {}).items() if WEEKDAYS[day] not in table}
+        out = replace(
+            out,
+            business_hours=dict(sorted({**kept, **hours}.items())),
+            holidays=holidays if "holidays" in table else base.holidays,
+        )
     if "chat_types" in raw:
         types = _expect(raw["chat_types"], dict, prefix + "chat_types")
         for chat, kind in types.items():
             if kind not in CHAT_TYPES:
                 raise SettingsError(f"{prefix}chat_types.{chat}: expected one of {CHAT_TYPES}, got {kind!r}")
-        out = replace(out, chat_types=dict(types))
+        out = replace(out, chat_types={**base.chat_types, **types})
     return out
 
 

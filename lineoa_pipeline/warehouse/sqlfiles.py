@@ -120,9 +120,9 @@ def sql_literal(value: Any) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, str):
-        if "\x00" in value:
-            raise ValueError(f"a NUL character cannot go into SQL: {value!r}")
-        return "'" + value.replace("'", "''") + "'"
+        # a NUL (kept in names as the export wrote it) ends a string literal: it joins the pieces as chr(0)
+        quoted = "'" + value.replace("'", "''").replace("\x00", "' || chr(0) || '") + "'"
+        return f"({quoted})" if "\x00" in value else quoted
     if isinstance(value, datetime) and value.tzinfo is not None:
         return f"TIMESTAMPTZ '{value.isoformat()}'"
     if isinstance(value, list):

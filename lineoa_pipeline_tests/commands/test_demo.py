@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.demo import CAFE_TH, CAFE_TW, DENTAL, MARK, YOGA, DemoRefused, write_demo_data
 from lineoa_pipeline.history.html import file_stem
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline_tests.conftest import IngestDir
 from lineoa_pipeline_tests.history.sample import KANA
 
 # What a transcript page says in its own words: the header's line, date lines, media cards and notes.
@@ -61,8 +63,10 @@ def test_demo_may_write_again_into_a_folder_it_made(tmp_path: Path) -> None:
     write_demo_data(root)
     (root / "archive").mkdir()
     (root / "archive" / ("a" * 64)).write_bytes(b"the demo's own archive")
-    write_demo_data(root)  # a second `lineoa demo` is not refused
-    assert (root / MARK).exists()
+    write_demo_data(root)  # a second `lineoa demo` is not refused: it recreates its folder whole
+    assert (root / MARK).exists() and not (root / "archive").exists()
+    (root / "archive").mkdir()
+    (root / "archive" / ("a" * 64)).write_bytes(b"an archive the demo did not make")
     (root / MARK).unlink()
     with pytest.raises(DemoRefused):
         write_demo_data(root)
@@ -89,3 +93,19 @@ def test_demo_defaults_to_its_own_folder_not_the_data_directory(
         assert len(labels) >= 5
         if lang != "ja":  # the demo's Thai and Taiwanese transcripts carry their own labels
             assert not [text for text in labels if KANA.search(text)], account
+
+
+def test_demo_run_again_on_its_folder_recreates_it_whole(tmp_path: Path) -> None:
+    # the README's first command, run again later: its exports are dated from a new now
+    first, later = datetime(2026, 3, 2, 9, 0, tzinfo=UTC), datetime(2026, 3, 2, 9, 23, tzinfo=UTC)
+    again = IngestDir(DataDir(tmp_path / "demo-data"))
+    write_demo_data(again.data_dir.root, now=first)
+    again.ingest()
+    write_demo_data(again.data_dir.root, now=later)
+    again.ingest()
+    once = IngestDir(DataDir(tmp_path / "once"))
+    write_demo_data(once.data_dir.root, now=later)
+    once.ingest()
+    count = "SELECT count(*), count(DISTINCT message_id) FROM messages"
+    assert again.query(count) == once.query(count)
+    assert again.query("SELECT count(*) FROM source_files") == once.query("SELECT count(*) FROM source_files")

@@ -84,7 +84,7 @@ def test_search_json_and_limit(demo_warehouse: DataDir, capsys: pytest.CaptureFi
     assert all(hit["content"].replace("\n", "⏎") in line for hit, line in zip(every[:3], lines, strict=True))
     with pytest.raises(SystemExit) as refused:
         cli.main([*args, "--limit", "0"])
-    assert refused.value.code == 2 and "not a positive whole number" in capsys.readouterr().err
+    assert refused.value.code == 2 and "not a whole number from 1" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

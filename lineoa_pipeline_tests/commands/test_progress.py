@@ -6,6 +6,7 @@ import os
 import pty
 import subprocess
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 
@@ -33,8 +34,24 @@ def test_redirected_output_is_one_plain_line_per_phase_then_the_summary(
     lines = out.splitlines()
     assert [next(p for p in PHASES if line.startswith(p)) for line in lines if line.startswith(PHASES)] == list(PHASES)
     assert [line for line in lines if line.startswith("warning: quarantined cut.csv")], out
-    assert lines[-1].startswith("done: files loaded 1, ") and "months written 2 (2026-01 to 2026-02); took " in out
+    assert (
+        lines[-1].startswith("done: files loaded 1, ")
+        and "months written 2 (2026-01 to 2026-02); retention alerts new " in out
+    )
     assert " - dagster - " not in out + err  # no Dagster log line
+
+
+def test_every_inbox_entry_skipped_is_named_in_the_output(
+    pipeline_dir: DataDir, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inbox(pipeline_dir)
+    (tmp_path / "outside.csv").write_bytes((pipeline_dir.inbox / "山田.csv").read_bytes())
+    (pipeline_dir.inbox / "link.csv").symlink_to(tmp_path / "outside.csv")  # a link out of the data directory
+    os.mkfifo(pipeline_dir.inbox / "pipe.csv")
+    assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
+    out = capsys.readouterr().out
+    assert [line for line in out.splitlines() if line.startswith("warning: skipped inbox/link.csv")], out
+    assert [line for line in out.splitlines() if line.startswith("warning: skipped inbox/pipe.csv")], out
 
 
 def test_verbose_shows_dagsters_own_logs(pipeline_dir: DataDir, capsys: pytest.CaptureFixture[str]) -> None:

@@ -40,10 +40,10 @@ def _expected_rows(history: History, account: str) -> list[tuple]:
     conn.execute("SET TimeZone = 'UTC'")
     rows = conn.execute(
         """SELECT m.account_name, m.chat_name,
-                  strftime(m.sent_at AT TIME ZONE 'UTC' + to_minutes(o.utc_offset_minutes), '%Y-%m-%dT%H:%M:%S')
-                  || CASE o.utc_offset_minutes WHEN 540 THEN '+09:00' ELSE '+07:00' END,
+                  strftime(m.sent_at AT TIME ZONE 'UTC' + to_minutes(m.utc_offset_minutes), '%Y-%m-%dT%H:%M:%S')
+                  || CASE m.utc_offset_minutes WHEN 540 THEN '+09:00' ELSE '+07:00' END,
                   m.sender_type, m.sender_name, m.kind, m.content, f.file
-           FROM messages m JOIN _file_offsets o ON o.file_path = m.source_file
+           FROM messages m
            LEFT JOIN media_files f ON f.message_id = m.message_id AND f.verification = 'ok'
            WHERE m.account_name = ? ORDER BY m.chat_name, m.sent_at, m.export_seq""",
         [account],

@@ -23,8 +23,8 @@ def _oracle(history: History, text: str, filters: Filters, limit: int) -> list[s
     conn.execute("SET TimeZone = 'UTC'")
     rows = conn.execute(
         """SELECT m.message_id, m.account_name, m.chat_name, m.sender_type, m.sent_at, m.export_seq, m.content,
-                  o.utc_offset_minutes
-           FROM messages m JOIN _file_offsets o ON o.file_path = m.source_file"""
+                  m.utc_offset_minutes
+           FROM messages m"""
     ).fetchall()
     conn.close()
     needle = fold(text)

@@ -37,7 +37,7 @@ def test_lineoa_run_materialises_every_month_through_the_dagster_definitions(
     assert cli.main(["run", "--data-dir", str(pipeline_dir.root)]) == 0
     out = capsys.readouterr().out
     assert "files loaded 2" in out and "quarantined 1" in out and "messages new 9" in out
-    assert "rows rejected 1" in out and "months written 3 (2026-01 to 2026-03); took " in out
+    assert "rows rejected 1" in out and "months written 3 (2026-01 to 2026-03); retention alerts new " in out
     reader = connect(pipeline_dir.root)  # the snapshot a notebook opens
     try:
         assert reader.execute("SELECT month, count(*) FROM messages GROUP BY 1 ORDER BY 1").fetchall() == [

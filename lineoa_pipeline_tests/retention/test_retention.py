@@ -534,7 +534,9 @@ def test_two_photos_in_one_second_are_two_alerts(publish: Publish, zip_bytes: Zi
     assert len({alert_key(a.record(at("2027-02-01T00:00:00+09:00"))) for a in alerts}) == 2
 
 
-@pytest.mark.parametrize("value", ["O'Brien's", "a\\b", "$as_of", "行1\n行2", "'; DROP TABLE messages; --", ""])
+@pytest.mark.parametrize(
+    "value", ["O'Brien's", "a\\b", "$as_of", "行1\n行2", "'; DROP TABLE messages; --", "", "a\x00b'\x00", "\x00"]
+)
 def test_values_go_into_sql_verbatim(value: str) -> None:
     # Python values reach DuckDB as literals (binding them would import pandas): each must read back as is.
     assert duckdb.connect().execute(f"SELECT {sql_literal([value])}").fetchone() == ([value],)

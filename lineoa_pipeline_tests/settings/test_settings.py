@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,37 @@ def test_the_analytics_settings_apply_globally_and_per_account() -> None:
         2,
         5,
     )
+
+
+def test_an_account_table_merges_key_by_key_with_the_global_one() -> None:
+    hour = 3600
+    settings = parse_settings(
+        {
+            "business_hours": {"mon": ["09:00-18:00"], "tue": ["09:00-18:00"], "holidays": ["2026-01-01"]},
+            "chat_types": {"ヨガ": "group", "受付": "group"},
+            "placeholders": {"ボイス": "voice"},
+            "retention": {"group": {"media": 10, "warn": {"media": 2}}},
+            "accounts": {
+                "A": {
+                    "business_hours": {"sat": ["10:00-14:00"], "tue": []},
+                    "chat_types": {"受付": "one_to_one"},
+                    "placeholders": {"画像": "photo"},
+                    "retention": {"group": {"file": 3}},
+                },
+                "B": {"business_hours": {"holidays": ["2026-05-05"]}},
+            },
+        }
+    )
+    top, a, b = settings.for_account("other"), settings.for_account("A"), settings.for_account("B")
+    # a key the account sets replaces the global one (an empty day is a closed day); the others stay global
+    assert a.business_hours == {0: [(9 * hour, 18 * hour)], 5: [(10 * hour, 14 * hour)]}
+    assert a.holidays == top.holidays == (date(2026, 1, 1),)
+    assert b.business_hours == top.business_hours and b.holidays == (date(2026, 5, 5),)
+    assert a.chat_types == {"ヨガ": "group", "受付": "one_to_one"}
+    assert a.placeholders == {**top.placeholders, "画像": "photo"} and a.placeholders["ボイス"] == "voice"
+    assert a.retention["group"] == replace(top.retention["group"], file=3)
+    assert (top.retention["group"].media, top.retention["group"].warn_media) == (10, 2)
+    assert a.retention["one_to_one"] == top.retention["one_to_one"] == DEFAULT_RETENTION["one_to_one"]
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ INSERT INTO messages
 SELECT md5(message_id || ' again'), account_name, chat_name, chat_type, sender_type, sender_name,
        sent_at + (SELECT max(sent_at) - min(sent_at) FROM messages n WHERE n.chat_name = m.chat_name)
                + INTERVAL 7 DAY,
-       month, 'text', content, source_file, export_seq + 1000
+       month, 'text', content, source_file, export_seq + 1000, utc_offset_minutes
 FROM messages m
 WHERE hash(chat_name) % 10 = 3 AND export_seq < 10
 """

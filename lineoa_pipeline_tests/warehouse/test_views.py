@@ -702,3 +702,21 @@ def test_random_chats_match_a_message_by_message_reference_of_line_cycles(build_
         ).fetchall()
     assert len(expected) > 100
     assert rows == sorted(expected, key=lambda r: (r[0], r[1]))
+
+
+def test_an_account_business_hours_table_merges_with_the_global_one(build_warehouse: BuildWarehouse) -> None:
+    # Monday 2026-03-02, 17:00 -> 19:00: the global Monday hours (09:00-18:00) count one hour of the wait,
+    # though the account's own table only adds Saturday
+    chat = _chat(("A", "2026-03-02 17:00:00", "?"), (SASAKI, "2026-03-02 19:00:00", "!"))
+    data_dir = build_warehouse(
+        {"a.csv": render_export(CLINIC, chat, downloaded_at=datetime(2026, 4, 1))},
+        {
+            "business_hours": {"mon": ["09:00-18:00"], "holidays": ["2026-01-01"]},
+            "accounts": {CLINIC: {"business_hours": {"sat": ["10:00-14:00"]}}},
+        },
+    )
+    with write_connection(data_dir) as conn:
+        create_views(conn)
+        assert conn.execute("SELECT response_seconds, business_seconds FROM response_times").fetchall() == [
+            (7200, 3600)
+        ]

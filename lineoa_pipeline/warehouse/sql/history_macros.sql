@@ -1,5 +1,5 @@
--- Local time, for every reader of the history: the UTC offset of the message's own source file
--- (`_file_offsets`), as `messages.month` uses. Temp macros, so they work on the read-only snapshot too.
+-- Local time, for every reader of the history: the UTC offset of the file that first stored the message
+-- (`messages.utc_offset_minutes`), as `messages.month` uses. Temp macros, so they work on the read-only snapshot too.
 CREATE OR REPLACE TEMP MACRO local_ts(sent_at, offset_minutes) AS
     (sent_at AT TIME ZONE 'UTC') + to_minutes(offset_minutes::BIGINT);
 

@@ -6,12 +6,11 @@
 -- Values come in as literals (history/reader.py), so no parameter name may appear in a comment.
 CREATE OR REPLACE TEMP VIEW _history_chosen AS
 SELECT m.message_id, m.account_name, m.chat_name, m.chat_type, m.sender_type, m.sender_name, m.kind,
-       m.content, m.sent_at, m.export_seq, o.utc_offset_minutes AS offset_minutes,
-       local_ts(m.sent_at, o.utc_offset_minutes) AS local, local_iso(m.sent_at, o.utc_offset_minutes) AS local_iso
+       m.content, m.sent_at, m.export_seq, m.utc_offset_minutes AS offset_minutes,
+       local_ts(m.sent_at, m.utc_offset_minutes) AS local, local_iso(m.sent_at, m.utc_offset_minutes) AS local_iso
 FROM messages m
-JOIN _file_offsets o ON o.file_path = m.source_file
 WHERE chat_selected(m.account_name, m.chat_name, $account, $chat_key)
-  AND in_dates(local_ts(m.sent_at, o.utc_offset_minutes), $from_date::DATE, $to_date::DATE);
+  AND in_dates(local_ts(m.sent_at, m.utc_offset_minutes), $from_date::DATE, $to_date::DATE);
 
 CREATE OR REPLACE TEMP VIEW history_messages AS
 WITH saved AS (

@@ -1,6 +1,10 @@
 -- The warehouse's internal bookkeeping tables (their names start with an underscore), made after the public
 -- tables of tables/*.sql (each file with its description and columns in front matter, as the views).
 
+-- A warehouse made before messages carried their offset gains the column (last: rows are inserted in order),
+-- filled below from the offsets of their files.
+ALTER TABLE messages ADD COLUMN IF NOT EXISTS utc_offset_minutes INTEGER;
+
 -- Inputs taken into archive/: one row per distinct SHA-256; staged_at is set once all of it is staged.
 CREATE TABLE IF NOT EXISTS _inputs (
     sha256      VARCHAR PRIMARY KEY,
@@ -31,16 +35,28 @@ CREATE TABLE IF NOT EXISTS _written_months (
     settings_hash VARCHAR
 );
 
--- Each export's UTC offset (its time-zone row): an account's zone is that of its latest export; and the
--- UI language of its labels: an account's pages are in that of its latest export.
+-- Each export's UTC offset (its time-zone row), keyed as a file is known: by its bytes and chat name, never
+-- by its path (a chat downloaded again under the same name is another file). An account's zone is that of
+-- its latest export; its pages are in the UI language of its latest export's labels.
 CREATE TABLE IF NOT EXISTS _file_offsets (
     file_path          VARCHAR NOT NULL,
     utc_offset_minutes INTEGER NOT NULL,
-    ui_language        VARCHAR
+    ui_language        VARCHAR,
+    sha256             VARCHAR,
+    chat_name          VARCHAR
 );
 
--- A warehouse made before files recorded their language gains the column (NULL until a rebuild).
+-- A warehouse made before files recorded their language gains the column (NULL until a rebuild); one made
+-- before offsets were keyed by bytes: each file's key from source_files, and each message's offset from its
+-- file (both once: later runs find nothing to fill).
 ALTER TABLE _file_offsets ADD COLUMN IF NOT EXISTS ui_language VARCHAR;
+ALTER TABLE _file_offsets ADD COLUMN IF NOT EXISTS sha256 VARCHAR;
+ALTER TABLE _file_offsets ADD COLUMN IF NOT EXISTS chat_name VARCHAR;
+UPDATE _file_offsets o SET sha256 = s.sha256, chat_name = s.chat_name
+FROM source_files s WHERE o.sha256 IS NULL AND s.file_path = o.file_path;
+UPDATE messages m SET utc_offset_minutes = o.utc_offset_minutes
+FROM (SELECT file_path, min(utc_offset_minutes) AS utc_offset_minutes FROM _file_offsets GROUP BY file_path) o
+WHERE m.utc_offset_minutes IS NULL AND o.file_path = m.source_file;
 
 -- Chats that at least one loaded export file shows as a group (two or more distinct User names in that one
 -- file): chat type is decided per file, so it never depends on which file supplied the stored rows. A
@@ -58,11 +74,9 @@ CREATE TABLE IF NOT EXISTS _chat_keys (
 
 CREATE OR REPLACE VIEW _account_zones AS
 SELECT s.account_name, arg_max(o.utc_offset_minutes, s.downloaded_at) AS utc_offset_minutes
-FROM source_files s JOIN _file_offsets o USING (file_path)
+FROM source_files s JOIN _file_offsets o ON o.sha256 = s.sha256 AND o.chat_name IS NOT DISTINCT FROM s.chat_name
 GROUP BY s.account_name;
 
--- Each message's local time is that of its own export (messages.source_file): its offset, one per file.
-CREATE OR REPLACE VIEW _file_zones AS
-SELECT file_path AS source_file, min(utc_offset_minutes) AS utc_offset_minutes
-FROM _file_offsets
-GROUP BY file_path;
+-- Each message carries its own offset (messages.utc_offset_minutes): a view by path would repeat or misdate
+-- the messages of a chat downloaded again under the same name.
+DROP VIEW IF EXISTS _file_zones;

@@ -7,7 +7,7 @@ DELETE FROM _search_text WHERE month BETWEEN $first::DATE AND $last::DATE;
 INSERT INTO _search_text
 WITH range_rows AS (
     SELECT month, message_id, account_name, chat_name, sender_type, sender_name, sent_at, export_seq,
-           source_file, content
+           source_file, utc_offset_minutes, content
     FROM messages
     WHERE month BETWEEN $first::DATE AND $last::DATE AND regexp_matches(content, $needs_folding)
 ),

@@ -10,6 +10,7 @@ CREATE TABLE IF NOT EXISTS _search_text (
     sent_at      TIMESTAMPTZ NOT NULL,
     export_seq   BIGINT NOT NULL,
     source_file  VARCHAR NOT NULL,
+    utc_offset_minutes INTEGER NOT NULL, -- the message's (messages.utc_offset_minutes): its local time
     content      VARCHAR NOT NULL,
     folded       VARCHAR NOT NULL
 );

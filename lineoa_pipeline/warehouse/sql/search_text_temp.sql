@@ -4,6 +4,6 @@ CREATE TEMP TABLE _search_months AS SELECT DISTINCT month FROM messages;
 
 CREATE TEMP TABLE _search_text AS
 SELECT month, message_id, account_name, chat_name, sender_type, sender_name, sent_at, export_seq, source_file,
-       content, lineoa_fold(content) AS folded
+       utc_offset_minutes, content, lineoa_fold(content) AS folded
 FROM messages
 WHERE regexp_matches(content, $needs_folding);

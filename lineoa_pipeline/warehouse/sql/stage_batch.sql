@@ -53,7 +53,7 @@ WITH raw AS (
     WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files)
 ),
 typed AS (
-    SELECT b.rn, b.read_path, f.source_file, f.account_name, f.chat_name, b.st,
+    SELECT b.rn, b.read_path, f.source_file, f.account_name, f.chat_name, f.utc_offset_minutes, b.st,
            clean_field(b.sn) AS sender_name, clean_field(b.content) AS clean_content,
            -- the instant: local time less the file's offset (plain arithmetic, no time-zone lookup per row)
            make_timestamptz(epoch_us(b.local_ts) - f.utc_offset_minutes::BIGINT * 60000000) AS sent_at,

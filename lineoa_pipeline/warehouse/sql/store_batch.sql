@@ -6,7 +6,7 @@
 INSERT INTO messages
 SELECT r.message_id, r.account_name, r.chat_name, 'one_to_one', CASE r.st WHEN 'User' THEN 'user' ELSE 'staff' END,
        r.sender_name, r.sent_at, r.month, 'text', r.clean_content, r.source_file,
-       b.seq + n.ordinal
+       b.seq + n.ordinal, r.utc_offset_minutes
 FROM batch_new n JOIN batch_rows r USING (rn) JOIN batch_base b ON b.account_name = n.account_name;
 
 INSERT INTO rejected_rows
@@ -51,7 +51,7 @@ LEFT JOIN column_counts k USING (read_path)
 WHERE f.read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
 INSERT INTO _file_offsets BY NAME
-SELECT source_file AS file_path, utc_offset_minutes, ui_language FROM batch_files
+SELECT source_file AS file_path, utc_offset_minutes, ui_language, sha256, chat_name FROM batch_files
 WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
 -- Months to (re)write: those with new messages, and every month of a chat that has just become a group.

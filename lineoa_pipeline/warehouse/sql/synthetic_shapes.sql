@@ -21,7 +21,7 @@ SELECT md5(c::VARCHAR || '-' || j::VARCHAR), account_name, 'chat ' || c::VARCHAR
        date_trunc('month', timezone('UTC', sent_at) + to_minutes(offset_minutes))::DATE,
        'text',
        CASE WHEN role >= 90 THEN 'notice ' || j::VARCHAR WHEN role < 45 AND h % 20 = 0 THEN 'menu' ELSE 'content' END,
-       'chat ' || c::VARCHAR || '.csv', j
+       'chat ' || c::VARCHAR || '.csv', j, offset_minutes
 FROM placed;
 
 -- Each chat its own export, downloaded at $downloaded, in its account's offset.
@@ -29,7 +29,8 @@ INSERT INTO source_files
 SELECT DISTINCT source_file, '', 0, account_name, chat_name, $downloaded::TIMESTAMPTZ, true, 0, 0, 0, 0, now()
 FROM messages;
 
-INSERT INTO _file_offsets (file_path, utc_offset_minutes) SELECT file_path, CASE account_name WHEN 'clinic' THEN 540 ELSE 420 END FROM source_files;
+INSERT INTO _file_offsets (file_path, utc_offset_minutes, sha256, chat_name)
+SELECT file_path, CASE account_name WHEN 'clinic' THEN 540 ELSE 420 END, sha256, chat_name FROM source_files;
 
 -- A tenth of the chats tagged.
 INSERT INTO chat_tags

@@ -14,7 +14,7 @@ SELECT f.source_file AS file_path, f.sha256, f.bytes, f.account_name, f.chat_nam
 FROM batch_unchanged u JOIN batch_files f USING (file_rank);
 
 INSERT INTO _file_offsets BY NAME
-SELECT f.source_file AS file_path, f.utc_offset_minutes, f.ui_language
+SELECT f.source_file AS file_path, f.utc_offset_minutes, f.ui_language, f.sha256, f.chat_name
 FROM batch_unchanged u JOIN batch_files f USING (file_rank);
 
 INSERT INTO _file_bodies

@@ -20,6 +20,8 @@ columns:
   source_file: The export that first stored this message.
   export_seq: 'Export order within the account (its messages numbered as they were staged): ties in sent_at are
     ordered by it.'
+  utc_offset_minutes: 'UTC offset of the export that first stored it (its time-zone row), in minutes: its local
+    time in every view and read-back.'
 --- */
 CREATE TABLE IF NOT EXISTS messages (
     message_id   VARCHAR NOT NULL,
@@ -33,5 +35,6 @@ CREATE TABLE IF NOT EXISTS messages (
     kind         VARCHAR NOT NULL,
     content      VARCHAR NOT NULL,
     source_file  VARCHAR NOT NULL,
-    export_seq   BIGINT NOT NULL
+    export_seq   BIGINT NOT NULL,
+    utc_offset_minutes INTEGER NOT NULL
 );

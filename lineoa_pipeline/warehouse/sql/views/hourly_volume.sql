@@ -14,8 +14,8 @@ columns:
 CREATE OR REPLACE VIEW hourly_volume AS
 WITH local AS (
     SELECT m.account_name, m.month, 1 AS user_messages, 0 AS inquiries,
-           make_timestamp(epoch_us(m.sent_at) + coalesce(z.utc_offset_minutes, 0) * 60000000::BIGINT) AS local_at
-    FROM messages m LEFT JOIN _file_zones z USING (source_file)
+           make_timestamp(epoch_us(m.sent_at) + coalesce(m.utc_offset_minutes, 0) * 60000000::BIGINT) AS local_at
+    FROM messages m
     WHERE m.sender_type = 'user' AND m.kind <> 'menu_tap'
     UNION ALL
     SELECT account_name, month, 0, 1, make_timestamp(asked_local * 1000000) FROM _response_times

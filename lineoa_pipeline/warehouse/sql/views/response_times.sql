@@ -65,7 +65,7 @@ CREATE OR REPLACE MACRO _business_clock(open_before, ranges, local_s) AS
 CREATE OR REPLACE TEMP VIEW _response_times_fresh AS
 WITH turns AS (
     SELECT m.account_name, m.chat_name, m.chat_type, m.month, m.sent_at, m.export_seq, m.sender_name,
-           m.source_file, m.sender_type = 'user' AS asks,
+           m.utc_offset_minutes, m.sender_type = 'user' AS asks,
            lag(m.sender_type = 'user') OVER (PARTITION BY m.account_name, m.chat_name
                                              ORDER BY m.sent_at, m.export_seq) AS before
     FROM messages m
@@ -76,7 +76,7 @@ WITH turns AS (
 ),
 -- Where asking and answering change, they alternate: each asking row starts an inquiry, the row after answers.
 changes AS (
-    SELECT account_name, chat_name, chat_type, month, sent_at, export_seq, source_file, asks,
+    SELECT account_name, chat_name, chat_type, month, sent_at, export_seq, utc_offset_minutes, asks,
            lead(sent_at) OVER chat AS replied_at,
            lead(sender_name) OVER chat AS replied_by
     FROM turns
@@ -86,10 +86,9 @@ changes AS (
 inquiries AS (
     SELECT c.account_name, c.chat_name, c.chat_type, c.month, c.sent_at AS asked_at, c.export_seq AS asked_seq,
            c.replied_at, (epoch_us(c.replied_at) - epoch_us(c.sent_at)) // 1000000 AS response_seconds,
-           c.replied_by, coalesce(z.utc_offset_minutes, 0) AS utc_offset_minutes,
+           c.replied_by, coalesce(c.utc_offset_minutes, 0) AS utc_offset_minutes,
            coalesce(a.has_business_hours, false) AS has_business_hours
     FROM changes c
-    LEFT JOIN _file_zones z USING (source_file)
     LEFT JOIN _cfg_accounts a USING (account_name)
     WHERE c.asks
 ),

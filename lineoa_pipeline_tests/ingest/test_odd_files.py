@@ -1,0 +1,73 @@
+"""One odd file never stops ingestion: old-Mac line ends (CR alone) read as the export they are, any error
+while reading one input quarantines that input (never the run, nor every later run), and a control character
+in a name (a NUL included) is kept, never fatal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lineoa_pipeline.commands import cli
+from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline_tests.conftest import IngestDir, open_warehouse
+from lineoa_pipeline_tests.ingest.chats import CHAT, GOOD, export, msg
+
+MESSAGES = "SELECT sender_type, sender_name, sent_at, content FROM messages ORDER BY sent_at, export_seq"
+
+
+@pytest.mark.parametrize("excel", [False, True], ids=["utf8", "cp932"])
+def test_an_export_saved_with_cr_alone_loads_as_the_crlf_one(
+    new_data_dir: Callable[[str], DataDir], excel: bool
+) -> None:
+    chat = [*CHAT, msg("User", "山田 花子", "2026-03-31 23:59:59", "一行目\n二行目")]
+    crlf = export(chat, excel=excel)
+    as_written, mac = IngestDir(new_data_dir("crlf")), IngestDir(new_data_dir("mac"))
+    as_written.drop("山田花子.csv", crlf)
+    mac.drop("山田花子.csv", crlf.replace(b"\r\n", b"\r"))  # "CSV (Macintosh)": every line break a CR
+    assert as_written.ingest().files_loaded == 1
+    report = mac.ingest()
+    assert (report.files_loaded, report.files_quarantined, report.rejected) == (1, 0, 0)
+    assert mac.query(MESSAGES) == as_written.query(MESSAGES)
+    assert mac.query("SELECT count(*) FROM messages WHERE content = '一行目' || chr(10) || '二行目'") == [(1,)]
+
+
+def test_an_error_reading_one_input_quarantines_it_and_every_later_run_goes_on(ingest_dir: IngestDir) -> None:
+    # a CR alone inside the time-zone row of an LF file: Python's csv reader raised on it, failing the run
+    odd = export(GOOD).replace(b"\r\n", b"\n").replace(b"'+09:00", b"'+09\r:00")
+    for i in range(3):
+        ingest_dir.drop(f"good{i}.csv", export(GOOD, account=f"Shop {i}"))
+    ingest_dir.drop("odd.csv", odd)
+    report = ingest_dir.ingest()
+    assert (report.files_loaded, report.files_quarantined) == (3, 1)
+    ((path, why),) = ingest_dir.query("SELECT file_path, reason FROM quarantined_files")
+    assert path == "odd.csv" and why
+    ingest_dir.drop("good3.csv", export(GOOD, account="Shop 3"))
+    assert ingest_dir.ingest().files_loaded == 1  # the archived odd file never stops a later run
+    assert ingest_dir.query("SELECT count(*) FROM quarantined_files") == [(1,)]
+
+
+def test_a_nul_in_an_account_name_is_kept_and_never_fatal(
+    pipeline_dir: DataDir, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account = "さくら\x00整体院"
+    pipeline_dir.inbox.mkdir(parents=True, exist_ok=True)
+    (pipeline_dir.inbox / "山田花子.csv").write_bytes(export(CHAT, account=account))
+    root = str(pipeline_dir.root)
+    assert cli.main(["run", "--data-dir", root]) == 0
+    conn = open_warehouse(pipeline_dir)
+    try:
+        assert conn.execute("SELECT DISTINCT account_name FROM messages").fetchall() == [(account,)]
+    finally:
+        conn.close()
+    capsys.readouterr()
+    assert cli.main(["status", "--data-dir", root, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {a["account_name"] for a in report["accounts"]} == {account}
+    assert cli.main(["status", "--data-dir", root]) == 0
+    out = tmp_path / "out"
+    assert cli.main(["export", "--data-dir", root, "--out", str(out), "--format", "csv"]) == 0
+    assert cli.main(["show", "--data-dir", root, "--account", account, "--chat", "山田花子"]) == 0
+    assert cli.main(["search", "--data-dir", root, "--account", account, "予約"]) == 0
