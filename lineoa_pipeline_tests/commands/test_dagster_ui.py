@@ -88,6 +88,10 @@ class DagsterDev:
 def demo_dir(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     write_demo_data(data)
+    # every month since 2019 a partition before any run (the default, "auto", starts at the first month with
+    # data, which a UI opened before the first run cannot know): the backfills below cover them all
+    settings = data / "lineoa.toml"
+    settings.write_text('first_month = "2019-01"\n' + settings.read_text(encoding="utf-8"), encoding="utf-8")
     return data
 
 
