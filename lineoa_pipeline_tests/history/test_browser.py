@@ -122,7 +122,7 @@ def test_a_copied_zipped_export_keeps_its_photos_and_reads_on_a_phone(history: H
                 .first.locator("td")
                 .evaluate_all("tds => tds.map((td) => getComputedStyle(td, '::before').content)")
             )
-            assert labels[1:] == ['"種類"', '"タグ"', '"メッセージ"', '"最初"', '"最後"']
+            assert labels[1:] == ['"種類"', '"タグ"', '"メッセージ数"', '"最初のメッセージ"', '"最後のメッセージ"']
             page.fill("#filter", "佐藤")
             assert [rows.nth(i).is_visible() for i in range(2)] == [True, False]
         finally:
