@@ -260,3 +260,14 @@ def run_lineoa(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[
     return subprocess.run(
         lineoa_command(*args), capture_output=True, text=True, timeout=timeout, env=lineoa_env(), check=False
     )
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_definitions_state_storage() -> Iterator[None]:
+    """Dagster keeps an instance's definitions-state storage in a context variable that a test's schedule or
+    sensor evaluation can leave set after its instance (and its folder) is gone; the next test that loads the
+    definitions would open that deleted database. Each test starts without one, as a new process does."""
+    from dagster._core.storage.defs_state.base import _current_storage
+
+    _current_storage.set(None)
+    yield
