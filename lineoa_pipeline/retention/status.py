@@ -20,7 +20,7 @@ from typing import Any, BinaryIO, Literal
 import duckdb
 
 from lineoa_pipeline.settings.config import CHAT_TYPES, MEDIA_KINDS, Settings
-from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, load_sql
+from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, load_sql, statements
 
 Coverage = Literal["complete", "partial", "missing"]
 Level = Literal["ok", "at_risk", "lost"]
@@ -363,6 +363,8 @@ def _media_query(
         "offset_texts": [offset_text(_zone(offsets[c[0]])) for c in cfg],
         **extra,
     }
+    for statement in statements("history_macros"):  # name_is: an account filter a NUL cannot cut short
+        conn.execute(statement)
     sql = f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}"
     if copy_to:
         sql, params["copy_to"] = f"COPY ({sql}) TO $copy_to (FORMAT json, ARRAY true)", str(copy_to)

@@ -69,5 +69,12 @@ def test_a_nul_in_an_account_name_is_kept_and_never_fatal(
     assert cli.main(["status", "--data-dir", root]) == 0
     out = tmp_path / "out"
     assert cli.main(["export", "--data-dir", root, "--out", str(out), "--format", "csv"]) == 0
+    assert "予約したいです" in next(out.glob("*.csv")).read_text(encoding="utf-8")
+    capsys.readouterr()
+    # a lake pushes an account filter down to its catalog, which a NUL would cut short (or match nothing)
     assert cli.main(["show", "--data-dir", root, "--account", account, "--chat", "山田花子"]) == 0
-    assert cli.main(["search", "--data-dir", root, "--account", account, "予約"]) == 0
+    assert "ありがとう" in capsys.readouterr().out
+    assert cli.main(["search", "--data-dir", root, "--account", account, "予約", "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 1
+    assert cli.main(["media", "pending", "--data-dir", root, "--account", account, "--json"]) == 0
+    assert len(json.loads(capsys.readouterr().out)) == 2

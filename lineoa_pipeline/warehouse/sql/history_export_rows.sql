@@ -7,5 +7,5 @@ SELECT guard(account_name, $guard) AS account_name, guard(chat_name, $guard) AS 
        sender_type, guard(sender_name, $guard) AS sender_name, kind, guard(content, $guard) AS content,
        guard(media_file, $guard) AS media_file
 FROM history_messages
-WHERE account_name = $account
+WHERE name_is(account_name, $account)
 ORDER BY stored_chat_name, sent_at, export_seq

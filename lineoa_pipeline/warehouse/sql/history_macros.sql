@@ -9,10 +9,16 @@ CREATE OR REPLACE TEMP MACRO local_iso(sent_at, offset_minutes) AS
     || CASE WHEN offset_minutes < 0 THEN '-' ELSE '+' END
     || lpad((abs(offset_minutes) // 60)::VARCHAR, 2, '0') || ':' || lpad((abs(offset_minutes) % 60)::VARCHAR, 2, '0');
 
+-- A name column equal to `wanted`, a NUL inside included: a lake pushes `value = wanted` down to its
+-- catalog as text, which a NUL cuts short, so such a name compares as bytes (never pushed down). The CASE
+-- folds away, and any other name is still pushed down.
+CREATE OR REPLACE TEMP MACRO name_is(value, wanted) AS
+    CASE WHEN contains(wanted, chr(0)) THEN encode(value) = encode(wanted) ELSE value = wanted END;
+
 -- The chats a reader's filters select: `account` exactly, `chat_key` by the name key (NFKC, no white space
 -- or brackets, as `_chat_keys` holds it); NULL selects every one.
 CREATE OR REPLACE TEMP MACRO chat_selected(account, chat, want_account, want_key) AS
-    (want_account IS NULL OR account = want_account)
+    (want_account IS NULL OR name_is(account, want_account))
     AND (want_key IS NULL OR (account, chat) IN (SELECT (account_name, chat_name) FROM _chat_keys WHERE name_key = want_key));
 
 -- A date line in an account's language (`_account_labels`, from Babel: history/labels.py): the pattern's

@@ -4,8 +4,8 @@ SELECT message_id, account_name, chat_name, kind, status, offset_minutes,
        timezone('UTC', sent_at) + to_minutes(offset_minutes) AS local_sent_at,
        timezone('UTC', expires_at) + to_minutes(offset_minutes) AS local_expires_at
 FROM media
-WHERE account_name = $account
-  AND chat_name IN (SELECT chat_name FROM _chat_keys WHERE account_name = $account AND name_key = $chat_key)
+WHERE name_is(account_name, $account)
+  AND chat_name IN (SELECT chat_name FROM _chat_keys WHERE name_is(account_name, $account) AND name_key = $chat_key)
   AND timezone('UTC', sent_at) + to_minutes(offset_minutes) >= $local_from::TIMESTAMP
   AND timezone('UTC', sent_at) + to_minutes(offset_minutes) < $local_to::TIMESTAMP
 ORDER BY sent_at, export_seq

@@ -5,6 +5,6 @@ SELECT message_id, account_name, chat_name, kind, status, offset_minutes,
        timezone('UTC', expires_at) + to_minutes(offset_minutes) AS local_expires_at
 FROM media
 WHERE status <> 'saved'
-  AND ($account IS NULL OR account_name = $account)
+  AND ($account IS NULL OR name_is(account_name, $account))
   AND ($until IS NULL OR expires_at <= $until)
 ORDER BY expires_at, account_name, chat_name, export_seq
