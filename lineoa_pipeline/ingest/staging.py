@@ -29,6 +29,7 @@ from lineoa_pipeline.ingest.unchanged import take_unchanged
 from lineoa_pipeline.line_export.names import chat_name_from_path
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.connection import OpenWriter
+from lineoa_pipeline.warehouse.sqlfiles import statements
 
 Log = Callable[[str], None]
 BATCH_FILES = 5_000
@@ -115,6 +116,16 @@ def stage_pending(
         shutil.rmtree(work, ignore_errors=True)
     report.months = _pending_months(conn)
     return report
+
+
+def carried_over(conn: duckdb.DuckDBPyConnection) -> StageReport:
+    """What earlier runs staged but never wrote the months of (interrupted between their two jobs): the run
+    that writes those months counts it as its own (`unwritten_counts.sql`)."""
+    *forget, counts = statements("unwritten_counts")
+    for statement in forget:
+        conn.execute(statement)
+    files, rows, new, dups, rejected = conn.execute(counts).fetchone() or (0, 0, 0, 0, 0)
+    return StageReport(files_loaded=files, rows_read=rows, messages_new=new, duplicates=dups, rejected=rejected)
 
 
 def by_account(staged: list[StagedFile], lanes: int) -> list[list[StagedFile]]:

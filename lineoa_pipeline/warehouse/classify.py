@@ -90,8 +90,8 @@ def write_months(conn: duckdb.DuckDBPyConnection, first: date, last: date) -> Mo
         with transaction(conn):
             classify, *bookkeeping = statements("write_months")
             changed = conn.execute(classify, {"first": first, "last": last}).fetchone()
-            for statement in bookkeeping:
-                conn.execute(statement, {"first": first, "last": last})
+            for statement in bookkeeping:  # those of the written months take them, the rest none
+                conn.execute(statement, {"first": first, "last": last} if "$first" in statement else None)
         return changed
 
     changed = retry_conflicts(write)  # a lake's concurrent writer of the same months: run it again after theirs

@@ -12,7 +12,7 @@ from lineoa_pipeline.defs.metadata import described_schema, preview_table, relat
 from lineoa_pipeline.defs.partitions import DEFAULT_MONTHS, data_months, monthly_partitions
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.ingest.archive import archive_inbox
-from lineoa_pipeline.ingest.staging import stage_pending
+from lineoa_pipeline.ingest.staging import carried_over, stage_pending
 from lineoa_pipeline.settings.config import setting_warnings
 from lineoa_pipeline.warehouse.classify import (
     mark_broadcast_months,
@@ -68,11 +68,15 @@ def staged_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource
     texts, broadcasts), and those whose broadcasts the new messages change (a window crosses month ends)."""
     settings = warehouse.settings()
     with warehouse.write(context.log, exclusive=True) as conn:
+        carried = carried_over(conn)  # before this run marks any month: a run interrupted before writing its own
         sync_settings(conn, settings)
         if reclassified := mark_reclassified_months(conn):
             context.log.info(f"lineoa.toml classifies messages differently now: {reclassified} months to rewrite")
         writers, open_writer = writer_lanes(warehouse.location)
         report = stage_pending(conn, warehouse.location, context.log.info, writers=writers, open_writer=open_writer)
+        if carried.files_loaded:
+            context.log.info(f"{carried.files_loaded} files staged by an interrupted run: their months are written now")
+            report.add(carried)
         report.months = sorted({*report.months, *mark_broadcast_months(conn)})
         accounts = {row[0] for row in conn.execute("SELECT DISTINCT account_name FROM source_files").fetchall()}
         for warning in setting_warnings(settings, accounts):

@@ -28,6 +28,13 @@ CREATE TABLE IF NOT EXISTS _pending_months (
     month DATE NOT NULL
 );
 
+-- Files staged whose months no run has written yet (a run interrupted between its two jobs): the run that
+-- writes them counts these files as its own. Emptied once no month is pending.
+CREATE TABLE IF NOT EXISTS _unwritten_files (
+    file_path VARCHAR NOT NULL,
+    sha256    VARCHAR NOT NULL
+);
+
 -- Which classification settings (`_cfg_classification`) each account's months were last written with.
 CREATE TABLE IF NOT EXISTS _written_months (
     account_name  VARCHAR NOT NULL,

@@ -1,5 +1,5 @@
 -- Store one batch typed by stage_batch.sql into messages, rejected_rows, quarantined_files, source_files,
--- _file_offsets and _pending_months. Runs inside one transaction: the batch is stored whole or not at all.
+-- _file_offsets, _unwritten_files and _pending_months. Runs inside one transaction: the batch is stored whole or not at all.
 
 -- Stored once, as written: User as user, Account as staff, text, one_to_one; writing the month's partition
 -- (write_months.sql) then classifies them from the settings.
@@ -53,6 +53,9 @@ WHERE f.read_path NOT IN (SELECT read_path FROM batch_bad_files);
 INSERT INTO _file_offsets BY NAME
 SELECT source_file AS file_path, utc_offset_minutes, ui_language, sha256, chat_name FROM batch_files
 WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
+
+INSERT INTO _unwritten_files
+SELECT source_file, sha256 FROM batch_files WHERE read_path NOT IN (SELECT read_path FROM batch_bad_files);
 
 -- Months to (re)write: those with new messages, and every month of a chat that has just become a group.
 INSERT INTO _pending_months

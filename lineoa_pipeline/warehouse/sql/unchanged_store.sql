@@ -17,6 +17,8 @@ INSERT INTO _file_offsets BY NAME
 SELECT f.source_file AS file_path, f.utc_offset_minutes, f.ui_language, f.sha256, f.chat_name
 FROM batch_unchanged u JOIN batch_files f USING (file_rank);
 
+INSERT INTO _unwritten_files SELECT f.source_file, f.sha256 FROM batch_unchanged u JOIN batch_files f USING (file_rank);
+
 INSERT INTO _file_bodies
 SELECT f.source_file, f.sha256, f.account_name, f.chat_name, f.utc_offset_minutes, u.encoding, u.body_sha256
 FROM batch_unchanged u JOIN batch_files f USING (file_rank);

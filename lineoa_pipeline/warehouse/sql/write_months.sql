@@ -82,3 +82,5 @@ FROM messages m LEFT JOIN _cfg_classification c USING (account_name)
 WHERE m.month BETWEEN $first AND $last;
 
 DELETE FROM _pending_months WHERE month BETWEEN $first AND $last;
+
+DELETE FROM _unwritten_files WHERE NOT EXISTS (SELECT 1 FROM _pending_months);
