@@ -1,10 +1,11 @@
 """`--mask`: exports to share outside the business, without the customers' names and contact details.
 
 Every customer of an account (a chat's name, or a `User` sender's name; two spellings with one name key are
-one customer) becomes 顧客0001, 顧客0002, … numbered per account in order of their first message: as the
-chat and as the sender (`sql/history_mask.sql`), and wherever the name stands in any text of the account
-(any chat's contents, tags), found in NFKC, case-folded, without white space or brackets, so that
-`山田 花子`, `山田花子` and `ＹＡＭＡＤＡ　ＨＡＮＡＫＯ` are one. Phone numbers (as `phonenumbers` finds them,
+one customer) becomes 顧客0001, 顧客0002, … (客戶0001, ลูกค้า0001, Customer0001: the account's language),
+numbered per account in order of their first message: as the chat and as the sender (`sql/history_mask.sql`),
+and wherever the name stands in any text of the account (any chat's contents, tags), found in NFKC,
+case-folded, without white space or brackets, so that `山田 花子`, `山田花子` and `ＹＡＭＡＤＡ　ＨＡＮＡＫＯ` are one.
+Phone numbers (as `phonenumbers` finds them,
 for the account's region, JP, TW and TH, and every `+` number), e-mail addresses and URLs (`line.me` links
 and `@handles` too) are found after NFKC as well, so every width and dash counts. Only the found spans are
 replaced: the rest of a text stays as written.
@@ -25,11 +26,12 @@ import phonenumbers
 
 from lineoa_pipeline.line_export.formats import NAME_BRACKETS
 from lineoa_pipeline.line_export.names import name_key
+from lineoa_pipeline.settings.language import N_, Language
 from lineoa_pipeline.warehouse.sqlfiles import insert_rows, run_script, statements
 
-# What a person reads in a masked export (one place, to be translated with the pages).
-ALIAS = "顧客{:04d}"
-PHONE, EMAIL, URL = "[電話]", "[メール]", "[URL]"
+# What a person reads in a masked export, in the account's language (the pages' catalogs).
+ALIAS = N_("Customer{number}")  # the number in four digits: 0001
+PHONE, EMAIL, URL = N_("[Phone]"), N_("[E-mail]"), N_("[URL]")
 
 REGIONS = ("JP", "TW", "TH")  # LINE's markets: their domestic forms are always looked for
 # The region an account's exports place it in, by their UTC offset (minutes): no setting names it.
@@ -85,10 +87,12 @@ def _folded(text: str) -> tuple[str, list[int], list[int]]:
 
 
 class Masker:
-    """Masks the texts of one account: its customers' names (name key -> alias) and its phone regions."""
+    """Masks the texts of one account: its customers' names (name key -> alias), its phone regions, and the
+    tokens of its language."""
 
-    def __init__(self, aliases: dict[str, str], regions: Iterable[str]) -> None:
+    def __init__(self, aliases: dict[str, str], regions: Iterable[str], lang: Language) -> None:
         self.regions = tuple(dict.fromkeys(regions))
+        self.phone, self.email, self.url = (lang.gettext(token) for token in (PHONE, EMAIL, URL))
         self.names = ahocorasick.Automaton()
         for key, alias in aliases.items():
             folded = key.casefold()
@@ -101,9 +105,9 @@ class Masker:
     def mask(self, text: str) -> str:
         """`text` with every name, phone number, e-mail address and URL replaced; the rest as written."""
         folded, starts, ends = _folded(text)
-        spans = [(m.start(), m.end(), URL) for m in _URL.finditer(folded)]
-        spans += [(m.start(), m.end(), EMAIL) for m in _EMAIL.finditer(folded)]
-        spans += [(m.start(), m.end(), URL) for m in _HANDLE.finditer(folded)]
+        spans = [(m.start(), m.end(), self.url) for m in _URL.finditer(folded)]
+        spans += [(m.start(), m.end(), self.email) for m in _EMAIL.finditer(folded)]
+        spans += [(m.start(), m.end(), self.url) for m in _HANDLE.finditer(folded)]
         spans += self._phones(folded)
         if self.has_names:
             spans += self._names(folded)
@@ -124,7 +128,7 @@ class Masker:
         runs = [(m.start(), m.end()) for m in _DIGIT_RUN.finditer(folded)]
         spans: list[tuple[int, int, str]] = []
         for region in self.regions if runs else ():
-            spans += [(m.start, m.end, PHONE) for m in phonenumbers.PhoneNumberMatcher(folded, region)]
+            spans += [(m.start, m.end, self.phone) for m in phonenumbers.PhoneNumberMatcher(folded, region)]
             if all(any(s <= start and end <= e for s, e, _ in spans) for start, end in runs):
                 break
         return spans
@@ -145,9 +149,9 @@ class Masker:
         return spans
 
 
-def prepare_mask(conn: duckdb.DuckDBPyConnection, enabled: bool) -> None:
-    """Create the masking tables `history_messages` reads; fill the names' when `enabled` (the texts' are
-    filled by `mask_texts` once the selection is defined)."""
+def prepare_mask(conn: duckdb.DuckDBPyConnection, enabled: bool, languages: dict[str, Language]) -> None:
+    """Create the masking tables `history_messages` reads; fill the names' when `enabled`, each account's
+    aliases in `languages[account]` (the texts' are filled by `mask_texts` once the selection is defined)."""
     run_script(conn, "history_mask")
     if not enabled:
         return
@@ -162,7 +166,7 @@ def prepare_mask(conn: duckdb.DuckDBPyConnection, enabled: bool) -> None:
     per_account: dict[str, int] = {}
     for key in sorted(first_seen, key=lambda k: (k[0], first_seen[k], k[1])):
         per_account[key[0]] = per_account.get(key[0], 0) + 1
-        aliases[key] = ALIAS.format(per_account[key[0]])
+        aliases[key] = languages[key[0]].gettext(ALIAS, number=f"{per_account[key[0]]:04d}")
     insert_rows(
         conn,
         "_mask_names",
@@ -170,8 +174,9 @@ def prepare_mask(conn: duckdb.DuckDBPyConnection, enabled: bool) -> None:
     )
 
 
-def mask_texts(conn: duckdb.DuckDBPyConnection) -> None:
-    """Mask every distinct text the selection shows (contents, tags), once per account, into `_mask_texts`."""
+def mask_texts(conn: duckdb.DuckDBPyConnection, languages: dict[str, Language]) -> None:
+    """Mask every distinct text the selection shows (contents, tags), once per account, into `_mask_texts`,
+    its tokens in `languages[account]`."""
     names_sql, offsets_sql, texts_sql = statements("history_mask_texts")
     aliases: dict[str, dict[str, str]] = {}
     for account, key, alias in conn.execute(names_sql).fetchall():
@@ -186,7 +191,8 @@ def mask_texts(conn: duckdb.DuckDBPyConnection) -> None:
     while batch := result.fetchmany(10_000):
         for account, text in batch:
             if account not in maskers:
-                maskers[account] = Masker(aliases.get(account, {}), (*regions.get(account, ()), *REGIONS))
+                regions_of = (*regions.get(account, ()), *REGIONS)
+                maskers[account] = Masker(aliases.get(account, {}), regions_of, languages[account])
             masked = maskers[account].mask(text)
             if masked != text:
                 rows.append((account, text, masked))

@@ -37,12 +37,12 @@ def select_messages(
 ) -> None:
     """Define the temp view `history_messages` over the messages `filters` select (`conn` from `open_history`),
     each account's date lines in `languages[account]` (`labels.account_languages`)."""
-    prepare_mask(conn, mask)
+    prepare_mask(conn, mask, languages)
     prepare_labels(conn, languages)
     for statement in statements("history_view"):
         execute_with_literals(conn, statement, {**filters.params(), "mask": mask})
     if mask:
-        mask_texts(conn)
+        mask_texts(conn, languages)
 
 
 def transcript(conn: duckdb.DuckDBPyConnection) -> Iterator[Line]:

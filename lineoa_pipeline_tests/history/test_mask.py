@@ -78,11 +78,13 @@ def masked(tmp_path_factory: pytest.TempPathFactory) -> Path:
     refresh(data_dir)
     for fmt in ("csv", "html", "xlsx"):
         export(data_dir, tmp / fmt, fmt, Filters(), mask=True, settings=Settings())
+    for lang in ("th", "zh-TW", "en"):  # the same account's export in another language
+        export(data_dir, tmp / f"csv-{lang}", "csv", Filters(), mask=True, settings=Settings(), lang=lang)
     return tmp
 
 
-def _contents(masked: Path) -> list[str]:
-    (path,) = (masked / "csv").glob("*.csv")
+def _contents(masked: Path, folder: str = "csv") -> list[str]:
+    (path,) = (masked / folder).glob("*.csv")
     return [row[6] for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig")))][1:]
 
 
@@ -104,3 +106,18 @@ def test_tags_are_masked_in_the_index_and_the_workbook(masked: Path) -> None:
     book = openpyxl.load_workbook(next((masked / "xlsx").glob("*.xlsx")), read_only=True)
     tags = {row[3] for row in book["chats"].iter_rows(min_row=2, values_only=True)}
     assert "VIP 顧客0001 [電話]" in tags and not any(HANAKO in str(tag) for tag in tags)
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("th", ["ลูกค้า0001", "[เบอร์โทร]", "[อีเมล]", "[ลิงก์]"]),
+        ("zh-TW", ["客戶0001", "[電話]", "[電子郵件]", "[網址]"]),
+        ("en", ["Customer0001", "[Phone]", "[E-mail]", "[URL]"]),
+    ],
+)
+def test_aliases_and_tokens_are_in_the_pages_language(masked: Path, lang: str, words: list[str]) -> None:
+    text = "\n".join(_contents(masked, f"csv-{lang}"))
+    assert all(word in text for word in words), [word for word in words if word not in text]
+    japanese = ["顧客", "[メール]", *(["[電話]"] if lang != "zh-TW" else [])]  # Chinese writes 電話 alike
+    assert not any(word in text for word in japanese)
