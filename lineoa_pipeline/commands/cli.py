@@ -19,6 +19,7 @@ from lineoa_pipeline.commands.media import add_media_commands, run_media_command
 from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, WebhookError, webhook_url
 from lineoa_pipeline.settings.config import Settings, SettingsError, load_settings
 from lineoa_pipeline.settings.datadir import DEMO_DIR, DataDir, keep_private
+from lineoa_pipeline.settings.language import command_language, language
 from lineoa_pipeline.warehouse import lake
 
 _RUN_EXIT = (
@@ -207,9 +208,14 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
     except (WarehouseBusy, RebuildError) as exc:
         print(f"lineoa: {exc}", file=sys.stderr)
         return 1
-    print(f"{summary}; took {time.monotonic() - started:.1f} s")
-    if summary.advice:
-        print(f"note: {summary.advice}")
+    lang = language(command_language(load_settings(data_dir.settings_file).language))
+    print(
+        lang.gettext(
+            "{summary}; took {seconds} s", summary=summary.describe(lang), seconds=f"{time.monotonic() - started:.1f}"
+        )
+    )
+    if advice := summary.advice(lang):
+        print(lang.gettext("note: {advice}", advice=advice))
     return 0 if summary.ok else 1
 
 

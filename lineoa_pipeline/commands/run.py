@@ -22,9 +22,9 @@ from lineoa_pipeline.defs.partitions import RANGE_END, RANGE_START
 from lineoa_pipeline.defs.retention.sensors import raise_retention_alerts
 from lineoa_pipeline.ingest.archive import register_archive
 from lineoa_pipeline.ingest.counts import IngestCounts
-from lineoa_pipeline.retention.digest import terminal_lines
 from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.language import ENGLISH, Language, command_language, language
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import write_connection, writer_lock
 
@@ -41,26 +41,47 @@ class RunSummary(IngestCounts):
     alerts_new: int = 0  # retention alerts raised for the first time
 
     def __str__(self) -> str:
-        """One line; months written are always a range (a run writes the months from its first to its last)."""
+        return self.describe(ENGLISH)
+
+    def describe(self, lang: Language) -> str:
+        """One line in `lang`; months written are always a range (a run writes the months from its first to
+        its last)."""
+        _ = lang.gettext
         months = self.months_written
-        span = f" ({months[0]}{f' to {months[-1]}' if len(months) > 1 else ''})" if months else ""
-        return (
-            f"{'done' if self.ok else 'FAILED'}: files loaded {self.files_loaded}"
-            f"{f' ({self.files_unchanged} unchanged, not parsed)' if self.files_unchanged else ''}, "
-            f"already seen {self.files_seen}, "
-            f"quarantined {self.files_quarantined}; messages new {self.messages_new}, "
-            f"duplicate {self.duplicates}; rows rejected {self.rejected}; months written {len(months)}{span}; "
-            f"retention alerts new {self.alerts_new}"
+        span = ""
+        if len(months) == 1:
+            span = _(" ({first})", first=months[0])
+        elif months:
+            span = _(" ({first} to {last})", first=months[0], last=months[-1])
+        unchanged = _(" ({count} unchanged, not parsed)", count=self.files_unchanged) if self.files_unchanged else ""
+        return _(
+            "{outcome}: files loaded {loaded}{unchanged}, already seen {seen}, quarantined {quarantined}; "
+            "messages new {new}, duplicate {duplicates}; rows rejected {rejected}; months written {months}{span}; "
+            "retention alerts new {alerts}",
+            outcome=_("done") if self.ok else _("FAILED"),
+            loaded=self.files_loaded,
+            unchanged=unchanged,
+            seen=self.files_seen,
+            quarantined=self.files_quarantined,
+            new=self.messages_new,
+            duplicates=self.duplicates,
+            rejected=self.rejected,
+            months=len(months),
+            span=span,
+            alerts=self.alerts_new,
         )
 
-    @property
-    def advice(self) -> str | None:
-        """What the operator should do about the run, beyond its counts."""
+    def advice(self, lang: Language) -> str | None:
+        """What the operator should do about the run, beyond its counts, in `lang`."""
         if not self.months_outside:
             return None
-        return (
-            f"{len(self.months_outside)} months with messages lie outside the monthly partitions (from "
-            f"{self.months_outside[0][:7]}): set first_month in lineoa.toml to include them"
+        return lang.ngettext(
+            "{count} month with messages lies outside the monthly partitions (from {first}): set first_month "
+            "in lineoa.toml to include it",
+            "{count} months with messages lie outside the monthly partitions (from {first}): set first_month "
+            "in lineoa.toml to include them",
+            len(self.months_outside),
+            first=self.months_outside[0][:7],
         )
 
 
@@ -76,6 +97,7 @@ def run_pipeline(
 
     definitions = build_defs(data_dir)
     data_dir.create()
+    lang = language(command_language(load_settings(data_dir.settings_file).language))
     summary = RunSummary()
     progress = RunProgress(quiet=verbose)
     run_config = {"loggers": {"progress": {}, **(INFO_LOGS["loggers"] if verbose else {})}}
@@ -113,7 +135,7 @@ def run_pipeline(
             request = after_staging(staged, data_dir, months)
             if request is None:
                 progress.close()
-                say("nothing new since the last run: the warehouse and its snapshot are current")
+                say(lang.gettext("nothing new since the last run: the warehouse and its snapshot are current"))
             else:
                 summary.months_written = months_in(request, definitions)
                 progress.months = len(summary.months_written)
@@ -161,7 +183,7 @@ def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> int:
     check = raise_retention_alerts(data_dir, load_settings(data_dir.settings_file), datetime.now(UTC), None)
     if check is None:
         return 0
-    for line in [*terminal_lines(check.digest), *check.problems()]:
+    for line in [*check.lines(), *check.problems()]:
         say(line)
     return len(check.new)
 

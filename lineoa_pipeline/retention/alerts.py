@@ -19,9 +19,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, compose, item_line, summary_line
+from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, compose, item_line, summary_line, title
 from lineoa_pipeline.retention.status import Alert
 from lineoa_pipeline.settings.config import private_url
+from lineoa_pipeline.settings.language import ENGLISH, Language
 
 WEBHOOK_ENV = "LINEOA_ALERT_WEBHOOK"
 MAX_ACCOUNTS = 24  # two blocks an account, a header and a last line: Slack accepts 50 blocks a message
@@ -107,19 +108,20 @@ def _mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def slack_payload(digests: list[AccountDigest], masked: bool = False) -> dict[str, Any]:
-    """A Slack-compatible message: `text` for notifications, a header, then per account a section with a
-    line per level and a context with its first items. `masked`: chat names go out as their pseudonyms."""
-    text = TEXTS["push.title"].format(count=len(digests))
+def slack_payload(digests: list[AccountDigest], lang: Language, masked: bool = False) -> dict[str, Any]:
+    """A Slack-compatible message in `lang`: `text` for notifications, a header, then per account a section
+    with a line per level and a context with its first items. `masked`: chat names go out as their pseudonyms."""
+    text = title(lang, digests)
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": text[:150]}}]
     for account in digests[:MAX_ACCOUNTS]:
-        lines = "\n".join(_mrkdwn(summary_line(account, level, masked)) for level in account.levels)
+        lines = "\n".join(_mrkdwn(summary_line(account, level, lang, masked)) for level in account.levels)
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": lines[:3000]}})
-        items = [_mrkdwn(item_line(item, masked)) for level in account.levels for item in level.items]
+        items = [_mrkdwn(item_line(item, lang, masked)) for level in account.levels for item in level.items]
         if items:
             blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": "\n".join(items)[:3000]}]})
     if len(digests) > MAX_ACCOUNTS:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": TEXTS["push.more"]}]})
+        more = lang.gettext(TEXTS["push.more"])
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
     return {"text": text, "blocks": blocks}
 
 
@@ -183,6 +185,7 @@ class Webhook:
 
     url: str
     masked: bool = False
+    lang: Language = ENGLISH
     timeout: float = 10.0
     key: str = "webhook"
     label: str = "alert webhook"
@@ -193,7 +196,7 @@ class Webhook:
         except WebhookError as exc:
             return str(exc)
         assert usable is not None
-        return post_webhook(usable, slack_payload(digests, self.masked), timeout=self.timeout)
+        return post_webhook(usable, slack_payload(digests, self.lang, self.masked), timeout=self.timeout)
 
 
 def deliver(

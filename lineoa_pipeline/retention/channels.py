@@ -20,8 +20,9 @@ from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, PushMes
 from linebot.v3.messaging.exceptions import ApiException
 
 from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, Channel, Webhook
-from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, plain_text
+from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, plain_text, title
 from lineoa_pipeline.settings.config import Settings
+from lineoa_pipeline.settings.language import ENGLISH, Language, command_language, language
 
 LINE_TOKEN_ENV = "LINEOA_LINE_CHANNEL_TOKEN"
 SMTP_USER_ENV = "LINEOA_SMTP_USER"
@@ -33,13 +34,15 @@ TIMEOUT = 10.0  # seconds a delivery may take
 
 def push_channels(settings: Settings, environ: Mapping[str, str]) -> list[Channel]:
     """The channels configured: the webhook when `LINEOA_ALERT_WEBHOOK` is set, LINE per ID of `line_to`,
-    e-mail when `email_to` names anyone."""
+    e-mail when `email_to` names anyone; each in the operator's language (`language`, else the locale)."""
     masked = settings.alert_names == "masked"
+    lang = language(command_language(settings.language, environ))
     alerts = settings.alerts
     channels: list[Channel] = []
     if environ.get(WEBHOOK_ENV):
-        channels.append(Webhook(environ[WEBHOOK_ENV], masked))
-    channels += [LinePush(to, alerts.line_api, environ.get(LINE_TOKEN_ENV, ""), masked) for to in alerts.line_to]
+        channels.append(Webhook(environ[WEBHOOK_ENV], masked, lang))
+    token = environ.get(LINE_TOKEN_ENV, "")
+    channels += [LinePush(to, alerts.line_api, token, masked, lang) for to in alerts.line_to]
     if alerts.email_to:
         user = environ.get(SMTP_USER_ENV, "")
         channels.append(
@@ -51,15 +54,16 @@ def push_channels(settings: Settings, environ: Mapping[str, str]) -> list[Channe
                 user,
                 environ.get(SMTP_PASSWORD_ENV, ""),
                 masked,
+                lang,
             )
         )
     return channels
 
 
-def line_messages(text: str) -> list[str]:
+def line_messages(text: str, lang: Language) -> list[str]:
     """`text` cut at line ends into at most LINE_MESSAGES_LIMIT texts of at most LINE_TEXT_LIMIT characters;
-    what does not fit ends with a pointer to `lineoa status`."""
-    more = TEXTS["push.more"]
+    what does not fit ends with a pointer to `lineoa status` (in `lang`)."""
+    more = lang.gettext(TEXTS["push.more"])
     messages: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -85,6 +89,7 @@ class LinePush:
     host: str
     token: str = field(repr=False)
     masked: bool = False
+    lang: Language = ENGLISH
 
     @property
     def key(self) -> str:  # an outbox per recipient: one that fails never repeats to the others
@@ -97,7 +102,7 @@ class LinePush:
     def send(self, digests: list[AccountDigest]) -> str | None:
         if not self.token:
             return f"{LINE_TOKEN_ENV} is not set"
-        texts = line_messages(plain_text(digests, self.masked))
+        texts = line_messages(plain_text(digests, self.lang, self.masked), self.lang)
         # The same digest retried carries the same key: LINE answers 409 to a push it has already accepted.
         retry_key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.to}\n" + "\n".join(texts)))
         request = PushMessageRequest(to=self.to, messages=[TextMessage(text=t) for t in texts])
@@ -124,15 +129,16 @@ class Email:
     user: str = field(repr=False)
     password: str = field(repr=False)
     masked: bool = False
+    lang: Language = ENGLISH
     key: str = "email"
     label: str = "e-mail"
 
     def send(self, digests: list[AccountDigest]) -> str | None:
         message = EmailMessage()
-        message["Subject"] = TEXTS["email.subject"].format(count=len(digests))
+        message["Subject"] = title(self.lang, digests)
         message["From"] = self.sender or f"lineoa@{self.host}"
         message["To"] = ", ".join(self.to)
-        message.set_content(plain_text(digests, self.masked))
+        message.set_content(plain_text(digests, self.lang, self.masked))
         try:
             with smtplib.SMTP(self.host, self.port, timeout=TIMEOUT) as smtp:
                 smtp.starttls(context=ssl.create_default_context())

@@ -1,66 +1,82 @@
 """The digest an owner reads: what one check raised, per account and level, in counts, with the first few
 items and what to do. Composed once from the records `alerts.jsonl` keeps, rendered for each channel.
 
-Every sentence a person reads is a whole template in `TEXTS` (named fields, no fragments glued in code
-order), so that a translation can replace each one.
+Every sentence a person reads is a whole template in `TEXTS` or `COUNTED` (named fields, no fragments glued
+in code order), translated into the operator's language (`language`, else the locale) with its plural forms.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from lineoa_pipeline.retention.status import offset_text
+from lineoa_pipeline.settings.language import N_, Language
 
 LEVELS = ("lost", "at_risk")
 ITEMS_SHOWN = 3  # per account and level, soonest deadline first
 CHATS_SHOWN = 3  # the chats with the most media, per account and level
 
 TEXTS = {
-    "level.lost": "lost",
-    "level.at_risk": "at risk",
-    "months.one": "{count} month ({first})",
-    "months.other": "{count} months ({first} to {last})",
-    "media": "{count} media ({kinds}) in {chats}, sent {first} to {last}",
-    "kind.photo.one": "{count} photo",
-    "kind.photo.other": "{count} photos",
-    "kind.video.one": "{count} video",
-    "kind.video.other": "{count} videos",
-    "kind.voice.one": "{count} voice message",
-    "kind.voice.other": "{count} voice messages",
-    "kind.file.one": "{count} file",
-    "kind.file.other": "{count} files",
-    "chats.one": "1 chat ({names})",
-    "chats.other": "{count} chats ({names})",
-    "chats.more": "{count} more",
-    "chat.count": "{chat} {count}",
-    "both": "{months} and {media}",
-    "line.lost": "{account}: {level}: {what}. LINE deleted them from {deadline} on; see `lineoa status`.",
-    "line.at_risk": (
+    "level.lost": N_("lost"),
+    "level.at_risk": N_("at risk"),
+    "month": N_("1 month ({first})"),
+    "media": N_("{count} media ({kinds}) in {chats}, sent {first} to {last}"),
+    "chats.more": N_("{count} more"),
+    "chat.count": N_("{chat} {count}"),
+    "both": N_("{months} and {media}"),
+    "line.lost": N_("{account}: {level}: {what}. LINE deleted them from {deadline} on; see `lineoa status`."),
+    "line.at_risk": N_(
         "{account}: {level}: {what}. LINE starts deleting them at {deadline}: back up now (`lineoa status`) "
         "and save the media (`lineoa media pending`)."
     ),
-    "line.at_risk.months": (
+    "line.at_risk.months": N_(
         "{account}: {level}: {what}. LINE starts deleting them at {deadline}: download a bulk backup now "
         "(`lineoa status`)."
     ),
-    "line.at_risk.media": (
+    "line.at_risk.media": N_(
         "{account}: {level}: {what}. LINE starts deleting them at {deadline}: save them now (`lineoa media pending`)."
     ),
-    "item.month.lost": "{month}: in no complete bulk backup; LINE deleted the last of it at {final}",
-    "item.month.at_risk": "{month}: LINE starts deleting it at {cutoff}, all of it by {final}",
-    "item.media.lost": "{kind} in {chat}, sent {sent}: LINE deleted it at {final}",
-    "item.media.at_risk": "{kind} in {chat}, sent {sent}: LINE deletes it at {final}",
-    "items.more": "… and {count} more: `lineoa status`, `lineoa media pending`",
-    "terminal.line": "retention alert: {line}",
-    "push.title": "LINE history: new retention alerts for {count} account(s)",
-    "push.more": "… the rest is in `lineoa status` on the pipeline's machine",
-    "email.subject": "LINE history: new retention alerts for {count} account(s)",
+    "item.month.lost": N_("{month}: in no complete bulk backup; LINE deleted the last of it at {final}"),
+    "item.month.at_risk": N_("{month}: LINE starts deleting it at {cutoff}, all of it by {final}"),
+    "item.media.lost": N_("{kind} in {chat}, sent {sent}: LINE deleted it at {final}"),
+    "item.media.at_risk": N_("{kind} in {chat}, sent {sent}: LINE deletes it at {final}"),
+    "items.more": N_("… and {count} more: `lineoa status`, `lineoa media pending`"),
+    "terminal.line": N_("retention alert: {line}"),
+    "push.more": N_("… the rest is in `lineoa status` on the pipeline's machine"),
 }
+# The sentences with a count: the language's plural rules pick the form (literal calls, for pybabel extract).
+COUNTED: dict[str, Callable[..., str]] = {
+    "months": lambda lang, n, **v: lang.ngettext(
+        "{count} month ({first} to {last})", "{count} months ({first} to {last})", n, **v
+    ),
+    "photo": lambda lang, n: lang.ngettext("{count} photo", "{count} photos", n),
+    "video": lambda lang, n: lang.ngettext("{count} video", "{count} videos", n),
+    "voice": lambda lang, n: lang.ngettext("{count} voice message", "{count} voice messages", n),
+    "file": lambda lang, n: lang.ngettext("{count} file", "{count} files", n),
+    "chats": lambda lang, n, **v: lang.ngettext("{count} chat ({names})", "{count} chats ({names})", n, **v),
+    "title": lambda lang, n: lang.ngettext(
+        "LINE history: new retention alerts for {count} account",
+        "LINE history: new retention alerts for {count} accounts",
+        n,
+    ),
+}
+# A kind in an item line, as the pages name it.
+KINDS = {"photo": N_("Photo"), "video": N_("Video"), "voice": N_("Voice message"), "file": N_("File")}
+
+
+def counted(lang: Language, name: str, count: int, **values: object) -> str:
+    """The `COUNTED` sentence `name` for `count`, in `lang`."""
+    return COUNTED[name](lang, count, **values)
+
+
+def title(lang: Language, digests: list[AccountDigest]) -> str:
+    """The title of a digest (a push, an e-mail's subject)."""
+    return counted(lang, "title", len(digests))
 
 
 @dataclass
@@ -125,78 +141,77 @@ def pseudonym(account_name: str, chat_name: str) -> str:
     return f"chat-{digest[:10]}"
 
 
-def summary_line(account: AccountDigest, level: LevelDigest, masked: bool = False) -> str:
-    """The one line of an account's level: counts, range, earliest deadline and what to do."""
-    months = (
-        TEXTS[f"months.{'one' if len(level.months) == 1 else 'other'}"].format(
-            count=len(level.months), first=level.months[0], last=level.months[-1]
-        )
-        if level.months
-        else ""
-    )
+def summary_line(account: AccountDigest, level: LevelDigest, lang: Language, masked: bool = False) -> str:
+    """The one line of an account's level, in `lang`: counts, range, earliest deadline and what to do."""
+    _ = lang.gettext
+    months = ""
+    if len(level.months) == 1:
+        months = _(TEXTS["month"], first=level.months[0])
+    elif level.months:
+        months = counted(lang, "months", len(level.months), first=level.months[0], last=level.months[-1])
     media = ""
     if level.kinds:
-        kinds = ", ".join(
-            TEXTS[f"kind.{kind}.{'one' if n == 1 else 'other'}"].format(count=f"{n:,}")
-            for kind, n in level.kinds.most_common()
-        )
+        kinds = lang.join([counted(lang, kind, n) for kind, n in level.kinds.most_common()])
         shown = [
-            TEXTS["chat.count"].format(chat=_chat(account.account_name, chat, masked), count=f"{n:,}")
+            _(TEXTS["chat.count"], chat=_chat(account.account_name, chat, masked), count=n)
             for chat, n in level.chats.most_common(CHATS_SHOWN)
         ]
         if len(level.chats) > CHATS_SHOWN:
-            shown.append(TEXTS["chats.more"].format(count=len(level.chats) - CHATS_SHOWN))
-        chats = TEXTS[f"chats.{'one' if len(level.chats) == 1 else 'other'}"].format(
-            count=len(level.chats), names=", ".join(shown)
+            shown.append(_(TEXTS["chats.more"], count=len(level.chats) - CHATS_SHOWN))
+        chats = counted(lang, "chats", len(level.chats), names=lang.join(shown))
+        media = _(
+            TEXTS["media"], count=level.kinds.total(), kinds=kinds, chats=chats, first=level.sent[0], last=level.sent[1]
         )
-        media = TEXTS["media"].format(
-            count=f"{level.kinds.total():,}", kinds=kinds, chats=chats, first=level.sent[0], last=level.sent[1]
-        )
-    what = TEXTS["both"].format(months=months, media=media) if months and media else months or media
+    what = _(TEXTS["both"], months=months, media=media) if months and media else months or media
     template = f"line.{level.level}"
     if level.level == "at_risk" and not (months and media):
         template += ".months" if months else ".media"
-    return TEXTS[template].format(
+    return _(
+        TEXTS[template],
         account=account.account_name,
-        level=TEXTS[f"level.{level.level}"],
+        level=_(TEXTS[f"level.{level.level}"]),
         what=what,
         deadline=short_time(level.deadline),
     )
 
 
-def item_line(record: dict[str, Any], masked: bool = False) -> str:
-    """One alert as a short line of the digest (no sentence of the record's own message)."""
+def item_line(record: dict[str, Any], lang: Language, masked: bool = False) -> str:
+    """One alert as a short line of the digest, in `lang` (no sentence of the record's own message)."""
     if record["subject"] == "month":
-        return TEXTS[f"item.month.{record['level']}"].format(
-            month=record["month"], cutoff=short_time(record["cutoff_at"]), final=short_time(record["final_at"])
+        return lang.gettext(
+            TEXTS[f"item.month.{record['level']}"],
+            month=record["month"],
+            cutoff=short_time(record["cutoff_at"]),
+            final=short_time(record["final_at"]),
         )
-    return TEXTS[f"item.media.{record['level']}"].format(
-        kind=record.get("kind") or "file",
+    return lang.gettext(
+        TEXTS[f"item.media.{record['level']}"],
+        kind=lang.gettext(KINDS.get(record.get("kind") or "file", KINDS["file"])),
         chat=_chat(record["account_name"], record["chat_name"], masked),
         sent=short_time(record["sent_at"]),
         final=short_time(record["final_at"]),
     )
 
 
-def terminal_lines(digests: list[AccountDigest]) -> list[str]:
+def terminal_lines(digests: list[AccountDigest], lang: Language) -> list[str]:
     """What a run prints: one line per account and level (names as they are: the terminal is the owner's)."""
     return [
-        TEXTS["terminal.line"].format(line=summary_line(account, level))
+        lang.gettext(TEXTS["terminal.line"], line=summary_line(account, level, lang))
         for account in digests
         for level in account.levels
     ]
 
 
-def plain_text(digests: list[AccountDigest], masked: bool) -> str:
+def plain_text(digests: list[AccountDigest], lang: Language, masked: bool) -> str:
     """The digest as plain text (LINE, e-mail): a title, then per account its level lines and first items."""
-    lines = [TEXTS["push.title"].format(count=len(digests))]
+    lines = [title(lang, digests)]
     for account in digests:
         lines.append("")
         for level in account.levels:
-            lines.append(summary_line(account, level, masked))
-            lines += [f"  - {item_line(item, masked)}" for item in level.items]
+            lines.append(summary_line(account, level, lang, masked))
+            lines += [f"  - {item_line(item, lang, masked)}" for item in level.items]
             if level.count > len(level.items):
-                lines.append(f"  {TEXTS['items.more'].format(count=f'{level.count - len(level.items):,}')}")
+                lines.append(f"  {lang.gettext(TEXTS['items.more'], count=level.count - len(level.items))}")
     return "\n".join(lines)
 
 

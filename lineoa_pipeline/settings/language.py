@@ -121,3 +121,6 @@ def language(code: str) -> Language:
     if code not in _BABEL:
         raise ValueError(f"unknown language {code!r} (known: {', '.join(LANGUAGES)})")
     return Language(code)
+
+
+ENGLISH = language(DEFAULT)  # the source strings: what a channel made without a language speaks

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,26 @@ def test_a_thai_locale_keeps_the_gregorian_calendar(data_dir: DataDir) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("สถานะการเก็บประวัติ ณ 2026-03-10 12:00 +09:00")
     assert "2026-02  ไม่มี" in done.stdout and "2027-02-01 00:00" in done.stdout and "2569" not in done.stdout
+
+
+RUN_SAYS = {
+    "ja_JP.UTF-8": ["前回の実行から新しいものはありません", "完了：読み込んだファイル 0", "所要"],
+    "zh_TW.UTF-8": ["自上次執行以來沒有新內容", "完成：已載入檔案 0", "耗時"],
+    "th_TH.UTF-8": ["ไม่มีข้อมูลใหม่ตั้งแต่การรันครั้งก่อน", "เสร็จสิ้น: โหลดไฟล์ 0", "ใช้เวลา"],
+    "C": ["nothing new since the last run", "done: files loaded 0", "took"],
+}
+
+
+def test_a_run_speaks_the_locales_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir = build_languages(tmp_path)
+    for variable in ("LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(variable, raising=False)
+    assert main(["run", "--data-dir", str(data_dir.root)]) == 0
+    capsys.readouterr()
+    for locale, said in RUN_SAYS.items():
+        monkeypatch.setenv("LANG", locale)
+        assert main(["run", "--data-dir", str(data_dir.root)]) == 0
+        text = capsys.readouterr().out
+        assert all(words in text for words in said), text

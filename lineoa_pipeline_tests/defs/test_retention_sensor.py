@@ -31,6 +31,7 @@ from lineoa_pipeline.retention.alerts import (
 from lineoa_pipeline.retention.digest import compose, pseudonym
 from lineoa_pipeline.retention.status import Alert
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.language import ENGLISH
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import publish_snapshot
 from lineoa_pipeline_tests.conftest import IngestDir
@@ -207,7 +208,9 @@ def test_a_failing_webhook_is_retried_on_the_next_tick(
     hook.status, hook.bodies = 200, []
     tick(data_dir, first.cursor)
     assert len(hook.bodies) == 1 and not data_dir.webhook_outbox.exists()
-    assert hook.bodies[0]["blocks"] == slack_payload(compose(waiting))["blocks"]  # the digest of all that waited
+    assert (
+        hook.bodies[0]["blocks"] == slack_payload(compose(waiting), ENGLISH)["blocks"]
+    )  # the digest of all that waited
 
 
 def test_a_hanging_webhook_times_out_and_keeps_the_alerts(hook: Hook, tmp_path: Path) -> None:
@@ -298,7 +301,7 @@ def test_names_from_an_export_cannot_ping_a_channel() -> None:
         "kind": "photo",
         "message": "<!channel> & co: the photo sent in <@U123> at 2026-01-01 10:00 is not saved",
     }
-    payload = json.dumps(slack_payload(compose([record])))
+    payload = json.dumps(slack_payload(compose([record]), ENGLISH))
     assert "<!channel>" not in payload and "<@U123>" not in payload
     assert "&lt;!channel&gt; &amp; co" in payload and "&lt;@U123&gt;" in payload
 

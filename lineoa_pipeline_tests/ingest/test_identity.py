@@ -14,6 +14,7 @@ from lineoa_pipeline.commands.run import rebuild_warehouse, run_pipeline
 from lineoa_pipeline.ingest.archive import Archive
 from lineoa_pipeline.line_export.render import write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.language import ENGLISH
 from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables, write_settings
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, JST, export, msg, reconciled, window
 
@@ -176,9 +177,9 @@ def test_messages_outside_the_partitions_are_stored_classified_and_reported(pipe
     write_settings(pipeline_dir, 'first_month = "2019-01"\n')  # set: "auto" would start the months at the first
     summary = run_pipeline(pipeline_dir)
     assert summary.ok and summary.months_written == ["2019-01"] and summary.months_outside == ["2018-12-01"]
-    assert summary.advice == (
-        "1 months with messages lie outside the monthly partitions (from 2018-12): "
-        "set first_month in lineoa.toml to include them"
+    assert summary.advice(ENGLISH) == (
+        "1 month with messages lies outside the monthly partitions (from 2018-12): "
+        "set first_month in lineoa.toml to include it"
     )
     stored = {(r[9], r[4], r[7]) for r in snapshot_tables(pipeline_dir)["messages"]}
     assert stored == {

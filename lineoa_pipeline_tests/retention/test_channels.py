@@ -21,6 +21,7 @@ from lineoa_pipeline.retention.channels import (
 )
 from lineoa_pipeline.retention.digest import compose, plain_text, pseudonym
 from lineoa_pipeline.settings.config import SettingsError, parse_settings
+from lineoa_pipeline.settings.language import ENGLISH
 from lineoa_pipeline_tests.retention.channels import (
     LINE_TOKEN,
     SMTP_PASSWORD,
@@ -64,7 +65,7 @@ def photo(account: str, chat: str, n: int, level: str = "lost") -> dict[str, Any
     }
 
 
-def channels(line_url: str, smtp_port: int, masked: bool = False) -> dict[str, Any]:
+def channels(line_url: str, smtp_port: int, masked: bool = False, locale: str | None = None) -> dict[str, Any]:
     settings = parse_settings(
         {
             "alert_names": "masked" if masked else "plain",
@@ -81,6 +82,7 @@ def channels(line_url: str, smtp_port: int, masked: bool = False) -> dict[str, A
         "LINEOA_LINE_CHANNEL_TOKEN": LINE_TOKEN,
         "LINEOA_SMTP_USER": SMTP_USER,
         "LINEOA_SMTP_PASSWORD": SMTP_PASSWORD,
+        **({"LANG": locale} if locale else {}),
     }
     return {c.key: c for c in push_channels(settings, env)}
 
@@ -103,7 +105,27 @@ def test_line_and_email_each_get_one_digest(line_api: LineApi, smtp: SmtpServer,
     assert len(smtp.mailbox.messages) == 1 and smtp.mailbox.logins == [SMTP_USER]
     mail = smtp.mailbox.messages[0]
     assert mail["To"] == "owner@example.jp, staff@example.jp" and mail["Subject"].startswith("LINE history")
-    assert mail.get_content().replace("\r\n", "\n").strip() == plain_text(compose(records), masked=False)
+    assert mail.get_content().replace("\r\n", "\n").strip() == plain_text(compose(records), ENGLISH, masked=False)
+
+
+@pytest.mark.parametrize(
+    ("locale", "words"),
+    [
+        ("th_TH.UTF-8", ["ประวัติแชท LINE", "สื่อ 3 รายการ (รูปภาพ 3 รายการ)", "ใกล้ถูกลบ", "จะเริ่มลบเมื่อ"]),
+        ("zh_TW.UTF-8", ["LINE 聊天紀錄", "3 個媒體檔案（3 張照片）", "即將刪除", "開始刪除"]),
+        ("ja_JP.UTF-8", ["LINEのチャット履歴", "メディア3件（写真3件）", "削除間近", "削除を始めます"]),
+    ],
+)
+def test_the_digest_speaks_the_operators_language(
+    line_api: LineApi, smtp: SmtpServer, tmp_path: Path, locale: str, words: list[str]
+) -> None:
+    records = [photo("さくら整体院", "ヨガ教室", n, "at_risk") for n in range(3)]
+    for key, channel in channels(line_api.url, smtp.port, locale=locale).items():
+        assert deliver(tmp_path / f"{key}.jsonl", records, channel) == (len(records), None)
+    mail = smtp.mailbox.messages[0]
+    for text in (line_api.pushes[0]["messages"][0]["text"], f"{mail['Subject']}\n{mail.get_content()}"):
+        assert all(word in text for word in words), [word for word in words if word not in text]
+        assert "LINE starts deleting" not in text and "photos" not in text
 
 
 def test_a_failed_channel_is_retried_without_repeating_the_others(
@@ -164,7 +186,7 @@ def test_masked_names_cover_line_and_email(line_api: LineApi, smtp: SmtpServer, 
 def test_a_line_push_stays_within_lines_limits(line_api: LineApi, tmp_path: Path) -> None:
     # 400 accounts with long names: far more than 5 messages of 5,000 characters.
     records = [photo(f"店舗{n:04d}" + "あ" * 200, "ヨガ教室", n) for n in range(400)]
-    texts = line_messages(plain_text(compose(records), masked=False))
+    texts = line_messages(plain_text(compose(records), ENGLISH, masked=False), ENGLISH)
     assert len(texts) == LINE_MESSAGES_LIMIT and all(len(t) <= LINE_TEXT_LIMIT for t in texts)
     assert texts[-1].endswith("`lineoa status` on the pipeline's machine")
     line = LinePush("U1", line_api.url, LINE_TOKEN)

@@ -16,6 +16,7 @@ from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.retention.alerts import read_records
 from lineoa_pipeline.retention.digest import compose, terminal_lines
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.language import ENGLISH, language
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import publish_snapshot
 from lineoa_pipeline_tests.conftest import IngestDir
@@ -114,7 +115,7 @@ def test_the_daily_schedules_run_sends_the_digest_once(
     assert checks["media_not_at_risk"]["per_account"].value == [
         {"account_name": "さくら整体院", "at_risk": 0, "lost": 20}
     ]
-    digest = terminal_lines(compose(read_records(data_dir.alerts)))
+    digest = terminal_lines(compose(read_records(data_dir.alerts)), ENGLISH)
     assert len(digest) == 1 and "20 media (20 photos) in 1 chat (ヨガ教室 20)" in digest[0]
 
 
@@ -129,4 +130,6 @@ def test_months_are_counted_with_their_range() -> None:
     }
     (account,) = compose([record, {**record, "month": "2025-02"}])
     assert [(level.level, level.months) for level in account.levels] == [("at_risk", ["2025-01", "2025-02"])]
-    assert "2 months (2025-01 to 2025-02)" in terminal_lines([account])[0]
+    assert "2 months (2025-01 to 2025-02)" in terminal_lines([account], ENGLISH)[0]
+    (japanese,) = terminal_lines([account], language("ja"))
+    assert "2か月分（2025-01〜2025-02）" in japanese and "削除間近" in japanese

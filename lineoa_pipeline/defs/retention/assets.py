@@ -11,7 +11,6 @@ from lineoa_pipeline.defs.metadata import preview_table
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.defs.retention.jobs import RetentionConfig
 from lineoa_pipeline.defs.retention.sensors import log_check, raise_retention_alerts
-from lineoa_pipeline.retention.digest import terminal_lines
 from lineoa_pipeline.retention.status import StatusReport, compute_status
 
 STARTED_BY_TAG = next(iter(STARTED_BY))
@@ -56,9 +55,7 @@ def retention_status(
         check = raise_retention_alerts(warehouse.location, settings, now, None, context.log.warning)
         if check is not None:
             log_check(check, context.log)
-            metadata["new_alerts"] = dg.MetadataValue.md(
-                "\n".join(f"- {line}" for line in terminal_lines(check.digest)) or "none"
-            )
+            metadata["new_alerts"] = dg.MetadataValue.md("\n".join(f"- {line}" for line in check.lines()) or "none")
     yield dg.MaterializeResult(metadata=metadata)
     yield _months_check(report)
     yield _media_check(report)

@@ -19,6 +19,7 @@ from lineoa_pipeline.retention.digest import AccountDigest, compose, terminal_li
 from lineoa_pipeline.retention.status import current_alerts, latest_ingest
 from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.language import Language, command_language, language
 from lineoa_pipeline.warehouse.connection import NoWarehouseYet, connect
 
 
@@ -72,6 +73,11 @@ class AlertCheck:
     new: list[dict[str, Any]]
     deliveries: list[Delivery]
     cursor: str
+    lang: Language  # the operator's: what the digest's lines are written in
+
+    def lines(self) -> list[str]:
+        """The digest as the terminal and the log show it: a line per account and level."""
+        return terminal_lines(self.digest, self.lang)
 
     @property
     def digest(self) -> list[AccountDigest]:
@@ -88,7 +94,7 @@ class AlertCheck:
 
 def log_check(check: AlertCheck, log: logging.Logger) -> None:
     """The digest of a check in a Dagster log: a warning per account and level, and each channel's outcome."""
-    for line in terminal_lines(check.digest):
+    for line in check.lines():
         log.warning(line)
     for problem in check.problems():
         log.warning(problem)
@@ -127,4 +133,4 @@ def raise_retention_alerts(
     next_cursor = json.dumps(
         {"checked_at": now.isoformat(), "ingested_through": ingested_through and ingested_through.isoformat()}
     )
-    return AlertCheck(now, new, deliveries, next_cursor)
+    return AlertCheck(now, new, deliveries, next_cursor, language(command_language(settings.language)))
