@@ -77,8 +77,27 @@ def write_settings(data_dir: DataDir, text: str) -> None:
 
 @pytest.fixture(params=["embedded", pytest.param("lake", marks=pytest.mark.slow)])
 def warehouse_kind(request: pytest.FixtureRequest) -> str:
-    """Which warehouse the data directories of a test use: the embedded file (the fast suite), or a lake."""
+    """Which warehouse the data directories of a test use: the embedded file (the fast suite), or a lake
+    (except in modules marked `embedded_only`)."""
     return request.param
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the lake's runs of the tests marked `embedded_only`: what they test (reading an export's
+    bytes) is the same code whatever the warehouse, and the lake's own paths have their tests."""
+
+    def lake_only_in_name(item: pytest.Item) -> bool:
+        callspec = getattr(item, "callspec", None)
+        return (
+            bool(item.get_closest_marker("embedded_only"))
+            and callspec is not None
+            and (callspec.params.get("warehouse_kind") == "lake")
+        )
+
+    dropped = [item for item in items if lake_only_in_name(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if not lake_only_in_name(item)]
 
 
 @pytest.fixture

@@ -14,6 +14,8 @@ from lineoa_pipeline.synthetic.conversations import PHRASES
 from lineoa_pipeline_tests.conftest import IngestDir
 from lineoa_pipeline_tests.ingest.chats import export, msg, utc
 
+pytestmark = pytest.mark.embedded_only  # the lake stages what this reads: ingest/test_identity and others
+
 # --- languages, time zones, encodings ---------------------------------------------------------------------
 
 LANGUAGE_ZONES = [("ja", "+09:00", 9), ("en", "+09:00", 9), ("zh-TW", "+08:00", 8), ("th", "+07:00", 7)]

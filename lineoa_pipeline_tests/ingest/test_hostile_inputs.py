@@ -24,6 +24,7 @@ from lineoa_pipeline.line_export.render import ChatMessage, render_export, write
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline_tests.conftest import IngestDir, lineoa_command, lineoa_env
 
+pytestmark = pytest.mark.embedded_only  # the lake stages what this reads: ingest/test_identity and others
 DOWNLOADED = datetime(2026, 3, 2, 18, 5)
 WHEN = datetime(2026, 3, 1, 10, 0)
 BOMB_BYTES = 264 * (8 << 20)  # 2.2 GB of zeros
@@ -167,6 +168,7 @@ def test_the_size_limits_stop_members_that_do_not_compress_much(
 # forked straight from this test process (hundreds of MB after other tests) would count those pages too.
 MEASURE = """
 import os, subprocess, sys
+
 with open(sys.argv[1], "wb") as log:
     proc = subprocess.Popen(sys.argv[2:], stdout=log, stderr=subprocess.STDOUT)
 _, status, usage = os.wait4(proc.pid, 0)
