@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from lineoa_pipeline.commands.signals import heard
 from lineoa_pipeline.history.terminal import printable
+from lineoa_pipeline.settings.language import ENGLISH, N_, Language
 
 # The phase each step belongs to, in the order a run meets them.
 PHASES = {
@@ -34,6 +35,27 @@ PHASES = {
     "warehouse_snapshot": "snapshot",
 }
 UNITS = {"archiving": "files", "staging": "files", "writing months": "months", "views": "steps"}
+# What a person reads: each phase's name, and its line when it ends (literal calls, for pybabel extract).
+PHASE_NAMES = {
+    "archiving": N_("archiving"),
+    "staging": N_("staging"),
+    "writing months": N_("writing months"),
+    "views": N_("views"),
+    "retention": N_("retention"),
+    "snapshot": N_("snapshot"),
+}
+UNIT_NAMES = {"files": N_("files"), "months": N_("months"), "steps": N_("steps")}
+_ENDED = {
+    "files": lambda lang, n, **v: lang.ngettext(
+        "{phase}: {count} file in {seconds} s", "{phase}: {count} files in {seconds} s", n, **v
+    ),
+    "months": lambda lang, n, **v: lang.ngettext(
+        "{phase}: {count} month in {seconds} s", "{phase}: {count} months in {seconds} s", n, **v
+    ),
+    "steps": lambda lang, n, **v: lang.ngettext(
+        "{phase}: {count} step in {seconds} s", "{phase}: {count} steps in {seconds} s", n, **v
+    ),
+}
 _COUNT = re.compile(r"^(?:archived|staged) ([\d,]+) of ([\d,]+) ")
 _WARN = ("quarantined ", "skipped ")
 
@@ -50,10 +72,12 @@ class _Phase:
 class RunProgress:
     """Phases of one command's runs, drawn on `out` (bars when it is a terminal)."""
 
-    def __init__(self, out: TextIO | None = None, quiet: bool = False) -> None:
-        """`quiet`: plain lines even on a terminal (Dagster's own log lines are shown instead of bars)."""
+    def __init__(self, out: TextIO | None = None, quiet: bool = False, lang: Language = ENGLISH) -> None:
+        """`quiet`: plain lines even on a terminal (Dagster's own log lines are shown instead of bars); what
+        it says is in `lang`."""
         self.out = out or sys.stdout
         self.quiet = quiet
+        self.lang = lang
         self.months: int | None = None
         self.bars: Progress | None = None
         self.phase: _Phase | None = None
@@ -87,7 +111,10 @@ class RunProgress:
         steps = sum(phase == name for phase in PHASES.values())
         self.phase = _Phase(name, total=self.months if name == "writing months" else steps if name == "views" else None)
         if self.bars:
-            self.phase.task = self.bars.add_task(name, total=self.phase.total, unit=UNITS.get(name, ""))
+            unit = self.lang.gettext(UNIT_NAMES[UNITS[name]]) if name in UNITS else ""
+            self.phase.task = self.bars.add_task(
+                self.lang.gettext(PHASE_NAMES[name]), total=self.phase.total, unit=unit
+            )
 
     def step_ended(self, step_key: str) -> None:
         if step_key not in PHASES:  # an asset check
@@ -112,8 +139,11 @@ class RunProgress:
         if self.bars and phase.task is not None:
             self.bars.update(phase.task, completed=phase.total or phase.done, total=phase.total or phase.done or 1)
         else:
-            count = f" {phase.done:,} {UNITS[phase.name]}" if phase.name in UNITS and phase.done else ""
-            self.say(f"{phase.name}:{count} in {seconds:.1f} s")
+            words = {"phase": self.lang.gettext(PHASE_NAMES[phase.name]), "seconds": f"{seconds:.1f}"}
+            if phase.name in UNITS and phase.done:
+                self.say(_ENDED[UNITS[phase.name]](self.lang, phase.done, **words))
+            else:
+                self.say(self.lang.gettext("{phase}: in {seconds} s", **words))
 
     def close(self) -> None:
         self.end_phase()
@@ -133,13 +163,14 @@ class RunProgress:
             elif event.event_type == dg.DagsterEventType.STEP_SUCCESS and event.step_key:
                 self.step_ended(event.step_key)
             elif event.event_type == dg.DagsterEventType.STEP_FAILURE and not heard():
-                self.say(f"failed: {meta['orig_message']}")  # after a signal the command says so, in one line
+                # after a signal the command says so, in one line
+                self.say(self.lang.gettext("failed: {message}", message=meta["orig_message"]))
             return
         text = meta["orig_message"]
         if counted := _COUNT.match(text):
             self.advance(int(counted[1].replace(",", "")), int(counted[2].replace(",", "")))
         elif (record.levelno >= logging.WARNING or text.startswith(_WARN)) and not heard():
-            self.say(f"warning: {text}")
+            self.say(self.lang.gettext("warning: {message}", message=text))
 
 
 def progress_logger(progress: RunProgress) -> dg.LoggerDefinition:

@@ -97,9 +97,9 @@ def run_pipeline(
 
     definitions = build_defs(data_dir)
     data_dir.create()
-    lang = language(command_language(load_settings(data_dir.settings_file).language))
     summary = RunSummary()
-    progress = RunProgress(quiet=verbose)
+    lang = language(command_language(load_settings(data_dir.settings_file).language))
+    progress = RunProgress(quiet=verbose, lang=lang)
     run_config = {"loggers": {"progress": {}, **(INFO_LOGS["loggers"] if verbose else {})}}
 
     def execute(job: str, request: dg.RunRequest | None = None) -> dg.ExecuteInProcessResult:

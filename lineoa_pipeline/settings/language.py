@@ -79,11 +79,11 @@ class Language:
     def babel_locale(self) -> str:
         return _BABEL[self.code]
 
-    def gettext(self, message: str, **values: object) -> str:
+    def gettext(self, message: str, /, **values: object) -> str:
         """`message` in this language, its `{placeholders}` filled (whole numbers written as it writes them)."""
         return self._fill(self._catalog.gettext(message), values)
 
-    def ngettext(self, singular: str, plural: str, count: int, **values: object) -> str:
+    def ngettext(self, singular: str, plural: str, count: int, /, **values: object) -> str:
         """The form of `singular`/`plural` this language uses for `count` (its plural rules), `{count}` and
         the other placeholders filled."""
         return self._fill(self._catalog.ngettext(singular, plural, count), {"count": count, **values})

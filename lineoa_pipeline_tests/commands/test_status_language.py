@@ -75,10 +75,10 @@ def test_a_thai_locale_keeps_the_gregorian_calendar(data_dir: DataDir) -> None:
 
 
 RUN_SAYS = {
-    "ja_JP.UTF-8": ["前回の実行から新しいものはありません", "完了：読み込んだファイル 0", "所要"],
-    "zh_TW.UTF-8": ["自上次執行以來沒有新內容", "完成：已載入檔案 0", "耗時"],
-    "th_TH.UTF-8": ["ไม่มีข้อมูลใหม่ตั้งแต่การรันครั้งก่อน", "เสร็จสิ้น: โหลดไฟล์ 0", "ใช้เวลา"],
-    "C": ["nothing new since the last run", "done: files loaded 0", "took"],
+    "ja_JP.UTF-8": ["前回の実行から新しいものはありません", "完了：読み込んだファイル 0", "所要", "アーカイブ："],
+    "zh_TW.UTF-8": ["自上次執行以來沒有新內容", "完成：已載入檔案 0", "耗時", "封存："],
+    "th_TH.UTF-8": ["ไม่มีข้อมูลใหม่ตั้งแต่การรันครั้งก่อน", "เสร็จสิ้น: โหลดไฟล์ 0", "ใช้เวลา", "เก็บถาวร:"],
+    "C": ["nothing new since the last run", "done: files loaded 0", "took", "archiving:"],
 }
 
 
