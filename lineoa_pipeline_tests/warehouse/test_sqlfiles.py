@@ -26,5 +26,5 @@ def test_statements_come_as_duckdb_splits_them_without_their_semicolons() -> Non
     parts = statements("store_batch")
     assert parts[0].splitlines()[-1].startswith("FROM batch_new")
     assert all(p and not p.endswith(";") for p in parts)
-    assert len(parts) == 7  # messages, rejected_rows, quarantined_files, source_files, _file_offsets, months,
-    # _group_chats
+    assert len(parts) == 8  # messages, rejected_rows, quarantined_files, source_files, _file_offsets,
+    # _unwritten_files, months, _group_chats
