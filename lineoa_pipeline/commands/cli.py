@@ -19,7 +19,7 @@ from lineoa_pipeline.commands.media import add_media_commands, run_media_command
 from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, WebhookError, webhook_url
 from lineoa_pipeline.settings.config import Settings, SettingsError, load_settings
 from lineoa_pipeline.settings.datadir import DEMO_DIR, DataDir, keep_private
-from lineoa_pipeline.settings.language import command_language, language
+from lineoa_pipeline.settings.language import operator_language
 from lineoa_pipeline.warehouse import lake
 
 _RUN_EXIT = (
@@ -208,7 +208,7 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
     except (WarehouseBusy, RebuildError) as exc:
         print(f"lineoa: {exc}", file=sys.stderr)
         return 1
-    lang = language(command_language(load_settings(data_dir.settings_file).language))
+    lang = operator_language(settings.language)
     print(
         lang.gettext(
             "{summary}; took {seconds} s", summary=summary.describe(lang), seconds=f"{time.monotonic() - started:.1f}"

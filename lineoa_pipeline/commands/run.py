@@ -24,7 +24,7 @@ from lineoa_pipeline.ingest.archive import register_archive
 from lineoa_pipeline.ingest.counts import IngestCounts
 from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline.settings.language import ENGLISH, Language, command_language, language
+from lineoa_pipeline.settings.language import ENGLISH, Language, operator_language
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import write_connection, writer_lock
 
@@ -98,7 +98,7 @@ def run_pipeline(
     definitions = build_defs(data_dir)
     data_dir.create()
     summary = RunSummary()
-    lang = language(command_language(load_settings(data_dir.settings_file).language))
+    lang = operator_language(load_settings(data_dir.settings_file).language)
     progress = RunProgress(quiet=verbose, lang=lang)
     run_config = {"loggers": {"progress": {}, **(INFO_LOGS["loggers"] if verbose else {})}}
 

@@ -23,7 +23,7 @@ from lineoa_pipeline.retention.status import (
 )
 from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline.settings.language import N_, Language, command_language, language
+from lineoa_pipeline.settings.language import N_, Language, language, operator_language
 from lineoa_pipeline.warehouse.connection import connect
 
 _AT_RISK_SHOWN = 10
@@ -56,7 +56,7 @@ def run_status(data_dir: DataDir, as_of: datetime | None, as_json: bool, out: Bi
         if as_json:
             status_json(conn, settings, at, out)
         else:
-            lang = language(command_language(settings.language))
+            lang = operator_language(settings.language)
             out.write((printable_lines(render_table(compute_status(conn, settings, at), lang)) + "\n").encode())
     finally:
         conn.close()

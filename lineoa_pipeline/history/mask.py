@@ -5,9 +5,9 @@ one customer) becomes 顧客0001, 顧客0002, … (客戶0001, ลูกค้�
 numbered per account in order of their first message: as the chat and as the sender (`sql/history_mask.sql`),
 and wherever the name stands in any text of the account (any chat's contents, tags), found in NFKC,
 case-folded, without white space or brackets, so that `山田 花子`, `山田花子` and `ＹＡＭＡＤＡ　ＨＡＮＡＫＯ` are one.
-Phone numbers (as `phonenumbers` finds them,
-for the account's region, JP, TW and TH, and every `+` number), e-mail addresses and URLs (`line.me` links
-and `@handles` too) are found after NFKC as well, so every width and dash counts. Only the found spans are
+Phone numbers (as `phonenumbers` finds them, for the account's region, JP, TW and TH, and every `+` number),
+e-mail addresses and URLs (`line.me` links and `@handles` too) are found after NFKC as well, so every width
+and dash counts. Only the found spans are
 replaced: the rest of a text stays as written.
 
 Python masks each distinct text of the selection once (`phonenumbers` is Python); the view joins the result.

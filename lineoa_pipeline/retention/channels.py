@@ -22,7 +22,7 @@ from linebot.v3.messaging.exceptions import ApiException
 from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, Channel, Webhook
 from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, plain_text, title
 from lineoa_pipeline.settings.config import Settings
-from lineoa_pipeline.settings.language import ENGLISH, Language, command_language, language
+from lineoa_pipeline.settings.language import ENGLISH, Language, operator_language
 
 LINE_TOKEN_ENV = "LINEOA_LINE_CHANNEL_TOKEN"
 SMTP_USER_ENV = "LINEOA_SMTP_USER"
@@ -36,7 +36,7 @@ def push_channels(settings: Settings, environ: Mapping[str, str]) -> list[Channe
     """The channels configured: the webhook when `LINEOA_ALERT_WEBHOOK` is set, LINE per ID of `line_to`,
     e-mail when `email_to` names anyone; each in the operator's language (`language`, else the locale)."""
     masked = settings.alert_names == "masked"
-    lang = language(command_language(settings.language, environ))
+    lang = operator_language(settings.language, environ)
     alerts = settings.alerts
     channels: list[Channel] = []
     if environ.get(WEBHOOK_ENV):

@@ -124,3 +124,8 @@ def language(code: str) -> Language:
 
 
 ENGLISH = language(DEFAULT)  # the source strings: what a channel made without a language speaks
+
+
+def operator_language(setting: str = AUTO, environ: Mapping[str, str] = os.environ) -> Language:
+    """The `Language` of the command line and the alerts (`command_language`)."""
+    return language(command_language(setting, environ))

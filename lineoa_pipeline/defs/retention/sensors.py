@@ -19,7 +19,7 @@ from lineoa_pipeline.retention.digest import AccountDigest, compose, terminal_li
 from lineoa_pipeline.retention.status import current_alerts, latest_ingest
 from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline.settings.language import Language, command_language, language
+from lineoa_pipeline.settings.language import Language, operator_language
 from lineoa_pipeline.warehouse.connection import NoWarehouseYet, connect
 
 
@@ -133,4 +133,4 @@ def raise_retention_alerts(
     next_cursor = json.dumps(
         {"checked_at": now.isoformat(), "ingested_through": ingested_through and ingested_through.isoformat()}
     )
-    return AlertCheck(now, new, deliveries, next_cursor, language(command_language(settings.language)))
+    return AlertCheck(now, new, deliveries, next_cursor, operator_language(settings.language))
