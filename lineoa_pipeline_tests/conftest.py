@@ -2,40 +2,29 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import tomllib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pytest
 from hypothesis import HealthCheck, settings
 
-from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.commands.instance import INSTANCE_SETTINGS
 from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.definitions import build_defs
 from lineoa_pipeline.ingest.archive import archive_inbox
-from lineoa_pipeline.ingest.counts import StageReport
 from lineoa_pipeline.ingest.staging import stage_pending
 from lineoa_pipeline.settings.config import parse_settings
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.classify import sync_settings, write_months
-from lineoa_pipeline.warehouse.connection import connect, write_connection, writer_lanes
-from lineoa_pipeline_tests.helpers import lineoa_command, lineoa_env
+from lineoa_pipeline.warehouse.connection import write_connection
+from lineoa_pipeline_tests.helpers import BuildWarehouse, IngestDir, demo_data_dir, use_lake
 from lineoa_pipeline_tests.history.sample import History, build_history
 from lineoa_pipeline_tests.postgres import NoPostgres, Postgres, running_postgres
-
-BuildWarehouse = Callable[..., DataDir]
-
 
 # --- the warehouse under test: the embedded file, or a DuckLake on a real PostgreSQL -------------------------
 
@@ -51,28 +40,6 @@ def postgres() -> Iterator[Postgres]:
         if os.environ.get("CI"):
             raise
         pytest.skip(str(exc))
-
-
-def use_lake(data_dir: DataDir, postgres: Postgres, writers: int = 2) -> str:
-    """Point `data_dir` at a new, empty lake (its own database): `[warehouse]` added to its lineoa.toml."""
-    table = (
-        f'\n[warehouse]\ncatalog = "{postgres.catalog(postgres.new_database())}"\ndata_path = "lake"\n'
-        f"writers = {writers}\n"
-    )
-    data_dir.root.mkdir(parents=True, exist_ok=True)
-    with open(data_dir.settings_file, "a", encoding="utf-8") as settings:
-        settings.write(table)
-    return table
-
-
-def write_settings(data_dir: DataDir, text: str) -> None:
-    """Write `text` as the data directory's lineoa.toml, keeping the `[warehouse]` table `use_lake` added."""
-    kept = ""
-    if data_dir.settings_file.exists():
-        table = tomllib.loads(data_dir.settings_file.read_text(encoding="utf-8")).get("warehouse")
-        if table:
-            kept = "\n[warehouse]\n" + "".join(f"{key} = {json.dumps(value)}\n" for key, value in table.items())
-    data_dir.settings_file.write_text(text + kept, encoding="utf-8")
 
 
 @pytest.fixture(params=["embedded", pytest.param("lake", marks=pytest.mark.slow)])
@@ -114,15 +81,6 @@ def new_data_dir(tmp_path: Path, warehouse_kind: str, request: pytest.FixtureReq
     return make
 
 
-def open_warehouse(data_dir: DataDir) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to what the writers left: the warehouse file, or the lake's latest snapshot."""
-    if lake.configured(data_dir) is not None:
-        return connect(data_dir.root)
-    conn = duckdb.connect(str(data_dir.warehouse), read_only=True)
-    conn.execute("SET TimeZone = 'UTC'")
-    return conn
-
-
 @pytest.fixture
 def build_warehouse(new_data_dir: Callable[[str], DataDir]) -> BuildWarehouse:
     """`build(inbox, settings)`: write `inbox` (relative path -> bytes) into a fresh data directory, ingest
@@ -157,57 +115,6 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
-ALL_MONTHS = (date(2000, 1, 1), date(2099, 12, 1))
-# Every public table, ordered, without the columns that record when a run happened.
-TABLE_QUERIES = {
-    "messages": "SELECT * FROM messages ORDER BY ALL",
-    "source_files": "SELECT * EXCLUDE (ingested_at) FROM source_files ORDER BY ALL",
-    "quarantined_files": "SELECT * EXCLUDE (quarantined_at) FROM quarantined_files ORDER BY ALL",
-    "rejected_rows": "SELECT * FROM rejected_rows ORDER BY ALL",
-}
-
-
-def _quiet(_: str) -> None:
-    pass
-
-
-@dataclass(frozen=True)
-class IngestDir:
-    """A data directory that a test drops exports into and ingests with the real code `lineoa run` calls
-    (archive, staging, settings, month partitions), without the Dagster run around it."""
-
-    data_dir: DataDir
-
-    def drop(self, relative: str, data: bytes) -> Path:
-        path = self.data_dir.inbox / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        return path
-
-    def ingest(
-        self, settings: Mapping[str, Any] | None = None, together: bool = True, log: Callable[[str], None] = _quiet
-    ) -> StageReport:
-        """Take in whatever is new in the inbox and rewrite every month of `messages` with `settings`;
-        `together=False` has DuckDB read each file on its own (the reference for reading files together);
-        `log` gets what a run would log."""
-        with write_connection(self.data_dir) as conn:
-            archive_inbox(conn, self.data_dir, log=log)
-            writers, open_writer = writer_lanes(self.data_dir)  # a lake's accounts stage in lanes, as in a run
-            report = stage_pending(
-                conn, self.data_dir, log=log, together=together, writers=writers, open_writer=open_writer
-            )
-            sync_settings(conn, parse_settings(dict(settings or {})))
-            write_months(conn, *ALL_MONTHS)
-        return report
-
-    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Rows of `sql` over the warehouse, opened read-only (`ingest` leaves it checkpointed)."""
-        conn = open_warehouse(self.data_dir)
-        try:
-            return conn.execute(sql, list(params)).fetchall()
-        finally:
-            conn.close()
-
 
 @pytest.fixture
 def ingest_dir(new_data_dir: Callable[[str], DataDir]) -> IngestDir:
@@ -233,8 +140,7 @@ def history(tmp_path: Path) -> History:
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     """The demo's data directory after one run, shared by the session's tests: read it, never change it
     (a test that writes into it restores what it changed)."""
-    data_dir = DataDir(tmp_path_factory.mktemp("demo"))
-    write_demo_data(data_dir.root)
+    data_dir = demo_data_dir(tmp_path_factory.mktemp("demo"))
     assert run_pipeline(data_dir).ok
     return data_dir
 
@@ -258,27 +164,6 @@ def pipeline_dir(
     monkeypatch.setenv("LINEOA_DATA_DIR", str(data_dir.root))
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     return data_dir
-
-
-def read_tables(conn: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[Any, ...]]]:
-    """The public tables' rows (see TABLE_QUERIES), for comparing two warehouses."""
-    return {table: conn.execute(query).fetchall() for table, query in TABLE_QUERIES.items()}
-
-
-def snapshot_tables(data_dir: DataDir) -> dict[str, list[tuple[Any, ...]]]:
-    """The public tables as a reader sees them: the published snapshot (or the lake), opened read-only."""
-    conn = connect(data_dir.root)
-    try:
-        return read_tables(conn)
-    finally:
-        conn.close()
-
-
-def run_lineoa(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
-    """`lineoa ARGS` in a fresh process; its output is returned, never printed."""
-    return subprocess.run(
-        lineoa_command(*args), capture_output=True, text=True, timeout=timeout, env=lineoa_env(), check=False
-    )
 
 
 @pytest.fixture(autouse=True)

@@ -23,8 +23,7 @@ from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.connection import publish_snapshot, write_connection
 from lineoa_pipeline.warehouse.views import VIEW_SPECS, create_views
-from lineoa_pipeline_tests.conftest import IngestDir
-from lineoa_pipeline_tests.helpers import SAMPLES
+from lineoa_pipeline_tests.helpers import SAMPLES, IngestDir
 
 Inputs = list[tuple[str, bytes]]  # (path under the inbox as delivered, bytes)
 
@@ -84,7 +83,7 @@ def _deliver(data_dir: DataDir, runs: list[Inputs]) -> dict[str, Any]:
         select_messages(conn, Filters(), languages)
         out["show"] = list(show_text(transcript(conn), "media", languages))
         out["search"] = [search(conn, needle, Filters(), limit=10_000) for needle in ("予約", "a", "。")]
-        paths = write_csvs(conn, data_dir.root / "export")
+        paths = write_csvs(conn, data_dir.root / "export", languages)
     out["export"] = {Path(p).name: Path(p).read_bytes() for p in paths}
     return out
 

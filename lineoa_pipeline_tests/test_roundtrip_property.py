@@ -38,7 +38,7 @@ from lineoa_pipeline.settings.config import DEFAULT_API_SENDER_NAMES, DEFAULT_AU
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.classify import sync_settings, write_months
 from lineoa_pipeline.warehouse.connection import write_connection
-from lineoa_pipeline_tests.conftest import ALL_MONTHS
+from lineoa_pipeline_tests.helpers import ALL_MONTHS
 
 GUARDED_LEADS = ("=", "+", "-", "@", "\t", "\r", "\n")
 ZONES = ["+09:00", "+08:00", "+07:00", "+00:00", "-03:30", "+05:45", "+14:00", "-12:00"]

@@ -13,16 +13,17 @@ from datetime import datetime
 
 from lineoa_pipeline.commands import signals
 from lineoa_pipeline.commands.history import EXIT_CODES as HISTORY_EXIT_CODES
-from lineoa_pipeline.commands.history import HISTORY_COMMANDS, add_history_commands, run_history_command
+from lineoa_pipeline.commands.history import HISTORY_COMMANDS, add_command, add_history_commands, run_history_command
 from lineoa_pipeline.commands.media import EXIT_CODES as MEDIA_EXIT_CODES
 from lineoa_pipeline.commands.media import add_media_commands, run_media_command
+from lineoa_pipeline.commands.words import failed, speaking
 from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, WebhookError, webhook_url
 from lineoa_pipeline.settings.config import Settings, SettingsError, load_settings
 from lineoa_pipeline.settings.datadir import DEMO_DIR, DataDir, keep_private
-from lineoa_pipeline.settings.language import operator_language
+from lineoa_pipeline.settings.language import AUTO, ENGLISH, N_, Language, Told, operator_language
 from lineoa_pipeline.warehouse import lake
 
-_RUN_EXIT = (
+_RUN_EXIT = N_(
     "0 when every step succeeded (a quarantined file, a rejected row or a retention alert is not a failure); "
     "1 when a step failed; 2 for a bad setting in lineoa.toml or bad arguments; 130 (143) when SIGINT (SIGTERM) "
     "ended it, nothing half-loaded."
@@ -31,13 +32,19 @@ EXIT_CODES = {
     "run": _RUN_EXIT,
     "demo": _RUN_EXIT,
     "rebuild": _RUN_EXIT,
-    "ui": "130 (143) when stopped by Ctrl-C (SIGTERM); 1 when the port is in use; 2 for a host other machines "
-    "reach without --read-only or --allow-remote-control, a bad setting or bad arguments.",
-    "notebook": "does not return while JupyterLab runs; 1 when JupyterLab and JupySQL are not installed and were "
-    "not installed now; 2 for a bad setting or bad arguments.",
-    "status": "0 with the report; 1 before the first run (no warehouse yet); 2 for a bad setting or bad arguments.",
-    "migrate": "0 when copied; 1 with no [warehouse], no embedded warehouse, a lake not empty or unreachable; "
-    "2 for a bad setting or bad arguments.",
+    "ui": N_(
+        "130 (143) when stopped by Ctrl-C (SIGTERM); 1 when the port is in use; 2 for a host other machines "
+        "reach without --read-only or --allow-remote-control, a bad setting or bad arguments."
+    ),
+    "notebook": N_(
+        "does not return while JupyterLab runs; 1 when JupyterLab and JupySQL are not installed and were "
+        "not installed now; 2 for a bad setting or bad arguments."
+    ),
+    "status": N_("0 with the report; 1 before the first run (no warehouse yet); 2 for a bad setting or bad arguments."),
+    "migrate": N_(
+        "0 when copied; 1 with no [warehouse], no embedded warehouse, a lake not empty or unreachable; "
+        "2 for a bad setting or bad arguments."
+    ),
     **HISTORY_EXIT_CODES,
     **MEDIA_EXIT_CODES,
 }
@@ -45,55 +52,71 @@ EXIT_CODES = {
 AS_OF_YEARS = (2000, 2999)
 
 
-class UsageError(Exception):
+class UsageError(Told):
     """An argument or environment variable that cannot be used: one line, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line: each command with its options and, in its help, its exit codes."""
-    parser = argparse.ArgumentParser(prog="lineoa", description=__doc__)
+COMMANDS = {
+    "run": N_("ingest the inbox and refresh every month it touches"),
+    "demo": N_("write a realistic sample data directory and run the pipeline on it"),
+    "rebuild": N_("recreate the warehouse from archive/ alone"),
+    "status": N_("coverage, alerts and when to back up next"),
+    "ui": N_("the Dagster UI (dagster dev) on this data directory and the instance the commands record in"),
+    "notebook": N_("JupyterLab on notebooks/, whose SQL cells read this data directory (installed on first use)"),
+    "migrate": N_("copy the embedded warehouse.duckdb into the lake that [warehouse] names"),
+}
+
+
+def build_parser(lang: Language = ENGLISH) -> argparse.ArgumentParser:
+    """The command line in `lang`: each command with its options and, in its help, its exit codes."""
+    parser = argparse.ArgumentParser(
+        prog="lineoa",
+        description=lang.gettext(
+            "the LINE Official Account chat history pipeline: run, status, demo, rebuild, ui, "
+            "notebook, migrate, search, show, export, media"
+        ),
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    for name, text in (
-        ("run", "ingest the inbox and refresh every month it touches"),
-        ("demo", "write a realistic sample data directory and run the pipeline on it"),
-        ("rebuild", "recreate the warehouse from archive/ alone"),
-        ("status", "coverage, alerts and when to back up next"),
-        ("ui", "the Dagster UI (dagster dev) on this data directory and the instance the commands record in"),
-        ("notebook", "JupyterLab on notebooks/, whose SQL cells read this data directory (installed on first use)"),
-        ("migrate", "copy the embedded warehouse.duckdb into the lake that [warehouse] names"),
-    ):
-        sub = commands.add_parser(name, help=text, description=text, epilog=f"exit status: {EXIT_CODES[name]}")
+    for name, text in COMMANDS.items():
+        sub = add_command(commands, name, text, EXIT_CODES[name], lang)
         if name == "demo":
-            sub.add_argument("--data-dir", help="where to write it (default: demo-data/ in the project)")
             sub.add_argument(
-                "--force", action="store_true", help="write into a data directory that already has an archive"
+                "--force",
+                action="store_true",
+                help=lang.gettext("write into a data directory that already has an archive"),
             )
-        else:
-            sub.add_argument("--data-dir", help="data directory (default: $LINEOA_DATA_DIR, else data/)")
         if name in ("run", "demo", "rebuild"):
-            sub.add_argument("--verbose", action="store_true", help="show Dagster's own log lines")
+            sub.add_argument("--verbose", action="store_true", help=lang.gettext("show Dagster's own log lines"))
         if name == "ui":
-            sub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-            sub.add_argument("--port", type=int, default=3000, help="port to listen on (default: 3000)")
             sub.add_argument(
-                "--read-only", action="store_true", help="Dagster's read-only UI: no launches, no wipes, no toggles"
+                "--host", default="127.0.0.1", help=lang.gettext("address to listen on (default: 127.0.0.1)")
+            )
+            sub.add_argument("--port", type=int, default=3000, help=lang.gettext("port to listen on (default: 3000)"))
+            sub.add_argument(
+                "--read-only",
+                action="store_true",
+                help=lang.gettext("Dagster's read-only UI: no launches, no wipes, no toggles"),
             )
             sub.add_argument(
                 "--allow-remote-control",
                 action="store_true",
-                help="let a --host other machines reach launch runs and wipe history (the UI has no login)",
+                help=lang.gettext(
+                    "let a --host other machines reach launch runs and wipe history (the UI has no login)"
+                ),
             )
         if name == "migrate":
-            sub.add_argument("--to-lake", action="store_true", required=True, help="into the [warehouse] lake")
+            sub.add_argument(
+                "--to-lake", action="store_true", required=True, help=lang.gettext("into the [warehouse] lake")
+            )
         if name == "status":
             sub.add_argument(
                 "--as-of",
                 type=_instant,
-                help="ISO-8601 time (default: now); without an offset it is in the settings' time zone",
+                help=lang.gettext("ISO-8601 time (default: now); without an offset it is in the settings' time zone"),
             )
-            sub.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    add_history_commands(commands)  # search, show, export
-    add_media_commands(commands)  # media pending, media save
+            sub.add_argument("--json", action="store_true", help=lang.gettext("print JSON instead of tables"))
+    add_history_commands(commands, lang)  # search, show, export
+    add_media_commands(commands, lang)  # media pending, media save
     return parser
 
 
@@ -114,10 +137,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "search" and not args.text:
-        parser.error("search: TEXT must not be empty")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    lang = _language_before_parsing(argv)
+    with speaking(lang):
+        parser = build_parser(lang)
+        args = parser.parse_args(argv)
+        if args.command == "search" and not args.text:
+            parser.error(lang.gettext("search: TEXT must not be empty"))
     keep_private()
     try:
         data_dir = _data_dir(args)
@@ -125,21 +151,36 @@ def _main(argv: Sequence[str] | None) -> int:
             _check_ui_host(args)
         webhook_url(os.environ.get(WEBHOOK_ENV))
     except (UsageError, WebhookError) as exc:
-        print(f"lineoa: {exc}", file=sys.stderr)
-        return 2
+        return failed(exc, lang, 2)
     try:
         settings = load_settings(data_dir.settings_file)
     except SettingsError as exc:
-        print(f"lineoa: bad setting in {data_dir.settings_file}: {exc}", file=sys.stderr)
-        return 2
+        text = lang.gettext("bad setting in {file}: {problem}", file=str(data_dir.settings_file), problem=str(exc))
+        return failed(text, lang, 2)
+    lang = operator_language(settings.language)
     try:
-        return _command(args, data_dir, settings)
+        return _command(args, data_dir, settings, lang)
     except lake.LakeUnreachable as exc:  # one line: the cause, never a password (secrets.redact)
-        print(f"lineoa: {exc}", file=sys.stderr)
-        return 1
+        return failed(exc, lang, 1)
 
 
-def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) -> int:
+def _language_before_parsing(argv: Sequence[str]) -> Language:
+    """The language of `--help` and of argparse's errors: the `language` setting of the data directory the
+    arguments name (`--data-dir`, else $LINEOA_DATA_DIR, else data/) when it can be read, else the locale."""
+    named = None
+    for i, arg in enumerate(argv):
+        if arg == "--data-dir" and i + 1 < len(argv):
+            named = argv[i + 1]
+        elif arg.startswith("--data-dir="):
+            named = arg.split("=", 1)[1]
+    try:
+        setting = load_settings(DataDir.resolve(named).settings_file).language
+    except (SettingsError, OSError):  # said once the arguments are parsed
+        setting = AUTO
+    return operator_language(setting)
+
+
+def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings, lang: Language) -> int:
     if args.command == "migrate":
         from lineoa_pipeline.warehouse.connection import NoWarehouseYet, migrate_to_lake
         from lineoa_pipeline.warehouse.lake import LakeNotEmpty
@@ -147,22 +188,20 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
         try:
             copied = migrate_to_lake(data_dir, on_wait=print)
         except (LakeNotEmpty, NoWarehouseYet, ValueError) as exc:
-            print(f"lineoa: {exc}", file=sys.stderr)
-            return 1
+            return failed(exc, lang, 1)
         print(f"migrated into the lake: {copied.get('messages', 0):,} messages, {len(copied)} tables")
         return 0
     if args.command in HISTORY_COMMANDS:
-        return run_history_command(args, data_dir, settings)
+        return run_history_command(args, data_dir, settings, lang)
     if args.command == "media":
-        return run_media_command(args, data_dir)
+        return run_media_command(args, data_dir, lang)
     if args.command == "notebook":
         from lineoa_pipeline.commands.notebook import NotebookUnavailable, ensure_group, open_notebook
 
         try:
             ensure_group(_agrees)
         except NotebookUnavailable as exc:
-            print(f"lineoa: {exc}", file=sys.stderr)
-            return 1
+            return failed(exc, lang, 1)
         open_notebook(data_dir)
     if args.command == "status":
         from lineoa_pipeline.commands.status import run_status
@@ -173,11 +212,10 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
         try:
             run_status(data_dir, args.as_of, args.json, sys.stdout.buffer)
         except NoWarehouseYet as exc:
-            print(f"lineoa: {exc}", file=sys.stderr)
-            return 1
+            return failed(exc, lang, 1)
         return 0
     if args.command == "ui":
-        return _ui(args, data_dir, settings)
+        return _ui(args, data_dir, settings, lang)
     if args.command in ("run", "rebuild") and settings.warehouse is not None:
         lake.open_lake(data_dir, settings.warehouse).close()  # unreachable: say so in one line, before any run
     from lineoa_pipeline.commands.run import (
@@ -194,8 +232,7 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
         try:
             write_demo_data(data_dir.root, force=args.force)
         except DemoRefused as exc:
-            print(f"lineoa: {exc}", file=sys.stderr)
-            return 2
+            return failed(exc, lang, 2)
         print(f"demo data written to {data_dir.root}")
     # Dagster's modules are hundreds of thousands of objects that live as long as the process: every full
     # collection during the run walked them all (~0.5 s of CPU of a weekly run at 1M messages).
@@ -206,9 +243,7 @@ def _command(args: argparse.Namespace, data_dir: DataDir, settings: Settings) ->
         run = rebuild_warehouse if args.command == "rebuild" else run_pipeline
         summary = run(data_dir, verbose=args.verbose)
     except (WarehouseBusy, RebuildError) as exc:
-        print(f"lineoa: {exc}", file=sys.stderr)
-        return 1
-    lang = operator_language(settings.language)
+        return failed(exc, lang, 1)
     print(
         lang.gettext(
             "{summary}; took {seconds} s", summary=summary.describe(lang), seconds=f"{time.monotonic() - started:.1f}"
@@ -228,24 +263,29 @@ def _data_dir(args: argparse.Namespace) -> DataDir:
     named = "--data-dir" if args.data_dir else "LINEOA_DATA_DIR" if from_env else ""
     root = chosen.root
     if root.exists() and not root.is_dir():
-        raise UsageError(f"{named or 'the data directory'} {root} is a file, not a folder")
+        if named:
+            raise UsageError(N_("{name} {folder} is a file, not a folder"), name=named, folder=str(root))
+        raise UsageError(N_("the data directory {folder} is a file, not a folder"), folder=str(root))
     if named and args.command != "demo" and not root.exists():  # the default data/ is made on first use
         raise UsageError(
-            f"{named} {root}: no such folder (create it and put exports in its inbox/, "
-            f"or try `lineoa demo --data-dir {root}` for a sample)"
+            N_(
+                "{name} {folder}: no such folder (create it and put exports in its inbox/, "
+                "or try `lineoa demo --data-dir {folder}` for a sample)"
+            ),
+            name=named,
+            folder=str(root),
         )
     return chosen
 
 
-def _ui(args: argparse.Namespace, data_dir: DataDir, settings: Settings) -> int:
+def _ui(args: argparse.Namespace, data_dir: DataDir, settings: Settings, lang: Language) -> int:
     """The port is taken first, so that a second `lineoa ui` on it ends at once, before Dagster loads."""
     from lineoa_pipeline.commands.ui_guard import PortInUse, listen
 
     try:
         listener = listen(args.host, args.port)
     except PortInUse as exc:
-        print(f"lineoa: {exc}", file=sys.stderr)
-        return 1
+        return failed(exc, lang, 1)
     from lineoa_pipeline.commands.ui import Stopped, serve_ui
 
     try:

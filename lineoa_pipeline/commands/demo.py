@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 from lineoa_pipeline.line_export.render import ChatMessage, export_file_name, render_export, write_bulk_zip
+from lineoa_pipeline.settings.language import N_, Told
 from lineoa_pipeline.synthetic.conversations import PHRASES, simulate_chat
 
 DENTAL = "みどり歯科クリニック"
@@ -65,7 +66,7 @@ _STAFF_TH = PHRASES["th"].staff
 MARK = ".lineoa-demo"  # a data directory the demo made: it may write there again
 
 
-class DemoRefused(Exception):
+class DemoRefused(Told):
     """The demo would write made-up exports and settings into a data directory that holds real ones."""
 
 
@@ -88,8 +89,12 @@ def write_demo_data(data_dir: Path, now: datetime | None = None, force: bool = F
         held = [name for name in ("archive", "warehouse.duckdb") if _has_content(data_dir / name)]
         if held:
             raise DemoRefused(
-                f"{data_dir} already holds {' and '.join(held)}: the demo would add made-up exports to it for good "
-                "and replace its settings, tags and media manifest. Choose another --data-dir, or add --force."
+                N_(
+                    "{folder} already holds {held}: the demo would add made-up exports to it for good and replace "
+                    "its settings, tags and media manifest. Choose another --data-dir, or add --force."
+                ),
+                folder=str(data_dir),
+                held=" and ".join(held),
             )
     data_dir.mkdir(parents=True, exist_ok=True)
     (data_dir / MARK).write_text("written by `lineoa demo`: made-up data, safe to delete\n", encoding="utf-8")

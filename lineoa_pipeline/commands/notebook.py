@@ -19,6 +19,7 @@ import duckdb
 
 from lineoa_pipeline.settings.config import Settings, load_settings
 from lineoa_pipeline.settings.datadir import DEMO_DIR, PROJECT_ROOT, DataDir
+from lineoa_pipeline.settings.language import N_, Told
 from lineoa_pipeline.warehouse.connection import NoWarehouseYet, connect
 from lineoa_pipeline.warehouse.sqlfiles import load_sql
 
@@ -29,7 +30,7 @@ GROUP_MODULES = ("jupyterlab", "sql")  # what the group installs: the server, an
 NO_TELEMETRY = {"PLOOMBER_STATS_ENABLED": "false", "PLOOMBER_VERSION_CHECK_DISABLED": "true"}
 
 
-class NotebookUnavailable(Exception):
+class NotebookUnavailable(Told):
     """The notebook group is not installed and was not installed now: one line, what to run."""
 
 
@@ -49,11 +50,15 @@ def ensure_group(ask: Callable[[str], bool]) -> None:
         return
     command = " ".join(install_command())
     if not ask(f"JupyterLab and JupySQL are not installed; install them now ({command})?"):
-        raise NotebookUnavailable(f"the notebook needs JupyterLab and JupySQL: run `{command}` in {PROJECT_ROOT}")
+        raise NotebookUnavailable(
+            N_("the notebook needs JupyterLab and JupySQL: run `{command}` in {folder}"),
+            command=command,
+            folder=str(PROJECT_ROOT),
+        )
     subprocess.run(install_command(), cwd=PROJECT_ROOT, check=True)
     importlib.invalidate_caches()
     if missing_group():
-        raise NotebookUnavailable(f"`{command}` did not install JupyterLab and JupySQL")
+        raise NotebookUnavailable(N_("`{command}` did not install JupyterLab and JupySQL"), command=command)
 
 
 def open_notebook(data_dir: DataDir) -> None:

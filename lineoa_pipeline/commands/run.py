@@ -24,7 +24,7 @@ from lineoa_pipeline.ingest.archive import register_archive
 from lineoa_pipeline.ingest.counts import IngestCounts
 from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline.settings.language import ENGLISH, Language, operator_language
+from lineoa_pipeline.settings.language import ENGLISH, N_, Language, Told, operator_language
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import write_connection, writer_lock
 
@@ -192,7 +192,7 @@ class RebuildError(Exception):
     """A rebuild that cannot start; the warehouse is left as it was."""
 
 
-class WarehouseBusy(Exception):
+class WarehouseBusy(Told):
     """Another program (not a run of this pipeline) has the warehouse file open."""
 
 
@@ -210,8 +210,12 @@ def ensure_not_held(data_dir: DataDir) -> None:
             holder = re.search(r"held in (.+?) \(PID (\d+)\)", str(exc))
             who = f" ({holder[1]}, process {holder[2]})" if holder else ""
             raise WarehouseBusy(
-                f"another program{who} has {data_dir.warehouse} open, so the run cannot write it: close that "
-                "program (notebooks read the snapshot through connect()) and run again"
+                N_(
+                    "another program{who} has {file} open, so the run cannot write it: close that program "
+                    "(notebooks read the snapshot through connect()) and run again"
+                ),
+                who=who,
+                file=str(data_dir.warehouse),
             ) from None
 
 

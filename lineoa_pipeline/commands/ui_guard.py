@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from graphql import GraphQLError, OperationDefinitionNode, OperationType, parse
 
 from lineoa_pipeline.settings.hosts import is_loopback
+from lineoa_pipeline.settings.language import N_, Told
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -31,7 +32,7 @@ LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 WILDCARD_HOSTS = frozenset({"0.0.0.0", "::", ""})
 
 
-class PortInUse(Exception):
+class PortInUse(Told):
     """Another program (another `lineoa ui`) listens on the port: one line, exit status 1."""
 
 
@@ -41,7 +42,9 @@ def listen(host: str, port: int) -> socket.socket:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
         sock = socket.socket(family, kind, proto)
     except OSError as exc:
-        raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise PortInUse(
+            N_("cannot listen on {host}:{port}: {reason}"), host=host, port=str(port), reason=exc.strerror or str(exc)
+        ) from None
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a port left in TIME_WAIT is free
         sock.bind(address)
@@ -49,8 +52,14 @@ def listen(host: str, port: int) -> socket.socket:
     except OSError as exc:
         sock.close()
         if exc.errno == errno.EADDRINUSE:
-            raise PortInUse(f"port {port} on {host} is in use (another lineoa ui?): stop it or give --port") from None
-        raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            raise PortInUse(
+                N_("port {port} on {host} is in use (another lineoa ui?): stop it or give --port"),
+                port=str(port),
+                host=host,
+            ) from None
+        raise PortInUse(
+            N_("cannot listen on {host}:{port}: {reason}"), host=host, port=str(port), reason=exc.strerror or str(exc)
+        ) from None
     return sock
 
 

@@ -39,7 +39,8 @@ def export(
                 report = write_html(conn, folder, folder / MEDIA, languages, top, masked=mask, incremental=False)
                 written = f"{report.pages_written:,} chat pages of {report.accounts:,} accounts"
             else:
-                paths = write_workbooks(conn, folder) if fmt == "xlsx" else write_csvs(conn, folder)
+                write = write_workbooks if fmt == "xlsx" else write_csvs
+                paths = write(conn, folder, languages)
                 written = f"{len(paths):,} {fmt} files (" + ", ".join(os.path.basename(p) for p in paths) + ")"
     return f"{written} and {media:,} media files in {out}"
 

@@ -9,6 +9,8 @@ The CSV, which Excel would read `=...` from as a formula, carries LINE's own gua
 
 from __future__ import annotations
 
+import csv
+import io
 import tempfile
 from collections.abc import Iterator
 from datetime import datetime
@@ -23,23 +25,34 @@ from lineoa_pipeline.history.html import file_stem
 from lineoa_pipeline.history.output import private_folder, write_file
 from lineoa_pipeline.history.reader import query
 from lineoa_pipeline.settings.files import replacing
+from lineoa_pipeline.settings.language import N_, Language
 from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, statements
 
 CELL_CHARS = 32_767  # Excel's limit per cell
 CELL_CHARS = 32_767  # Excel's limit per cell
 SHEET_ROWS = 1_048_576  # Excel's limit per sheet, header included: more messages continue on the next sheet
+# The columns by their names in the contract, which are also the English titles; each language has its own.
 MESSAGE_COLUMNS = (
-    "account_name",
-    "chat_name",
-    "sent_at",
-    "utc_offset",
-    "sender_type",
-    "sender_name",
-    "kind",
-    "content",
-    "media_file",
+    N_("account_name"),
+    N_("chat_name"),
+    N_("sent_at"),
+    N_("utc_offset"),
+    N_("sender_type"),
+    N_("sender_name"),
+    N_("kind"),
+    N_("content"),
+    N_("media_file"),
 )
-CHAT_COLUMNS = ("account_name", "chat_name", "chat_type", "tags", "messages", "first_at", "last_at")
+CHAT_COLUMNS = (
+    N_("account_name"),
+    N_("chat_name"),
+    N_("chat_type"),
+    N_("tags"),
+    N_("messages"),
+    N_("first_at"),
+    N_("last_at"),
+)
+SHEETS = {"chats": N_("chats"), "messages": N_("messages"), "more": N_("messages ({part})")}
 DATE_TIME = "yyyy-mm-dd hh:mm:ss"  # Excel's number format of sent_at
 MAX_WIDTH = {"content": 80}  # a column is as wide as its widest value, up to this (in characters)
 DEFAULT_MAX_WIDTH = 40
@@ -54,14 +67,15 @@ def display_width(text: str) -> int:
 class _Sheet:
     """One sheet being filled row by row: it knows its widths, and sets them with the filter when done."""
 
-    def __init__(self, book: xlsxwriter.Workbook, name: str, columns: tuple[str, ...]) -> None:
+    def __init__(self, book: xlsxwriter.Workbook, name: str, columns: tuple[str, ...], lang: Language) -> None:
         self.sheet: Worksheet = book.add_worksheet(name)
         self.columns = columns
-        self.widths = [len(title) for title in columns]
+        titles = [lang.gettext(column) for column in columns]
+        self.widths = [display_width(title) for title in titles]
         self.rows = 0
         self.date_time = book.add_format({"num_format": DATE_TIME})
         bold = book.add_format({"bold": True})
-        for col, title in enumerate(columns):
+        for col, title in enumerate(titles):
             self.sheet.write_string(0, col, title, bold)
         self.sheet.freeze_panes(1, 0)
 
@@ -87,49 +101,54 @@ class _Sheet:
         self.sheet.autofilter(0, 0, self.rows, len(self.columns) - 1)
 
 
-def write_workbooks(conn: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
-    """One `.xlsx` per account of `history_messages` (see `transcript.select_messages`) under `out`."""
+def write_workbooks(conn: duckdb.DuckDBPyConnection, out: Path, languages: dict[str, Language]) -> list[Path]:
+    """One `.xlsx` per account of `history_messages` (see `transcript.select_messages`) under `out`, its sheets
+    and column titles in the account's language."""
     private_folder(out)
     chats = query(conn, "history_chats", {}).fetchall()
     paths = []
     for account in sorted({row[0] for row in chats}):
         path = out / f"{file_stem(account, account)}.xlsx"
         with replacing(path) as stream:
-            _write_workbook(conn, stream, account, [r for r in chats if r[0] == account])
+            _write_workbook(conn, stream, account, [r for r in chats if r[0] == account], languages[account])
         paths.append(path)
     return paths
 
 
-def _write_workbook(conn: duckdb.DuckDBPyConnection, stream: BinaryIO, account: str, chats: list[tuple]) -> None:
+def _write_workbook(
+    conn: duckdb.DuckDBPyConnection, stream: BinaryIO, account: str, chats: list[tuple], lang: Language
+) -> None:
     """One account's workbook into `stream`: its chats, then its messages."""
     book = xlsxwriter.Workbook(
         stream,
         {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
     )
-    sheet = _Sheet(book, "chats", CHAT_COLUMNS)
+    sheet = _Sheet(book, lang.gettext(SHEETS["chats"]), CHAT_COLUMNS, lang)
     for _, _, shown, chat_type, messages, first_at, last_at, tags, _ in chats:
         sheet.add((account, shown, chat_type, ", ".join(tags), messages, first_at, last_at))
     sheet.close()
-    for sheet in _message_sheets(book, query(conn, "history_export_rows", {"account": account, "guard": False})):
+    rows = query(conn, "history_export_rows", {"account": account, "guard": False})
+    for sheet in _message_sheets(book, rows, lang):
         sheet.close()
     book.close()
 
 
-def _message_sheets(book: xlsxwriter.Workbook, result: duckdb.DuckDBPyConnection) -> Iterator[_Sheet]:
+def _message_sheets(book: xlsxwriter.Workbook, result: duckdb.DuckDBPyConnection, lang: Language) -> Iterator[_Sheet]:
     """Fill `messages`, then `messages (2)`, … past Excel's row limit; each sheet is yielded once full."""
-    sheet, part = _Sheet(book, "messages", MESSAGE_COLUMNS), 1
+    sheet, part = _Sheet(book, lang.gettext(SHEETS["messages"]), MESSAGE_COLUMNS, lang), 1
     while rows := result.fetchmany(10_000):
         for account, chat, _iso, local, offset, *rest in rows:
             if sheet.rows + 1 == SHEET_ROWS:
                 yield sheet
                 part += 1
-                sheet = _Sheet(book, f"messages ({part})", MESSAGE_COLUMNS)
+                sheet = _Sheet(book, lang.gettext(SHEETS["more"], part=part), MESSAGE_COLUMNS, lang)
             sheet.add((account, chat, local, offset, *rest))
     yield sheet
 
 
-def write_csvs(conn: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
-    """One CSV per account of `history_messages`, UTF-8 with a BOM (Excel opens it as is), written by DuckDB."""
+def write_csvs(conn: duckdb.DuckDBPyConnection, out: Path, languages: dict[str, Language]) -> list[Path]:
+    """One CSV per account of `history_messages`, UTF-8 with a BOM (Excel opens it as is), written by DuckDB
+    under a header in the account's language."""
     private_folder(out)
     accounts = [a for (a,) in conn.execute("SELECT DISTINCT account_name FROM history_messages ORDER BY 1").fetchall()]
     paths = []
@@ -142,17 +161,25 @@ def write_csvs(conn: duckdb.DuckDBPyConnection, out: Path) -> list[Path]:
             execute_with_literals(
                 conn,
                 f"COPY (SELECT * EXCLUDE ({', '.join(_XLSX_ONLY)}) FROM ({rows_sql})) TO $path "
-                "(FORMAT csv, HEADER true, QUOTE '\"', ESCAPE '\"')",
+                "(FORMAT csv, HEADER false, QUOTE '\"', ESCAPE '\"')",
                 {"account": account, "guard": True, "path": str(body)},
             )
+            titles = [languages[account].gettext(c) for c in MESSAGE_COLUMNS if c not in _XLSX_ONLY]
             with body.open("rb") as source:
-                write_file(path, _with_bom(source))
+                write_file(path, _with_bom(_csv_line(titles), source))
         paths.append(path)
     return paths
 
 
-def _with_bom(source: BinaryIO) -> Iterator[bytes]:
-    yield "\ufeff".encode()
+def _csv_line(values: list[str]) -> bytes:
+    """One CSV line as DuckDB writes its rows (quoted where needed, CRLF-free)."""
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow(values)
+    return line.getvalue().encode("utf-8")
+
+
+def _with_bom(header: bytes, source: BinaryIO) -> Iterator[bytes]:
+    yield "\ufeff".encode() + header
     while chunk := source.read(1 << 20):
         yield chunk
 

@@ -72,7 +72,8 @@ class Language:
     code: str
 
     @cached_property
-    def _catalog(self) -> gettext.NullTranslations:
+    def catalog(self) -> gettext.NullTranslations:
+        """The compiled catalog (English: none, the source strings)."""
         return gettext.translation(DOMAIN, LOCALE_DIR, languages=[_CATALOG[self.code]], fallback=True)
 
     @property
@@ -81,12 +82,12 @@ class Language:
 
     def gettext(self, message: str, /, **values: object) -> str:
         """`message` in this language, its `{placeholders}` filled (whole numbers written as it writes them)."""
-        return self._fill(self._catalog.gettext(message), values)
+        return self._fill(self.catalog.gettext(message), values)
 
     def ngettext(self, singular: str, plural: str, count: int, /, **values: object) -> str:
         """The form of `singular`/`plural` this language uses for `count` (its plural rules), `{count}` and
         the other placeholders filled."""
-        return self._fill(self._catalog.ngettext(singular, plural, count), {"count": count, **values})
+        return self._fill(self.catalog.ngettext(singular, plural, count), {"count": count, **values})
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.babel_locale)
@@ -129,3 +130,15 @@ ENGLISH = language(DEFAULT)  # the source strings: what a channel made without a
 def operator_language(setting: str = AUTO, environ: Mapping[str, str] = os.environ) -> Language:
     """The `Language` of the command line and the alerts (`command_language`)."""
     return language(command_language(setting, environ))
+
+
+class Told(Exception):
+    """An error a person reads in one line: a catalog message (`N_`) and its named values. `str()` is the
+    English line (logs, tests); `told(lang)` the line in a language."""
+
+    def __init__(self, message: str, /, **values: object) -> None:
+        self.message, self.values = message, values
+        super().__init__(ENGLISH.gettext(message, **values))
+
+    def told(self, lang: Language) -> str:
+        return lang.gettext(self.message, **self.values)

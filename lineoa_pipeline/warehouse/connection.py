@@ -28,6 +28,7 @@ import duckdb
 
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.files import fsync_dir
+from lineoa_pipeline.settings.language import N_, Told
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.sqlfiles import sql_literal
 from lineoa_pipeline.warehouse.tables import create_schema
@@ -42,11 +43,11 @@ _held = threading.local()
 _process_lock = threading.RLock()
 
 
-class NoWarehouseYet(FileNotFoundError):
+class NoWarehouseYet(Told, FileNotFoundError):
     """No run has published a warehouse in this data directory yet."""
 
 
-class WarehouseBusy(TimeoutError):
+class WarehouseBusy(Told, TimeoutError):
     """Another writer held the warehouse longer than a writer waits for it."""
 
 
@@ -102,7 +103,12 @@ def _take(fd: int, lock_file: Path, on_wait: Callable[[str], None] | None, timeo
         waited = time.monotonic() - started
         holder = lock_file.read_text(encoding="utf-8", errors="replace").strip() or "another process"
         if waited >= timeout:
-            raise WarehouseBusy(f"gave up after {waited / 60:.0f} min waiting for {holder} to release {lock_file}")
+            raise WarehouseBusy(
+                N_("gave up after {minutes} min waiting for {holder} to release {lock}"),
+                minutes=round(waited / 60),
+                holder=holder,
+                lock=str(lock_file),
+            )
         if on_wait and waited - said >= LOCK_REPORT_SECONDS:
             said = waited
             after = f" (still, after {waited / 60:.0f} min)" if waited else ""
@@ -193,7 +199,9 @@ def connect(
     """
     resolved = DataDir.resolve(data_dir)
     if (settings := lake.configured(resolved)) is not None:
-        missing = NoWarehouseYet(f"no warehouse in the lake of {resolved.root} yet: run `lineoa run` first")
+        missing = NoWarehouseYet(
+            N_("no warehouse in the lake of {folder} yet: run `lineoa run` first"), folder=str(resolved.root)
+        )
         try:
             conn = lake.open_lake(resolved, settings, read_only=True, at=at)
         except lake.LakeNotCreated:
@@ -205,7 +213,7 @@ def connect(
     if at is not None:
         raise ValueError("reading an earlier state (at=) needs the lake warehouse ([warehouse] in lineoa.toml)")
     if not resolved.snapshot.exists():
-        raise NoWarehouseYet(f"no warehouse in {resolved.root} yet: run `lineoa run` first")
+        raise NoWarehouseYet(N_("no warehouse in {folder} yet: run `lineoa run` first"), folder=str(resolved.root))
     # ATTACH rather than connect(path): DuckDB shares one database per path within a process, so a second
     # connect(path) would see the snapshot an older, still open connection holds, not the latest run's.
     conn = duckdb.connect()
@@ -223,7 +231,7 @@ def migrate_to_lake(data_dir: DataDir, on_wait: Callable[[str], None] | None = N
     if lake.configured(data_dir) is None:
         raise ValueError(f"no [warehouse] in {data_dir.settings_file}: set the lake to migrate to first")
     if not data_dir.warehouse.exists():
-        raise NoWarehouseYet(f"no embedded warehouse in {data_dir.root} to migrate")
+        raise NoWarehouseYet(N_("no embedded warehouse in {folder} to migrate"), folder=str(data_dir.root))
     with write_connection(data_dir, on_wait, exclusive=True) as conn:
         copied = lake.migrate(data_dir, conn)
         create_views(conn)

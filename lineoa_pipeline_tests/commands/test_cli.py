@@ -14,7 +14,7 @@ from lineoa_pipeline.commands import cli
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.connection import publish_snapshot, write_connection
-from lineoa_pipeline_tests.conftest import BuildWarehouse
+from lineoa_pipeline_tests.helpers import BuildWarehouse
 from lineoa_pipeline_tests.processes import stop_group
 
 

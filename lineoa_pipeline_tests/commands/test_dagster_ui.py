@@ -7,16 +7,10 @@ machine is shared and noisy.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -25,146 +19,33 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.defs.partitions import range_tags
 from lineoa_pipeline.synthetic.scale import write_scale_inbox
 from lineoa_pipeline.warehouse.connection import connect
 from lineoa_pipeline.warehouse.views import VIEW_SPECS
-from lineoa_pipeline_tests.conftest import lineoa_command, run_lineoa
-from lineoa_pipeline_tests.helpers import ROOT
-from lineoa_pipeline_tests.processes import free_port, stop_group
+from lineoa_pipeline_tests.dagster_dev import UNFINISHED, DagsterDev, repository, serve
+from lineoa_pipeline_tests.helpers import RUN_TIMEOUT, demo_data_dir, lineoa_command, run_lineoa
 
 pytestmark = pytest.mark.slow
 
-STARTUP_TIMEOUT = 180.0
-RUN_TIMEOUT = 600.0
-UNFINISHED = ["QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"]
 # 24 months of history for one more account: about 180,000 messages in 1,500 chats, one bulk backup.
 HISTORY_CHATS = 1_500
 HISTORY_MESSAGES_PER_CHAT = 120
 HISTORY_DAYS = 730
 
 
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1, never through a proxy
-
-
-class GraphQLError(AssertionError):
-    pass
-
-
-@dataclass
-class DagsterDev:
-    """One `dagster dev` process group and its GraphQL endpoint."""
-
-    proc: subprocess.Popen[bytes]
-    url: str
-    log: Path
-    location: str = ""
-    repository: str = ""
-
-    def query(self, text: str, variables: dict[str, Any] | None = None, timeout: float = 60.0) -> dict[str, Any]:
-        body = json.dumps({"query": text, "variables": variables or {}}).encode()
-        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
-        with _DIRECT.open(request, timeout=timeout) as response:
-            answer = json.load(response)
-        if answer.get("errors"):
-            raise GraphQLError(f"GraphQL errors: {answer['errors']}")
-        return answer["data"]
-
-    def log_tail(self, lines: int = 60) -> str:
-        text = self.log.read_text(encoding="utf-8", errors="replace") if self.log.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
-    def check_alive(self) -> None:
-        if self.proc.poll() is not None:
-            pytest.fail(f"dagster dev exited with {self.proc.returncode}:\n{self.log_tail()}")
-
-    @property
-    def selector(self) -> dict[str, str]:
-        return {"repositoryLocationName": self.location, "repositoryName": self.repository}
-
-
 @pytest.fixture
 def demo_dir(tmp_path: Path) -> Path:
-    data = tmp_path / "data"
-    write_demo_data(data)
     # every month since 2019 a partition before any run (the default, "auto", starts at the first month with
     # data, which a UI opened before the first run cannot know): the backfills below cover them all
-    settings = data / "lineoa.toml"
-    settings.write_text('first_month = "2019-01"\n' + settings.read_text(encoding="utf-8"), encoding="utf-8")
-    return data
-
-
-@contextmanager
-def _serve(
-    tmp_path: Path,
-    data_dir: Path,
-    command: list[str],
-    extra_env: dict[str, str] | None = None,
-    own_instance: bool = True,
-) -> Iterator[DagsterDev]:
-    """Run `command` (a `dagster dev`, `dg dev` or `lineoa ui`, without host and port) from the project root
-    with the given data directory and its own instance (or, without `own_instance`, the one `lineoa` picks);
-    wait until its code location loads; always end its process group."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "LINEOA_"))}
-    env |= {"LINEOA_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-    if own_instance:
-        home = tmp_path / "dagster_home"
-        home.mkdir()
-        shutil.copy(ROOT / "dagster.yaml", home / "dagster.yaml")
-        env["DAGSTER_HOME"] = str(home)
-    env |= extra_env or {}
-    port = free_port()
-    log = tmp_path / "dagster_dev.log"
-    lineoa = Path(command[0]).name == "lineoa"
-    address = ["--host", "127.0.0.1", "--port", str(port)] if lineoa else ["-h", "127.0.0.1", "-p", str(port)]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*command, *address],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = DagsterDev(proc, f"http://127.0.0.1:{port}/graphql", log)
-    try:
-        _wait_loaded(server)
-        yield server
-    finally:
-        stop_group(proc)
+    return demo_data_dir(tmp_path / "data", first='first_month = "2019-01"\n').root
 
 
 @pytest.fixture
 def dagster_dev(tmp_path: Path, demo_dir: Path) -> Iterator[DagsterDev]:
     """`dagster dev -w workspace.yaml` from the project root, with its own instance and the demo data."""
-    with _serve(tmp_path, demo_dir, [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"]) as server:
+    with serve(tmp_path, demo_dir, [sys.executable, "-m", "dagster", "dev", "-w", "workspace.yaml"]) as server:
         yield server
-
-
-def _wait_loaded(server: DagsterDev) -> None:
-    """Until the webserver answers and the code location has loaded its repository."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        server.check_alive()
-        try:
-            data = server.query(
-                """{ repositoriesOrError { __typename
-                     ... on RepositoryConnection { nodes { name location { name } } }
-                     ... on PythonError { message } } }""",
-                timeout=10,
-            )
-            nodes = data["repositoriesOrError"].get("nodes") or []
-            if nodes:
-                server.location, server.repository = nodes[0]["location"]["name"], nodes[0]["name"]
-                return
-            last = GraphQLError(str(data))
-        except (urllib.error.URLError, ConnectionError, TimeoutError, GraphQLError) as exc:
-            last = exc
-        time.sleep(1)
-    pytest.fail(f"dagster dev did not load within {STARTUP_TIMEOUT:.0f} s ({last}):\n{server.log_tail()}")
 
 
 # --- what the UI shows ---------------------------------------------------------------------------------
@@ -192,31 +73,15 @@ def _definition_metadata(server: DagsterDev, asset: str) -> dict[str, dict[str, 
     return {e["label"]: e for e in data["assetNodeOrError"]["metadataEntries"]}
 
 
-def _repository(server: DagsterDev) -> dict[str, Any]:
-    data = server.query(
-        """query ($selector: RepositorySelector!) { repositoryOrError(repositorySelector: $selector) {
-             __typename
-             ... on Repository {
-               jobs { name description }
-               sensors { name description sensorState { id status } }
-               schedules { name description scheduleState { id status } } }
-             ... on PythonError { message } } }""",
-        {"selector": server.selector},
-    )
-    repository = data["repositoryOrError"]
-    assert repository["__typename"] == "Repository", repository
-    return repository
-
-
 def _stop_automation(server: DagsterDev) -> None:
     """Stop every sensor and schedule (as a user would in the UI), then wait for what they already started,
     so that the runs measured below are the only ones. A stop sent while the daemon records a sensor's first
     state can be lost (both insert it; one fails), so stop again until all say so, as a user would."""
     deadline = time.monotonic() + 60
     while True:
-        repository = _repository(server)
-        running = _not_stopped(repository["sensors"], "sensorState")
-        scheduled = _not_stopped(repository["schedules"], "scheduleState")
+        found = repository(server)
+        running = _not_stopped(found["sensors"], "sensorState")
+        scheduled = _not_stopped(found["schedules"], "scheduleState")
         if not running and not scheduled:
             break
         assert time.monotonic() < deadline, f"still running: {running} {scheduled}"
@@ -432,14 +297,14 @@ def test_ui_shows_the_asset_graph(dagster_dev: DagsterDev) -> None:
     assert "ingest_job" in nodes["staged_files"]["jobNames"]
     assert {"messages", "warehouse_snapshot"} <= {n for n, node in nodes.items() if "months_job" in node["jobNames"]}
 
-    repository = _repository(dagster_dev)
-    jobs = {j["name"]: j for j in repository["jobs"]}
+    found = repository(dagster_dev)
+    jobs = {j["name"]: j for j in found["jobs"]}
     assert {"ingest_job", "months_job"} <= set(jobs)
     for name in ("ingest_job", "months_job"):
         assert jobs[name]["description"], f"job {name} has no description"
-    sensors = {s["name"]: s for s in repository["sensors"]}
+    sensors = {s["name"]: s for s in found["sensors"]}
     assert {"inbox_sensor", "stale_months_sensor"} <= set(sensors)
-    for kind, items in (("sensor", repository["sensors"]), ("schedule", repository["schedules"])):
+    for kind, items in (("sensor", found["sensors"]), ("schedule", found["schedules"])):
         for item in items:
             assert (item["description"] or "").strip(), f"{kind} {item['name']} has no description in the UI"
             state = item["sensorState" if kind == "sensor" else "scheduleState"]
@@ -463,7 +328,7 @@ def test_dg_dev_loads_the_same_code_location(tmp_path: Path, demo_dir: Path) -> 
     """`dg dev` (pyproject's [tool.dg]) serves the same assets as `dagster dev -w workspace.yaml`."""
     venv = Path(sys.executable).parent
     active = {"VIRTUAL_ENV": str(venv.parent), "PATH": f"{venv}{os.pathsep}{os.environ.get('PATH', '')}"}
-    with _serve(tmp_path, demo_dir, [str(venv / "dg"), "dev"], active) as server:
+    with serve(tmp_path, demo_dir, [str(venv / "dg"), "dev"], active) as server:
         nodes = _asset_nodes(server)
     assert {"archived_inputs", "staged_files", "bulk_backups", "messages", "warehouse_snapshot"} <= set(nodes)
     assert nodes["messages"]["isPartitioned"]
@@ -579,7 +444,7 @@ def test_lineoa_ui_shows_the_months_and_runs_of_the_command_line(tmp_path: Path)
         instance.wipe_assets([dg.AssetKey("messages")])
         assert instance.get_materialized_partitions(dg.AssetKey("messages")) == set()
 
-    with _serve(tmp_path, data_dir, lineoa_command("ui", "--data-dir", str(data_dir)), own_instance=False) as server:
+    with serve(tmp_path, data_dir, lineoa_command("ui", "--data-dir", str(data_dir)), own_instance=False) as server:
         statuses = server.query(
             """{ assetNodeOrError(assetKey: {path: ["messages"]}) { ... on AssetNode { assetPartitionStatuses {
                    ... on TimePartitionStatuses { ranges { status startKey endKey } } } } } }"""

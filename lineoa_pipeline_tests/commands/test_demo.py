@@ -12,7 +12,7 @@ from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.demo import CAFE_TH, CAFE_TW, DENTAL, MARK, YOGA, DemoRefused, write_demo_data
 from lineoa_pipeline.history.html import file_stem
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.helpers import IngestDir
 from lineoa_pipeline_tests.history.sample import KANA
 
 # What a transcript page says in its own words: the header's line, date lines, media cards and notes.

@@ -17,9 +17,9 @@ import pytest
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.signals import INTERRUPTED
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import run_lineoa, snapshot_tables
+from lineoa_pipeline_tests.helpers import RUN_TIMEOUT, run_lineoa, snapshot_tables
 from lineoa_pipeline_tests.history.sample import CLINIC, HANAKO, build_history
-from lineoa_pipeline_tests.test_crash_and_concurrency import RUN_TIMEOUT, clean_run, started
+from lineoa_pipeline_tests.runs import clean_run, watched_run
 
 
 def test_a_reader_whose_pipe_closes_ends_quietly(
@@ -52,7 +52,7 @@ def test_a_signal_ends_a_run_in_one_line_and_the_next_run_completes_it(
     for number, (signum, mark, delay) in enumerate(POINTS):
         data_dir = new_data_dir(f"interrupted{number}")
         shutil.copytree(source, data_dir.inbox, dirs_exist_ok=True)
-        with started(data_dir) as run:
+        with watched_run(data_dir) as run:
             assert run.wait_for(mark), run.output
             time.sleep(delay)
             if run.proc.poll() is not None:

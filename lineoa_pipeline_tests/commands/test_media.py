@@ -22,7 +22,7 @@ from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import publish_snapshot, write_connection
-from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.helpers import IngestDir
 
 JST = timezone(timedelta(hours=9))
 PHOTO = "写真を送信しました。"
@@ -76,6 +76,20 @@ def test_pending_lists_every_unsaved_placeholder_soonest_first(
     assert len(table) == 4 and table[0]["status"] == "lost"
     assert media(data_dir, "pending") == 0
     assert "ヨガ教室" in capsys.readouterr().out
+
+
+def test_media_speaks_the_command_lines_language(
+    shop: tuple[DataDir, datetime], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data_dir, base = shop
+    monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")
+    assert media(data_dir, "pending", "--account", "みどり歯科") == 0
+    assert capsys.readouterr().out.startswith("保存が必要なものはありません")
+    assert media(data_dir, "pending") == 0
+    assert capsys.readouterr().out.split()[:6] == ["期限", "状態", "種類", "送信日時", "チャット", "アカウント"]
+    where = ("--account", "さくら整体院", "--chat", "ヨガ教室", "--sent", f"{base:%Y-%m-%d %H:%M}")
+    assert media(data_dir, "save", str(tmp_path / "missing.jpg"), *where) == 2
+    assert capsys.readouterr().err == f"lineoa: {tmp_path / 'missing.jpg'}: ファイルがありません\n"
 
 
 def test_save_copies_records_and_the_next_load_marks_it_saved(

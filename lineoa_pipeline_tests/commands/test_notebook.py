@@ -17,11 +17,9 @@ from pathlib import Path
 import pytest
 
 from lineoa_pipeline.commands import notebook
-from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env
-from lineoa_pipeline_tests.helpers import ROOT
+from lineoa_pipeline_tests.helpers import ROOT, demo_data_dir, lineoa_command, lineoa_env
 from lineoa_pipeline_tests.processes import free_port, stop_group
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -72,13 +70,12 @@ def test_without_the_group_and_without_a_yes_it_says_what_to_install(monkeypatch
 @pytest.fixture(scope="module")
 def demo_data(tmp_path_factory: pytest.TempPathFactory) -> DataDir:
     """The demo data directory after a run, one for the module's notebooks."""
-    data = DataDir(tmp_path_factory.mktemp("notebooks") / "data")
+    # the notebook's text follows these settings
+    retention = '\n[accounts."Bayside Yoga".retention.one_to_one]\ntext = 180\nwarn = { text = 21 }\n'
+    data = demo_data_dir(tmp_path_factory.mktemp("notebooks") / "data", then=retention)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LINEOA_DATA_DIR", str(data.root))  # the definitions' resource reads it
         patch.delenv("DAGSTER_HOME", raising=False)
-        write_demo_data(data.root)
-        with data.settings_file.open("a", encoding="utf-8") as settings:  # the text follows the settings
-            settings.write('\n[accounts."Bayside Yoga".retention.one_to_one]\ntext = 180\nwarn = { text = 21 }\n')
         assert run_pipeline(data).ok
     return data
 

@@ -13,7 +13,7 @@ import pytest
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env
+from lineoa_pipeline_tests.helpers import lineoa_command, lineoa_env
 
 PHASES = ("archiving: ", "staging: ", "writing months: ", "views: ", "retention: ", "snapshot: ")
 

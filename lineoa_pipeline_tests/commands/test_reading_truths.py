@@ -23,7 +23,7 @@ def root(tmp_path: Path) -> str:
 def test_search_with_no_hit_says_so_in_one_line(root: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["search", "--data-dir", root, "no such words"]) == 1
     out, err = capsys.readouterr()
-    assert out == "" and err.strip().splitlines() == ["lineoa search: no message contains 'no such words'"]
+    assert out == "" and err.strip().splitlines() == ["lineoa: search: no message contains 'no such words'"]
     assert cli.main(["search", "--data-dir", root, "--json", "no such words"]) == 1
     assert capsys.readouterr().out.strip() == "[]"
 

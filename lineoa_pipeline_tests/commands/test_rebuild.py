@@ -20,8 +20,7 @@ from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.classify import write_months as real_write_months
 from lineoa_pipeline.warehouse.connection import write_connection
-from lineoa_pipeline_tests.conftest import read_tables, snapshot_tables
-from lineoa_pipeline_tests.helpers import msg
+from lineoa_pipeline_tests.helpers import msg, read_tables, snapshot_tables
 
 CHAT = [
     msg("User", "山田 花子", "2026-01-10 10:00:00", "予約したいです"),

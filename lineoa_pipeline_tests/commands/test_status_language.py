@@ -9,7 +9,7 @@ import pytest
 
 from lineoa_pipeline.commands.cli import main
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env
+from lineoa_pipeline_tests.helpers import lineoa_command, lineoa_env
 from lineoa_pipeline_tests.history.sample import KANA, build_languages
 
 AS_OF = "2026-03-10T12:00:00+09:00"
@@ -95,3 +95,60 @@ def test_a_run_speaks_the_locales_language(
         assert main(["run", "--data-dir", str(data_dir.root)]) == 0
         text = capsys.readouterr().out
         assert all(words in text for words in said), text
+
+
+HELP_SAYS = {
+    "ja_JP.UTF-8": [
+        "使い方: lineoa run",
+        "オプション:",
+        "inbox を取り込み",
+        "終了ステータス: 0: すべてのステップが成功した",
+    ],
+    "zh_TW.UTF-8": ["用法：lineoa run", "選項:", "匯入 inbox", "結束狀態：0：每個步驟都成功"],
+    "th_TH.UTF-8": ["วิธีใช้: lineoa run", "ตัวเลือก:", "นำเข้า inbox", "สถานะการออก: 0: ทุกขั้นตอนสำเร็จ"],
+    "C": ["usage: lineoa run", "options:", "ingest the inbox", "exit status: 0 when every step succeeded"],
+}
+ERROR_SAYS = {  # argparse's own error, and ours: the data directory named is missing
+    "ja_JP.UTF-8": ["lineoa: エラー: 認識できない引数: --bogus", "フォルダがありません"],
+    "zh_TW.UTF-8": ["lineoa: 錯誤: 無法識別的參數：--bogus", "沒有這個資料夾"],
+    "th_TH.UTF-8": ["lineoa: ข้อผิดพลาด: อาร์กิวเมนต์ที่ไม่รู้จัก: --bogus", "ไม่มีโฟลเดอร์นี้"],
+    "C": ["lineoa: error: unrecognized arguments: --bogus", "no such folder"],
+}
+
+
+@pytest.mark.parametrize("locale", list(HELP_SAYS))
+def test_help_and_one_line_errors_speak_the_locales_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, locale: str
+) -> None:
+    for variable in ("LC_ALL", "LC_MESSAGES", "LINEOA_DATA_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("LANG", locale)
+    with pytest.raises(SystemExit) as shown:
+        main(["run", "--help"])
+    assert shown.value.code == 0
+    text = capsys.readouterr().out
+    assert all(words in text for words in HELP_SAYS[locale]), text
+    with pytest.raises(SystemExit) as refused:
+        main(["run", "--bogus"])
+    assert refused.value.code == 2
+    bad_argument = capsys.readouterr().err
+    assert main(["status", "--data-dir", str(tmp_path / "no-such-folder")]) == 2
+    missing = capsys.readouterr().err
+    assert ERROR_SAYS[locale][0] in bad_argument and ERROR_SAYS[locale][1] in missing, bad_argument + missing
+    assert len(missing.splitlines()) == 1 and missing.startswith("lineoa: ")
+    if locale != "ja_JP.UTF-8":
+        assert not KANA.search(text + bad_argument + missing)
+
+
+def test_help_follows_the_language_setting_of_the_data_directory_it_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    data_dir.settings_file.write_text('language = "th"\n', encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(["status", "--data-dir", str(data_dir.root), "--help"])
+    assert "วิธีใช้: lineoa status" in capsys.readouterr().out
+    assert main(["search", "--data-dir", str(data_dir.root), "x"]) == 1  # before the first run
+    assert capsys.readouterr().err.startswith(f"lineoa: ยังไม่มีคลังข้อมูลใน {data_dir.root}")

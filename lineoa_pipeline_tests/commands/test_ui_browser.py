@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from lineoa_pipeline.warehouse.connection import connect
-from lineoa_pipeline_tests.commands.test_dagster_ui import RUN_TIMEOUT, UNFINISHED, DagsterDev, _serve
-from lineoa_pipeline_tests.conftest import lineoa_command, run_lineoa
-from lineoa_pipeline_tests.history.test_browser import ARGS, CHROMIUM
+from lineoa_pipeline_tests.browser import ARGS, CHROMIUM
+from lineoa_pipeline_tests.dagster_dev import UNFINISHED, DagsterDev, serve
+from lineoa_pipeline_tests.helpers import RUN_TIMEOUT, lineoa_command, run_lineoa
 
 pytestmark = [
     pytest.mark.slow,
@@ -45,7 +45,7 @@ def test_the_guarded_ui_works_in_chromium(tmp_path: Path) -> None:
     assert demo.returncode == 0, demo.stderr
     month = _second_month(demo_dir)
     command = lineoa_command("ui", "--data-dir", str(demo_dir))
-    with _serve(tmp_path, demo_dir, command, own_instance=False) as server:
+    with serve(tmp_path, demo_dir, command, own_instance=False) as server:
         own = server.url.removesuffix("/graphql")
         refused: list[str] = []
         with sync_api.sync_playwright() as playwright:

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from lineoa_pipeline.commands import cli
-from lineoa_pipeline_tests.commands.test_dagster_ui import DagsterDev, _repository, _serve
-from lineoa_pipeline_tests.conftest import lineoa_command, lineoa_env
+from lineoa_pipeline_tests.dagster_dev import DagsterDev, repository, serve
+from lineoa_pipeline_tests.helpers import lineoa_command, lineoa_env
 
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 LISTED = "lineoa.example.internal"
@@ -74,7 +74,7 @@ def _request(
 
 
 def _sensor_status(server: DagsterDev) -> dict[str, tuple[str, str]]:
-    return {s["name"]: (s["sensorState"]["id"], s["sensorState"]["status"]) for s in _repository(server)["sensors"]}
+    return {s["name"]: (s["sensorState"]["id"], s["sensorState"]["status"]) for s in repository(server)["sensors"]}
 
 
 def _websocket_handshake(server: DagsterDev, origin: str) -> str:
@@ -96,7 +96,7 @@ def test_the_guard_refuses_what_a_web_page_could_send(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     (data_dir / "lineoa.toml").write_text(f'ui_allowed_hosts = ["{LISTED}"]\n', encoding="utf-8")
-    with _serve(tmp_path, data_dir, lineoa_command("ui", "--data-dir", str(data_dir))) as server:
+    with serve(tmp_path, data_dir, lineoa_command("ui", "--data-dir", str(data_dir))) as server:
         own = server.url.removesuffix("/graphql")
         sensors = _sensor_status(server)
         sensor_id, status = sensors["inbox_sensor"]
@@ -140,7 +140,7 @@ def test_read_only_ui_launches_and_wipes_nothing(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     command = lineoa_command("ui", "--data-dir", str(data_dir), "--read-only")
-    with _serve(tmp_path, data_dir, command) as server:
+    with serve(tmp_path, data_dir, command) as server:
         sensor_id, status = _sensor_status(server)["inbox_sensor"]
         status_code, text = _request(
             server, {"query": STOP_SENSOR % sensor_id}, headers={"Origin": server.url.removesuffix("/graphql")}

@@ -21,7 +21,7 @@ from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.warehouse.connection import write_connection
 from lineoa_pipeline.warehouse.views import VIEW_SPECS
-from lineoa_pipeline_tests.conftest import BuildWarehouse
+from lineoa_pipeline_tests.helpers import BuildWarehouse
 
 CHAT = [
     ChatMessage("User", "山田 花子", datetime(2026, 3, 4, 10, 0), "予約したいです"),

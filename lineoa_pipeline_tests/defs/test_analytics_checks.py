@@ -10,7 +10,7 @@ from lineoa_pipeline.defs.analytics.assets import analytics_views
 from lineoa_pipeline.defs.analytics.checks import NO_CHAT_WAITING_PAST_SLA, no_chat_waiting_past_sla
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
-from lineoa_pipeline_tests.conftest import BuildWarehouse, write_settings
+from lineoa_pipeline_tests.helpers import BuildWarehouse, write_settings
 
 ACCOUNT = "さくら整体院"
 

@@ -18,8 +18,7 @@ from lineoa_pipeline.line_export.render import ChatMessage
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.tables import TABLE_SPECS
 from lineoa_pipeline.warehouse.views import VIEW_SPECS
-from lineoa_pipeline_tests.conftest import write_settings
-from lineoa_pipeline_tests.helpers import ROOT
+from lineoa_pipeline_tests.helpers import ROOT, write_settings
 from lineoa_pipeline_tests.history.sample import CLINIC, write_chat
 
 # The pipeline's core assets; other assets may join them, and the rules below hold for all of them.

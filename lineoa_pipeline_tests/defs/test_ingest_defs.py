@@ -14,7 +14,7 @@ from lineoa_pipeline.defs.ingest.sensors import inbox_sensor
 from lineoa_pipeline.defs.resources import WarehouseResource
 from lineoa_pipeline.line_export.render import ChatMessage, render_export, write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.helpers import IngestDir
 
 CLINIC = "さくら整体院"
 CHAT = [ChatMessage("User", "山田 花子", datetime(2026, 3, 1, 10, 0), "予約したいです")]

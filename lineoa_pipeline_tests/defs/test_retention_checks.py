@@ -17,7 +17,7 @@ from lineoa_pipeline.defs.retention.assets import MEDIA_CHECK, MONTHS_CHECK, ret
 from lineoa_pipeline.defs.retention.jobs import RetentionConfig
 from lineoa_pipeline.line_export.render import ChatMessage, render_export, write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import BuildWarehouse
+from lineoa_pipeline_tests.helpers import BuildWarehouse
 
 CLINIC, YOGA = "さくら整体院", "ヨガ教室"
 # March 2025 is past its cutoff (2026-03-01) and April 2025 within its 30 days' warning; of the group's

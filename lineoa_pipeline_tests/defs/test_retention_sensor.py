@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import dagster as dg
 import duckdb
 import pytest
 
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.demo import write_demo_data
-from lineoa_pipeline.defs.resources import WarehouseResource
-from lineoa_pipeline.defs.retention.sensors import retention_sensor
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.retention.alerts import (
     Webhook,
@@ -34,9 +29,8 @@ from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.language import ENGLISH
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import publish_snapshot
-from lineoa_pipeline_tests.conftest import IngestDir
-
-SECRET = "T000-SECRET-TOKEN"
+from lineoa_pipeline_tests.helpers import IngestDir, retention_tick
+from lineoa_pipeline_tests.retention.channels import WEBHOOK_SECRET, Hook
 
 
 @pytest.fixture
@@ -52,45 +46,6 @@ def data_dir(demo_warehouse: DataDir) -> Iterator[DataDir]:
     clear()  # other tests read the same demo warehouse
 
 
-class Hook:
-    """A webhook receiver: answers with `status` (a redirect to /moved, which accepts a GET), or sleeps
-    `delay` seconds first, or sends its headers a line every `drip` seconds."""
-
-    def __init__(self) -> None:
-        self.status = 200
-        self.delay = 0.0
-        self.drip = 0.0
-        self.bodies: list[dict] = []
-        self.gets: list[str] = []
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                time.sleep(hook.delay)
-                hook.bodies.append(json.loads(body))
-                self.send_response(hook.status)
-                if 300 <= hook.status < 400:
-                    self.send_header("Location", "/moved")
-                for _ in range(20 if hook.drip else 0):
-                    self.send_header("X-Slow", "1")
-                    self.wfile.flush()
-                    time.sleep(hook.drip)
-                self.end_headers()
-
-            def do_GET(self) -> None:
-                hook.gets.append(self.path)
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{SECRET}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def hook() -> Iterator[Hook]:
     receiver = Hook()
@@ -98,23 +53,15 @@ def hook() -> Iterator[Hook]:
     receiver.server.shutdown()
 
 
-def tick(data_dir: DataDir, cursor: str | None = None) -> dg.SensorResult:
-    with dg.instance_for_test() as instance:
-        context = dg.build_sensor_context(
-            instance=instance, cursor=cursor, resources={"warehouse": WarehouseResource(data_dir=str(data_dir.root))}
-        )
-        return retention_sensor(context)
-
-
 def test_each_alert_is_raised_once(data_dir: DataDir) -> None:
-    first = tick(data_dir)
+    first = retention_tick(data_dir)
     records = read_records(data_dir.alerts)
     assert records and len(first.run_requests) == 1
     assert {"at", "account_name", "subject", "level", "cutoff_at", "final_at", "message"} <= set(records[0])
     months = {(r["account_name"], r["month"], r["level"]) for r in records if r["subject"] == "month"}
     assert len(months) == len([r for r in records if r["subject"] == "month"])  # one line per month and level
 
-    second = tick(data_dir, first.cursor)
+    second = retention_tick(data_dir, first.cursor)
     assert second.run_requests == [] and second.skip_reason is not None
     assert read_records(data_dir.alerts) == records
 
@@ -136,16 +83,16 @@ def test_an_old_export_added_later_raises_its_lost_alerts_once(ingest_dir: Inges
     ingest_dir.drop("山田花子.csv", export(today - timedelta(days=7), "予約したいです"))
     ingest_dir.ingest()
     publish_snapshot(data_dir)
-    first = tick(data_dir)
+    first = retention_tick(data_dir)
     assert read_records(data_dir.alerts) == []
 
     ingest_dir.drop("佐藤.csv", export(old, "予約したいです", "写真を送信しました。"))
     ingest_dir.ingest()
-    second = tick(data_dir, first.cursor)  # still the snapshot without it
+    second = retention_tick(data_dir, first.cursor)  # still the snapshot without it
     assert second.run_requests == [] and read_records(data_dir.alerts) == []
 
     publish_snapshot(data_dir)
-    third = tick(data_dir, second.cursor)
+    third = retention_tick(data_dir, second.cursor)
     records = read_records(data_dir.alerts)
     lost = [r for r in records if r["level"] == "lost"]
     assert len(third.run_requests) == 1
@@ -156,7 +103,7 @@ def test_an_old_export_added_later_raises_its_lost_alerts_once(ingest_dir: Inges
     keys = [(r["subject"], r.get("month") or r["message_id"], r["level"]) for r in records]
     assert len(keys) == len(set(keys))
 
-    fourth = tick(data_dir, third.cursor)
+    fourth = retention_tick(data_dir, third.cursor)
     assert fourth.run_requests == [] and read_records(data_dir.alerts) == records
 
 
@@ -180,13 +127,13 @@ def test_webhook_gets_text_and_blocks_and_never_leaks_its_url(
     capfd: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
-    tick(data_dir)
-    assert SECRET not in capfd.readouterr().err  # Dagster's log goes to stderr
+    retention_tick(data_dir)
+    assert WEBHOOK_SECRET not in capfd.readouterr().err  # Dagster's log goes to stderr
     assert len(hook.bodies) == 1
     assert hook.bodies[0]["text"].startswith("LINE history:") and hook.bodies[0]["blocks"]
     assert len(hook.bodies[0]["blocks"]) <= 1 + 2 * len({r["account_name"] for r in read_records(data_dir.alerts)})
     assert not data_dir.webhook_outbox.exists()
-    assert SECRET not in caplog.text and SECRET not in data_dir.alerts.read_text(encoding="utf-8")
+    assert WEBHOOK_SECRET not in caplog.text and WEBHOOK_SECRET not in data_dir.alerts.read_text(encoding="utf-8")
 
 
 def test_a_failing_webhook_is_retried_on_the_next_tick(
@@ -198,15 +145,17 @@ def test_a_failing_webhook_is_retried_on_the_next_tick(
 ) -> None:
     monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
     hook.status = 500
-    first = tick(data_dir)
-    assert "HTTP 500" in (logged := capfd.readouterr().err) and SECRET not in logged
+    first = retention_tick(data_dir)
+    assert "HTTP 500" in (logged := capfd.readouterr().err) and WEBHOOK_SECRET not in logged
     assert hook.bodies and first.run_requests  # the pipeline goes on: alerts are raised regardless
     waiting = read_records(data_dir.webhook_outbox)
     assert waiting == read_records(data_dir.alerts)
-    assert SECRET not in caplog.text and SECRET not in data_dir.webhook_outbox.read_text(encoding="utf-8")
+    assert WEBHOOK_SECRET not in caplog.text and WEBHOOK_SECRET not in data_dir.webhook_outbox.read_text(
+        encoding="utf-8"
+    )
 
     hook.status, hook.bodies = 200, []
-    tick(data_dir, first.cursor)
+    retention_tick(data_dir, first.cursor)
     assert len(hook.bodies) == 1 and not data_dir.webhook_outbox.exists()
     assert (
         hook.bodies[0]["blocks"] == slack_payload(compose(waiting), ENGLISH)["blocks"]
@@ -218,7 +167,7 @@ def test_a_hanging_webhook_times_out_and_keeps_the_alerts(hook: Hook, tmp_path: 
     record = RECORD
     started = time.monotonic()
     delivered, problem = deliver(tmp_path / "outbox.jsonl", [record], Webhook(hook.url, timeout=0.5))
-    assert delivered == 0 and problem and SECRET not in problem
+    assert delivered == 0 and problem and WEBHOOK_SECRET not in problem
     assert time.monotonic() - started < 2.9
     assert read_records(tmp_path / "outbox.jsonl") == [record]
 
@@ -238,18 +187,23 @@ RECORD = {
 
 @pytest.mark.parametrize(
     "url",
-    [f"hooks.example.com/services/{SECRET}", f"http://hooks.example.com/{SECRET}", f"ftp://x/{SECRET}", "https://x:y/"],
+    [
+        f"hooks.example.com/services/{WEBHOOK_SECRET}",
+        f"http://hooks.example.com/{WEBHOOK_SECRET}",
+        f"ftp://x/{WEBHOOK_SECRET}",
+        "https://x:y/",
+    ],
 )
 def test_an_unusable_webhook_url_is_refused_without_showing_it(
     data_dir: DataDir, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], url: str
 ) -> None:
     with pytest.raises(WebhookError) as refused:
         webhook_url(url)
-    assert "LINEOA_ALERT_WEBHOOK" in str(refused.value) and SECRET not in str(refused.value)
+    assert "LINEOA_ALERT_WEBHOOK" in str(refused.value) and WEBHOOK_SECRET not in str(refused.value)
     monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", url)
-    result = tick(data_dir)  # a URL without a scheme used to raise, with the whole URL in the sensor's error
+    result = retention_tick(data_dir)  # a URL without a scheme used to raise, with the whole URL in the sensor's error
     logged = capfd.readouterr().err
-    assert result.run_requests and "LINEOA_ALERT_WEBHOOK" in logged and SECRET not in logged
+    assert result.run_requests and "LINEOA_ALERT_WEBHOOK" in logged and WEBHOOK_SECRET not in logged
     assert read_records(data_dir.webhook_outbox) == read_records(data_dir.alerts)  # kept until the URL is fixed
 
 
@@ -269,16 +223,16 @@ def test_the_command_line_refuses_an_unusable_webhook_at_start(
 ) -> None:
     from lineoa_pipeline.commands import cli
 
-    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", f"hooks.example.com/{SECRET}")
+    monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", f"hooks.example.com/{WEBHOOK_SECRET}")
     assert cli.main(["status", "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "LINEOA_ALERT_WEBHOOK" in err and SECRET not in err and len(err.strip().splitlines()) == 1
+    assert "LINEOA_ALERT_WEBHOOK" in err and WEBHOOK_SECRET not in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_redirect_is_a_failure_and_keeps_the_alerts(hook: Hook, tmp_path: Path) -> None:
     hook.status = 301  # urllib would follow it with a GET, which /moved accepts: the alerts were lost
     delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], Webhook(hook.url, timeout=5))
-    assert delivered == 0 and problem and "301" in problem and SECRET not in problem
+    assert delivered == 0 and problem and "301" in problem and WEBHOOK_SECRET not in problem
     assert hook.gets == [] and read_records(tmp_path / "outbox.jsonl") == [RECORD]
 
 
@@ -287,7 +241,7 @@ def test_a_delivery_takes_at_most_its_timeout_even_from_a_slow_receiver(hook: Ho
     started = time.monotonic()
     delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], Webhook(hook.url, timeout=1.0))
     assert time.monotonic() - started < 2.0
-    assert delivered == 0 and problem and SECRET not in problem
+    assert delivered == 0 and problem and WEBHOOK_SECRET not in problem
     assert read_records(tmp_path / "outbox.jsonl") == [RECORD]
 
 
@@ -313,7 +267,7 @@ def test_masked_names_reach_the_webhook_as_stable_pseudonyms(
     settings = data_dir.settings_file.read_text(encoding="utf-8")
     data_dir.settings_file.write_text('alert_names = "masked"\n' + settings, encoding="utf-8")
     try:
-        tick(data_dir)
+        retention_tick(data_dir)
     finally:
         data_dir.settings_file.write_text(settings, encoding="utf-8")
     media = [r for r in read_records(data_dir.alerts) if r["subject"] == "media"]
@@ -328,10 +282,10 @@ def test_masked_names_reach_the_webhook_as_stable_pseudonyms(
 def test_a_half_written_last_alert_line_is_repaired_not_fatal(
     data_dir: DataDir, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    first = tick(data_dir)
+    first = retention_tick(data_dir)
     whole = data_dir.alerts.read_bytes()
     data_dir.alerts.write_bytes(whole + b'{"at": "2026-01-0')  # a crash in the middle of an append
-    second = tick(data_dir)  # used to fail on every tick from here on
+    second = retention_tick(data_dir)  # used to fail on every tick from here on
     assert second.run_requests == [] and second.skip_reason is not None
     assert "alerts.jsonl: removed a half-written last line" in capfd.readouterr().err
     assert data_dir.alerts.read_bytes() == whole
@@ -340,7 +294,7 @@ def test_a_half_written_last_alert_line_is_repaired_not_fatal(
 
 def test_alerts_carry_no_message_text(data_dir: DataDir, hook: Hook, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LINEOA_ALERT_WEBHOOK", hook.url)
-    tick(data_dir)
+    retention_tick(data_dir)
     with duckdb.connect(str(data_dir.snapshot), read_only=True) as conn:
         texts = {r[0] for r in conn.execute("SELECT DISTINCT content FROM messages WHERE kind = 'text'").fetchall()}
     raised = data_dir.alerts.read_text(encoding="utf-8") + json.dumps(hook.bodies, ensure_ascii=False)
@@ -364,10 +318,10 @@ def test_lineoa_run_raises_the_sensors_alerts_once_to_the_file_and_the_webhook(
     levels = {(r["account_name"], r["level"]) for r in records}
     assert len(printed) == len(levels)  # a line per account and level, not one per alert
     assert " is lost" not in out and " is at_risk" not in out  # the months' states stay in `lineoa status`
-    assert len(hook.bodies) == 1 and SECRET not in out
+    assert len(hook.bodies) == 1 and WEBHOOK_SECRET not in out
 
     # The sensor, on the same warehouse, finds nothing new to raise: one code, one record per alert.
-    assert tick(data_dir).run_requests == []
+    assert retention_tick(data_dir).run_requests == []
     assert cli.main(["run", "--data-dir", str(data_dir.root)]) == 0
     assert "retention alert (" not in capsys.readouterr().out
     assert read_records(data_dir.alerts) == records and len(hook.bodies) == 1

@@ -16,18 +16,9 @@ from playwright import sync_api  # a dev dependency: installed wherever the test
 from lineoa_pipeline.history.export import export
 from lineoa_pipeline.history.reader import Filters
 from lineoa_pipeline.settings.config import Settings
+from lineoa_pipeline_tests.browser import ARGS, CHROMIUM
 from lineoa_pipeline_tests.history.sample import CLINIC, HOSTILE, KANA, TAIPEI, THAI, History, build_languages
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(

@@ -31,6 +31,7 @@ from lineoa_pipeline_tests.history.sample import (
     History,
 )
 
+# The contract's column names: the English titles (an export in another language has its own)
 COLUMNS = ["account_name", "chat_name", "sent_at", "sender_type", "sender_name", "kind", "content", "media_file"]
 
 
@@ -97,7 +98,7 @@ def test_html_export_of_one_chat(history: History, tmp_path: Path) -> None:
 
 def test_xlsx_holds_every_message_as_a_value(history: History, tmp_path: Path) -> None:
     tmp_path = tmp_path / "out"
-    export(history.data_dir, tmp_path, "xlsx", Filters(), mask=False, settings=Settings())
+    export(history.data_dir, tmp_path, "xlsx", Filters(), mask=False, settings=Settings(), lang="en")
     for account in (CLINIC, BANGKOK):
         (path,) = tmp_path.glob(f"{account.replace(' ', '_')}-*.xlsx")
         book = openpyxl.load_workbook(path)
@@ -125,7 +126,7 @@ def test_xlsx_holds_every_message_as_a_value(history: History, tmp_path: Path) -
 
 def test_csv_has_a_bom_and_guards_formulas(history: History, tmp_path: Path) -> None:
     tmp_path = tmp_path / "out"
-    export(history.data_dir, tmp_path, "csv", Filters(account=CLINIC), mask=False, settings=Settings())
+    export(history.data_dir, tmp_path, "csv", Filters(account=CLINIC), mask=False, settings=Settings(), lang="en")
     (path,) = tmp_path.glob("*.csv")
     data = path.read_bytes()
     assert data.startswith(b"\xef\xbb\xbf")
@@ -185,7 +186,9 @@ def test_search_command(history: History, capsys: pytest.CaptureFixture[str]) ->
 
 
 def test_workbook_opens_ready(history: History, tmp_path: Path) -> None:
-    export(history.data_dir, tmp_path / "out", "xlsx", Filters(account=CLINIC), mask=False, settings=Settings())
+    export(
+        history.data_dir, tmp_path / "out", "xlsx", Filters(account=CLINIC), mask=False, settings=Settings(), lang="en"
+    )
     book = openpyxl.load_workbook(next((tmp_path / "out").glob("*.xlsx")))
     for name, last in (("chats", "G3"), ("messages", "I11")):
         sheet = book[name]
@@ -203,7 +206,7 @@ def test_workbook_opens_ready(history: History, tmp_path: Path) -> None:
 
 def test_plain_export_travels_with_its_media_and_masked_carries_none(history: History, tmp_path: Path) -> None:
     out = tmp_path / "share"
-    export(history.data_dir, out, "csv", Filters(account=CLINIC), mask=False, settings=Settings())
+    export(history.data_dir, out, "csv", Filters(account=CLINIC), mask=False, settings=Settings(), lang="en")
     assert (out / "media" / EVIL_FILE).read_bytes() == PHOTO
     (path,) = out.glob("*.csv")
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
@@ -247,18 +250,22 @@ def test_writes_never_follow_a_planted_link_and_keep_their_modes(history: Histor
     }
     for fmt, names in planted.items():
         out = tmp_path / fmt
-        export(history.data_dir, out, fmt, Filters(account=CLINIC), mask=False, settings=Settings())  # an earlier one
+        export(
+            history.data_dir, out, fmt, Filters(account=CLINIC), mask=False, settings=Settings(), lang="en"
+        )  # an earlier one
         for name in names:
             (out / name).unlink(missing_ok=True)
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             (out / name).symlink_to(victim)
-        export(history.data_dir, out, fmt, Filters(account=CLINIC), mask=False, settings=Settings())
+        export(history.data_dir, out, fmt, Filters(account=CLINIC), mask=False, settings=Settings(), lang="en")
         assert victim.read_text(encoding="utf-8") == "not yours"
         written = next(p for p in out.rglob("*") if p.name == Path(names[0]).name and not p.name.startswith("."))
         assert not written.is_symlink() and written.stat().st_mode & 0o777 == 0o600
     written = tmp_path / "csv" / f"{stem}.csv"
     written.chmod(0o644)  # re-exporting over a file another tool left readable: 0600 again
-    export(history.data_dir, tmp_path / "csv", "csv", Filters(account=CLINIC), mask=False, settings=Settings())
+    export(
+        history.data_dir, tmp_path / "csv", "csv", Filters(account=CLINIC), mask=False, settings=Settings(), lang="en"
+    )
     assert written.stat().st_mode & 0o777 == 0o600
     assert openpyxl.load_workbook(tmp_path / "xlsx" / f"{stem}.xlsx")["messages"].max_row > 1
     assert not [p for p in tmp_path.rglob("*") if re.search(r"[0-9a-f]{32}\.tmp$", p.name)]  # nothing left behind

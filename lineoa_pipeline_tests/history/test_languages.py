@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import zipfile
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -133,3 +134,33 @@ def test_date_lines_in_sql_are_babels(code: str) -> None:
         "SELECT local_day(d::TIMESTAMP, ?, ?) FROM unnest(?::DATE[]) AS t(d) ORDER BY d", [parts, weekdays, days]
     ).fetchall()
     assert [row[0] for row in rows] == [format_skeleton(DAY_SKELETON, d, locale=lang.babel_locale) for d in days]
+
+
+@pytest.mark.parametrize(
+    ("account_part", "titles"),
+    [
+        ("นวด", ["ชื่อบัญชี", "ชื่อแชท", "เวลาที่ส่ง", "ประเภทผู้ส่ง", "ชื่อผู้ส่ง", "ประเภท", "เนื้อหา", "ไฟล์สื่อ"]),
+        (
+            "さくら",
+            ["アカウント名", "チャット名", "送信日時", "送信者の種類", "送信者名", "種類", "内容", "メディアファイル"],
+        ),
+    ],
+)
+def test_workbook_and_csv_headers_are_in_the_accounts_language(
+    data_dir: DataDir, tmp_path: Path, account_part: str, titles: list[str]
+) -> None:
+    for fmt in ("csv", "xlsx"):
+        export(data_dir, tmp_path / fmt, fmt, Filters(), mask=False, settings=Settings())
+    (csv_file,) = (p for p in (tmp_path / "csv").iterdir() if account_part in p.name)
+    header = csv_file.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.split(",") == titles
+    (book,) = (p for p in (tmp_path / "xlsx").iterdir() if account_part in p.name)
+    with zipfile.ZipFile(book) as parts:  # the titles as cells of its sheets (inline or shared strings)
+        strings = "".join(parts.read(name).decode() for name in parts.namelist() if name.endswith(".xml"))
+    assert all(title in strings for title in titles), strings
+    english = export(data_dir, tmp_path / "en", "csv", Filters(), mask=False, settings=Settings(), lang="en")
+    assert english
+    (plain,) = (p for p in (tmp_path / "en").iterdir() if account_part in p.name)
+    assert plain.read_text(encoding="utf-8-sig").splitlines()[0] == (
+        "account_name,chat_name,sent_at,sender_type,sender_name,kind,content,media_file"
+    )

@@ -15,7 +15,7 @@ import pytest
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import open_warehouse
+from lineoa_pipeline_tests.helpers import open_warehouse
 
 CLINIC = "さくら整体院"
 CHAT = [
@@ -70,7 +70,7 @@ def test_a_chat_downloaded_again_under_its_name_is_listed_once(
     ]
 
     out = tmp_path / "out"
-    assert cli.main(["export", "--data-dir", root, "--out", str(out), "--format", "csv"]) == 0
+    assert cli.main(["export", "--data-dir", root, "--out", str(out), "--format", "csv", "--lang", "en"]) == 0
     (written,) = out.rglob("*.csv")
     rows = list(csv.DictReader(io.StringIO(written.read_text(encoding="utf-8-sig"))))
     assert [r["sent_at"] for r in rows] == [

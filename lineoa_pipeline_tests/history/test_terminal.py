@@ -15,7 +15,7 @@ from lineoa_pipeline.history.search import HIGHLIGHT_MAX_CHARS, Hit, hits_text
 from lineoa_pipeline.history.terminal import printable
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
 from lineoa_pipeline.warehouse.connection import publish_snapshot
-from lineoa_pipeline_tests.conftest import BuildWarehouse
+from lineoa_pipeline_tests.helpers import BuildWarehouse
 
 TITLE = "\x1b]0;pwned\x07"  # retitles the terminal
 CLEAR = "\x1b[2J"

@@ -4,8 +4,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
-from lineoa_pipeline_tests.conftest import IngestDir
-from lineoa_pipeline_tests.helpers import msg
+from lineoa_pipeline_tests.helpers import IngestDir, msg
 
 DOWNLOADED = datetime(2026, 4, 2, 18, 5)
 JST = timezone(timedelta(hours=9))

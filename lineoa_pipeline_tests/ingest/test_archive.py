@@ -14,7 +14,7 @@ from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.ingest.archive import Archive, archive_inbox
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.connection import write_connection
-from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.helpers import IngestDir
 from lineoa_pipeline_tests.ingest.chats import GOOD, export
 
 

@@ -14,7 +14,7 @@ from lineoa_pipeline.ingest.batches import duckdb_reason
 from lineoa_pipeline.line_export.render import write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.connection import write_connection
-from lineoa_pipeline_tests.conftest import IngestDir, read_tables
+from lineoa_pipeline_tests.helpers import IngestDir, read_tables
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, export, reconciled
 
 # --- reading a batch's files together, or one by one ---------------------------------------------------------

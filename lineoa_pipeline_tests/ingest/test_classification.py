@@ -10,7 +10,7 @@ from lineoa_pipeline.commands.run import rebuild_warehouse, run_pipeline
 from lineoa_pipeline.line_export.formats import PLACEHOLDERS
 from lineoa_pipeline.line_export.render import ChatMessage
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables
+from lineoa_pipeline_tests.helpers import IngestDir, snapshot_tables
 from lineoa_pipeline_tests.ingest.chats import export, msg
 
 # --- kinds, sender types, chat types ----------------------------------------------------------------------

@@ -20,7 +20,7 @@ from lineoa_pipeline.settings.config import parse_settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.classify import sync_settings, write_months
 from lineoa_pipeline.warehouse.connection import connect, published_marker, write_connection
-from lineoa_pipeline_tests.conftest import read_tables, snapshot_tables
+from lineoa_pipeline_tests.helpers import read_tables, snapshot_tables
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, GOOD, export, msg, unknown_header
 
 # --- through the Dagster definitions ----------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 
 from lineoa_pipeline.line_export.formats import LANGUAGES
 from lineoa_pipeline.synthetic.conversations import PHRASES
-from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.helpers import IngestDir
 from lineoa_pipeline_tests.ingest.chats import export, msg, utc
 
 pytestmark = pytest.mark.embedded_only  # the lake stages what this reads: ingest/test_identity and others

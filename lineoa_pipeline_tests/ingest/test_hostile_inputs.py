@@ -22,7 +22,7 @@ from lineoa_pipeline.ingest import discover
 from lineoa_pipeline.ingest.discover import MAX_MEMBER_BYTES
 from lineoa_pipeline.line_export.render import ChatMessage, render_export, write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import IngestDir, lineoa_command, lineoa_env
+from lineoa_pipeline_tests.helpers import IngestDir, lineoa_command, lineoa_env
 
 pytestmark = pytest.mark.embedded_only  # the lake stages what this reads: ingest/test_identity and others
 DOWNLOADED = datetime(2026, 3, 2, 18, 5)

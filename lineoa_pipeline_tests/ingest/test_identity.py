@@ -15,7 +15,7 @@ from lineoa_pipeline.ingest.archive import Archive
 from lineoa_pipeline.line_export.render import write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.language import ENGLISH
-from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables, write_settings
+from lineoa_pipeline_tests.helpers import IngestDir, snapshot_tables, write_settings
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, JST, export, msg, reconciled, window
 
 # --- identity and de-duplication --------------------------------------------------------------------------

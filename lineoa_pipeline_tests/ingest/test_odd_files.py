@@ -12,7 +12,7 @@ import pytest
 
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import IngestDir, open_warehouse
+from lineoa_pipeline_tests.helpers import IngestDir, open_warehouse
 from lineoa_pipeline_tests.ingest.chats import CHAT, GOOD, export, msg
 
 MESSAGES = "SELECT sender_type, sender_name, sent_at, content FROM messages ORDER BY sent_at, export_seq"

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import zipfile
 
-from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.helpers import IngestDir
 from lineoa_pipeline_tests.ingest.chats import export, msg
 
 # Stages the data directory with files limited to 3 MB (RLIMIT_FSIZE: a write past it fails with EFBIG, as on

@@ -19,8 +19,7 @@ from lineoa_pipeline.line_export.formats import LANGUAGES
 from lineoa_pipeline.line_export.names import chat_name_from_path
 from lineoa_pipeline.line_export.render import write_bulk_zip
 from lineoa_pipeline.synthetic.conversations import PHRASES
-from lineoa_pipeline_tests.conftest import IngestDir
-from lineoa_pipeline_tests.helpers import SAMPLES
+from lineoa_pipeline_tests.helpers import SAMPLES, IngestDir
 from lineoa_pipeline_tests.ingest.chats import export, msg, reconciled
 
 # --- the shared samples, when present ---------------------------------------------------------------------

@@ -13,7 +13,7 @@ from lineoa_pipeline.ingest.tags_media import load_chat_tags, load_media_files
 from lineoa_pipeline.line_export.render import ChatMessage, export_file_name, render_export
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.connection import write_connection
-from lineoa_pipeline_tests.conftest import BuildWarehouse
+from lineoa_pipeline_tests.helpers import BuildWarehouse
 
 CLINIC = "さくら整体院"
 DISPLAY_NAME = "山田　花子（紹介）"  # as the chat list shows it: full-width space and brackets

@@ -16,7 +16,7 @@ from lineoa_pipeline.ingest.staging import stage_pending
 from lineoa_pipeline.line_export.render import write_bulk_zip
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.connection import write_connection
-from lineoa_pipeline_tests.conftest import IngestDir, read_tables
+from lineoa_pipeline_tests.helpers import IngestDir, read_tables
 from lineoa_pipeline_tests.ingest.chats import CHAT, DOWNLOADED, GOOD, export, msg, reconciled
 
 WEEK = timedelta(days=7)

@@ -9,6 +9,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -23,9 +24,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-LINE_TOKEN = "LINE-TOKEN-SECRET-0001"
+LINE_TOKEN = "LINE-TOKEN-WEBHOOK_SECRET-0001"
 SMTP_USER = "alerts@example.jp"
-SMTP_PASSWORD = "SMTP-PASSWORD-SECRET-0002"
+SMTP_PASSWORD = "SMTP-PASSWORD-WEBHOOK_SECRET-0002"
 
 
 class LineApi:
@@ -148,3 +149,45 @@ class SmtpServer:
 
     def close(self) -> None:
         self.controller.stop()
+
+
+class Hook:
+    """A webhook receiver: answers with `status` (a redirect to /moved, which accepts a GET), or sleeps
+    `delay` seconds first, or sends its headers a line every `drip` seconds."""
+
+    def __init__(self) -> None:
+        self.status = 200
+        self.delay = 0.0
+        self.drip = 0.0
+        self.bodies: list[dict] = []
+        self.gets: list[str] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(hook.delay)
+                hook.bodies.append(json.loads(body))
+                self.send_response(hook.status)
+                if 300 <= hook.status < 400:
+                    self.send_header("Location", "/moved")
+                for _ in range(20 if hook.drip else 0):
+                    self.send_header("X-Slow", "1")
+                    self.wfile.flush()
+                    time.sleep(hook.drip)
+                self.end_headers()
+
+            def do_GET(self) -> None:
+                hook.gets.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/{WEBHOOK_SECRET}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+WEBHOOK_SECRET = "T000-SECRET-TOKEN"

@@ -19,9 +19,8 @@ from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.language import ENGLISH, language
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import publish_snapshot
-from lineoa_pipeline_tests.conftest import IngestDir
-from lineoa_pipeline_tests.defs.test_retention_sensor import Hook, tick
-from lineoa_pipeline_tests.retention.channels import LINE_TOKEN, SMTP_PASSWORD, SMTP_USER, LineApi, SmtpServer
+from lineoa_pipeline_tests.helpers import IngestDir, retention_tick
+from lineoa_pipeline_tests.retention.channels import LINE_TOKEN, SMTP_PASSWORD, SMTP_USER, Hook, LineApi, SmtpServer
 
 JST = timezone(timedelta(hours=9))
 PHOTO = "写真を送信しました。"
@@ -109,7 +108,7 @@ def test_the_daily_schedules_run_sends_the_digest_once(
             result = job.execute_in_process(instance=instance, tags=request[0].tags, run_config=request[0].run_config)
             assert result.success
     assert len(hook.bodies) == 1 and len(line.pushes) == 1 and len(smtp.mailbox.messages) == 1
-    assert tick(data_dir).run_requests == []  # the sensor finds the same alerts raised: none sent again
+    assert retention_tick(data_dir).run_requests == []  # the sensor finds the same alerts raised: none sent again
     assert len(hook.bodies) == 1
     checks = {e.check_name: e.metadata for e in result.get_asset_check_evaluations()}
     assert checks["media_not_at_risk"]["per_account"].value == [

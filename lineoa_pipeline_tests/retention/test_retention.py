@@ -35,8 +35,7 @@ from lineoa_pipeline.settings.config import Settings, parse_settings
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import NoWarehouseYet, connect, publish_snapshot, write_connection
 from lineoa_pipeline.warehouse.sqlfiles import sql_literal
-from lineoa_pipeline_tests.conftest import BuildWarehouse
-from lineoa_pipeline_tests.helpers import ROOT
+from lineoa_pipeline_tests.helpers import ROOT, BuildWarehouse, msg
 
 Publish = Callable[..., duckdb.DuckDBPyConnection]
 ZipBytes = Callable[..., bytes]
@@ -49,9 +48,9 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def msg(when: str, content: str = "予約したいです", sender: str = "山田 花子") -> ChatMessage:
-    """A user's message at local time `when` (naive, in the export's zone)."""
-    return ChatMessage("User", sender, datetime.fromisoformat(when), content)
+def customer(when: str, content: str = "予約したいです", sender: str = "山田 花子") -> ChatMessage:
+    """A customer's message at local time `when` (naive, in the export's zone)."""
+    return msg("User", sender, when, content)
 
 
 @pytest.fixture
@@ -135,7 +134,7 @@ def media(conn: duckdb.DuckDBPyConnection, as_of: str) -> list[dict[str, Any]]:
 )
 def test_alert_of_a_month_no_backup_holds(publish: Publish, as_of: str, alert: str) -> None:
     # A single-chat CSV holds March: it never counts towards coverage.
-    conn = publish({"山田花子.csv": single("2025-04-02 09:00", [msg("2025-03-10 12:00:00")])})
+    conn = publish({"山田花子.csv": single("2025-04-02 09:00", [customer("2025-03-10 12:00:00")])})
     march = month(conn, as_of, "2025-03")
     assert (march.coverage, march.alert) == ("missing", alert)
     assert march.cutoff_at == at("2026-03-01T00:00:00+09:00")
@@ -159,8 +158,8 @@ def test_one_backup_covers_a_month_when_its_range_holds_it_all(
 ) -> None:
     conn = publish(
         {
-            "backup.zip": zip_bytes(downloaded_at, {"佐藤": [msg(downloaded_at + ":00", sender="佐藤")]}),
-            "山田花子.csv": single("2025-03-20 09:00", [msg("2025-03-10 12:00:00")]),
+            "backup.zip": zip_bytes(downloaded_at, {"佐藤": [customer(downloaded_at + ":00", sender="佐藤")]}),
+            "山田花子.csv": single("2025-03-20 09:00", [customer("2025-03-10 12:00:00")]),
         }
     )
     march = month(conn, "2026-04-02T00:00:00+09:00", "2025-03")
@@ -172,8 +171,8 @@ def test_two_partial_backups_do_not_make_a_complete_month(publish: Publish, zip_
     # Together they hold all of March (to the 20th; from the 10th on), but neither holds all of it.
     conn = publish(
         {
-            "early.zip": zip_bytes("2025-03-20 00:00", {"山田花子": [msg("2025-03-10 12:00:00")]}),
-            "late.zip": zip_bytes("2026-03-10 00:00", {"山田花子": [msg("2026-03-01 12:00:00")]}),
+            "early.zip": zip_bytes("2025-03-20 00:00", {"山田花子": [customer("2025-03-10 12:00:00")]}),
+            "late.zip": zip_bytes("2026-03-10 00:00", {"山田花子": [customer("2026-03-01 12:00:00")]}),
         }
     )
     march = month(conn, "2026-03-25T00:00:00+09:00", "2025-03")
@@ -181,7 +180,7 @@ def test_two_partial_backups_do_not_make_a_complete_month(publish: Publish, zip_
 
 
 def test_a_backup_counts_from_its_download_time_on(publish: Publish, zip_bytes: ZipBytes) -> None:
-    conn = publish({"backup.zip": zip_bytes("2025-04-01 00:05", {"山田花子": [msg("2025-03-10 12:00:00")]})})
+    conn = publish({"backup.zip": zip_bytes("2025-04-01 00:05", {"山田花子": [customer("2025-03-10 12:00:00")]})})
     assert month(conn, "2025-04-01T00:04:59+09:00", "2025-03").coverage == "missing"
     assert month(conn, "2025-04-01T00:05:00+09:00", "2025-03").coverage == "complete"
     report = compute_status(conn, Settings(), at("2025-04-01T00:04:59+09:00"))
@@ -190,14 +189,14 @@ def test_a_backup_counts_from_its_download_time_on(publish: Publish, zip_bytes: 
 
 def test_single_chat_csvs_never_count(publish: Publish) -> None:
     # Downloaded when a bulk backup would hold all of March (see the test above): still nothing.
-    conn = publish({"山田花子.csv": single("2025-04-01 00:05", [msg("2025-03-10 12:00:00")])})
+    conn = publish({"山田花子.csv": single("2025-04-01 00:05", [customer("2025-03-10 12:00:00")])})
     report = compute_status(conn, Settings(), at("2025-04-02T00:00:00+09:00"))
     assert [(m.coverage, m.alert) for m in report.months] == [("missing", "ok"), ("missing", "ok")]
     assert report.accounts[0].last_bulk_backup_at is None
 
 
 def test_months_run_from_the_first_message_through_the_as_of_month(publish: Publish, zip_bytes: ZipBytes) -> None:
-    conn = publish({"backup.zip": zip_bytes("2025-04-01 00:05", {"山田花子": [msg("2025-03-10 12:00:00")]})})
+    conn = publish({"backup.zip": zip_bytes("2025-04-01 00:05", {"山田花子": [customer("2025-03-10 12:00:00")]})})
     report = compute_status(conn, Settings(), at("2025-06-15T00:00:00+09:00"))
     assert [(f"{m.month:%Y-%m}", m.coverage) for m in report.months] == [
         ("2025-03", "complete"),
@@ -208,7 +207,7 @@ def test_months_run_from_the_first_message_through_the_as_of_month(publish: Publ
 
 
 def test_next_backup_is_due_by_the_earliest_cutoff_not_yet_lost(publish: Publish, zip_bytes: ZipBytes) -> None:
-    conn = publish({"backup.zip": zip_bytes("2025-04-01 00:05", {"山田花子": [msg("2025-03-10 12:00:00")]})})
+    conn = publish({"backup.zip": zip_bytes("2025-04-01 00:05", {"山田花子": [customer("2025-03-10 12:00:00")]})})
 
     def due(as_of: str) -> datetime | None:
         return compute_status(conn, Settings(), at(as_of)).accounts[0].next_backup_due_by
@@ -231,7 +230,11 @@ def test_months_are_the_accounts_own_local_months(publish: Publish, zip_bytes: Z
     # 2025-04-01 06:30+07:00 is 2025-03-31T23:30Z: April in Bangkok, March in UTC. The backup at
     # 2025-05-01 00:00+07:00 (2025-04-30T17:00Z) holds all of April in +07:00, not in UTC.
     conn = publish(
-        {"backup.zip": zip_bytes("2025-05-01 00:00", {"Somchai": [msg("2025-04-01 06:30:00")]}, tz_offset="+07:00")}
+        {
+            "backup.zip": zip_bytes(
+                "2025-05-01 00:00", {"Somchai": [customer("2025-04-01 06:30:00")]}, tz_offset="+07:00"
+            )
+        }
     )
     report = compute_status(conn, Settings(), at("2025-05-02T00:00:00+07:00"))
     assert [(f"{m.month:%Y-%m}", m.coverage) for m in report.months] == [
@@ -251,14 +254,14 @@ def test_months_are_the_accounts_own_local_months(publish: Publish, zip_bytes: Z
 def test_the_first_month_is_that_of_the_first_message_in_local_time(
     publish: Publish, first_message: str, first_month: str
 ) -> None:
-    conn = publish({"Somchai.csv": single("2025-04-02 09:00", [msg(first_message)], tz_offset="+07:00")})
+    conn = publish({"Somchai.csv": single("2025-04-02 09:00", [customer(first_message)], tz_offset="+07:00")})
     report = compute_status(conn, Settings(), at("2025-04-02T00:00:00+07:00"))
     assert f"{report.months[0].month:%Y-%m}" == first_month
 
 
 def test_an_accounts_own_text_retention_sets_its_cutoffs(publish: Publish) -> None:
     settings = {"accounts": {CLINIC: {"retention": {"one_to_one": {"text": 180, "warn": {"text": 7}}}}}}
-    conn = publish({"山田花子.csv": single("2025-04-02 09:00", [msg("2025-03-10 12:00:00")])})
+    conn = publish({"山田花子.csv": single("2025-04-02 09:00", [customer("2025-03-10 12:00:00")])})
     # 2025-03-01 + 180 days = 2025-08-28; warning from 2025-08-21
     parsed = parse_settings(settings)
     assert month(conn, "2025-08-20T23:59:59+09:00", "2025-03", parsed).alert == "ok"
@@ -269,8 +272,8 @@ def test_an_accounts_own_text_retention_sets_its_cutoffs(publish: Publish) -> No
 # --- media ----------------------------------------------------------------------------------------------
 
 GROUP_CHAT = [
-    msg("2026-03-01 10:00:00", PHOTO, "山田 花子"),
-    msg("2026-03-01 10:00:00", FILE, "佐藤 一郎"),  # a second user: a group
+    customer("2026-03-01 10:00:00", PHOTO, "山田 花子"),
+    customer("2026-03-01 10:00:00", FILE, "佐藤 一郎"),  # a second user: a group
 ]
 
 
@@ -307,7 +310,7 @@ def test_group_media_keep_two_weeks_and_files_one(
     ],
 )
 def test_one_to_one_media_keep_a_year(publish: Publish, zip_bytes: ZipBytes, as_of: str, status: str) -> None:
-    chat = [msg("2026-02-28 10:00:00", VIDEO)]
+    chat = [customer("2026-02-28 10:00:00", VIDEO)]
     conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": chat})})
     assert [(m["kind"], m["status"], m["expires_at"]) for m in media(conn, as_of)] == [
         ("video", status, "2027-02-28T10:00:00+09:00")
@@ -325,7 +328,7 @@ def test_a_saved_photo_beside_an_unsaved_one_in_the_same_second(publish: Publish
                FROM messages"""
         )
 
-    chat = [msg("2026-03-01 10:00:00", PHOTO), msg("2026-03-01 10:00:00", PHOTO)]
+    chat = [customer("2026-03-01 10:00:00", PHOTO), customer("2026-03-01 10:00:00", PHOTO)]
     conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": chat})}, then=manifest)
     assert [m["status"] for m in media(conn, "2026-03-02T00:00:00+09:00")] == ["saved", "pending"]
     assert [m["status"] for m in media(conn, "2027-03-02T00:00:00+09:00")] == ["saved", "lost"]
@@ -337,7 +340,9 @@ def test_a_saved_photo_beside_an_unsaved_one_in_the_same_second(publish: Publish
 
 
 def test_media_sent_after_the_as_of_time_are_not_listed(publish: Publish, zip_bytes: ZipBytes) -> None:
-    conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": [msg("2026-03-01 10:00:00", PHOTO)]})})
+    conn = publish(
+        {"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": [customer("2026-03-01 10:00:00", PHOTO)]})}
+    )
     assert media(conn, "2026-03-01T09:59:59+09:00") == []
     assert len(media(conn, "2026-03-01T10:00:00+09:00")) == 1
 
@@ -352,7 +357,7 @@ def test_status_json_has_the_documented_shape(publish: Publish, zip_bytes: ZipBy
         {
             "backup.zip": zip_bytes("2026-03-02 09:00", {"ヨガ教室火曜クラス": GROUP_CHAT}),
             "en/Mia.csv": single(
-                "2026-03-02 09:00", [msg("2026-02-27 23:59:58", "You sent a photo.")], "+07:00", OBRIEN
+                "2026-03-02 09:00", [customer("2026-02-27 23:59:58", "You sent a photo.")], "+07:00", OBRIEN
             ),
         }
     )
@@ -464,7 +469,7 @@ def test_alerts_name_their_subject_once_and_lost_ones_only_since(publish: Publis
 
 
 def test_month_alerts_carry_month_cutoff_and_final(publish: Publish) -> None:
-    conn = publish({"山田花子.csv": single("2025-04-02 09:00", [msg("2025-03-10 12:00:00")])})
+    conn = publish({"山田花子.csv": single("2025-04-02 09:00", [customer("2025-03-10 12:00:00")])})
     alerts = current_alerts(conn, Settings(), at("2026-02-01T00:00:00+09:00"))
     assert [(a.subject, a.month, a.level) for a in alerts] == [("month", date(2025, 3, 1), "at_risk")]
     record = alerts[0].record(at("2026-02-01T00:00:00+09:00"))
@@ -485,8 +490,8 @@ def test_month_alerts_carry_month_cutoff_and_final(publish: Publish) -> None:
 def test_the_table_puts_the_worst_account_first(publish: Publish, zip_bytes: ZipBytes) -> None:
     conn = publish(
         {
-            "backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": [msg("2026-03-01 10:00:00")]}),
-            "en/Mia.csv": single("2025-04-02 09:00", [msg("2025-03-10 12:00:00")], "+07:00", OBRIEN),
+            "backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": [customer("2026-03-01 10:00:00")]}),
+            "en/Mia.csv": single("2025-04-02 09:00", [customer("2025-03-10 12:00:00")], "+07:00", OBRIEN),
         }
     )
     text = render_table(compute_status(conn, Settings(), at("2026-03-10T12:00:00+09:00")))
@@ -500,7 +505,7 @@ def test_the_table_puts_the_worst_account_first(publish: Publish, zip_bytes: Zip
 def test_run_status_reads_the_published_warehouse_with_the_data_dirs_settings(
     build_warehouse: BuildWarehouse,
 ) -> None:
-    data_dir = build_warehouse({"山田花子.csv": single("2025-04-02 09:00", [msg("2025-03-10 12:00:00")])})
+    data_dir = build_warehouse({"山田花子.csv": single("2025-04-02 09:00", [customer("2025-03-10 12:00:00")])})
     if lake.configured(data_dir) is not None:
         pytest.skip("a lake is never unpublished: its readers see each commit")
     with pytest.raises(NoWarehouseYet):
@@ -527,7 +532,7 @@ def test_the_documented_presets_are_valid_settings() -> None:
 
 
 def test_two_photos_in_one_second_are_two_alerts(publish: Publish, zip_bytes: ZipBytes) -> None:
-    chat = [msg("2026-03-01 10:00:00", PHOTO), msg("2026-03-01 10:00:00", PHOTO)]
+    chat = [customer("2026-03-01 10:00:00", PHOTO), customer("2026-03-01 10:00:00", PHOTO)]
     conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": chat})})
     alerts = [a for a in current_alerts(conn, Settings(), at("2027-02-01T00:00:00+09:00")) if a.subject == "media"]
     assert [a.level for a in alerts] == ["at_risk", "at_risk"]

@@ -17,7 +17,7 @@ from lineoa_pipeline.settings.language import LOCALE_DIR, command_language, lang
 from lineoa_pipeline_tests.helpers import ROOT
 
 CATALOGS = ("ja", "zh_TW", "th")
-PLACEHOLDER = re.compile(r"\{[^{}]*\}")
+PLACEHOLDER = re.compile(r"\{[^{}]*\}|%\(\w+\)[sr]|%[sr]")  # named fields, and argparse's own
 
 
 @pytest.mark.parametrize(

@@ -31,7 +31,7 @@ from lineoa_pipeline.settings.config import (
     parse_settings,
 )
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.conftest import IngestDir, snapshot_tables
+from lineoa_pipeline_tests.helpers import IngestDir, snapshot_tables
 
 # The spec's example, verbatim (its one long line is split below to keep this file within 120 columns).
 SPEC_EXAMPLE = """

@@ -11,7 +11,7 @@ from lineoa_pipeline.settings.config import parse_settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.warehouse.classify import mark_reclassified_months, sync_settings
 from lineoa_pipeline.warehouse.connection import write_connection
-from lineoa_pipeline_tests.conftest import IngestDir
+from lineoa_pipeline_tests.helpers import IngestDir
 
 ACCOUNT = "さくら整体院"
 SALE = "【春のキャンペーン】"

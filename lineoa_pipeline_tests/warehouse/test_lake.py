@@ -32,15 +32,20 @@ from lineoa_pipeline.settings.secrets import redact
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.classify import sync_settings, write_months
 from lineoa_pipeline.warehouse.connection import NoWarehouseYet, connect, write_connection, writer_lanes
-from lineoa_pipeline_tests.conftest import (
+from lineoa_pipeline_tests.helpers import (
+    ROOT,
+    SPAN_DAYS,
     IngestDir,
+    Reader,
     lineoa_command,
     lineoa_env,
     open_warehouse,
+    published_state,
     read_tables,
+    run_lineoa,
     use_lake,
+    weekly_backup,
 )
-from lineoa_pipeline_tests.helpers import ROOT, SPAN_DAYS, Reader, lineoa_run, published_state, weekly_backup
 from lineoa_pipeline_tests.postgres import Postgres
 from lineoa_pipeline_tests.processes import free_port
 
@@ -510,16 +515,16 @@ def test_readers_during_a_run_see_whole_snapshots_only(tmp_path: Path, postgres:
     data = tmp_path / "data"
     write_demo_data(data)
     use_lake(DataDir(data), postgres)
-    first = lineoa_run(data)
-    assert first.returncode == 0, first.stdout
+    first = run_lineoa("run", data_dir=data)
+    assert first.returncode == 0, first.stdout + first.stderr
     before = published_state(data)
     stop = tmp_path / "stop-readers"
     readers = [Reader(data, "hold", stop), Reader(data, "reopen", stop)]
     try:
         last_week = datetime.now().replace(second=0, microsecond=0) - timedelta(days=8)
         weekly_backup(data, last_week - timedelta(days=SPAN_DAYS), last_week)
-        run = lineoa_run(data)
-        assert run.returncode == 0, run.stdout
+        run = run_lineoa("run", data_dir=data)
+        assert run.returncode == 0, run.stdout + run.stderr
     finally:
         stop.touch()
     after = published_state(data)

@@ -21,8 +21,8 @@ from lineoa_pipeline.warehouse.connection import connect
 from lineoa_pipeline_tests.helpers import (
     SPAN_DAYS,
     Reader,
-    lineoa_run,
     published_state,
+    run_lineoa,
     weekly_backup,
 )
 from lineoa_pipeline_tests.processes import stop_group
@@ -36,8 +36,8 @@ def data_dir(tmp_path: Path) -> Path:
     """The demo data directory after its first `lineoa run`: a published warehouse to read."""
     data = tmp_path / "data"
     write_demo_data(data)
-    first = lineoa_run(data)
-    assert first.returncode == 0, first.stdout
+    first = run_lineoa("run", data_dir=data)
+    assert first.returncode == 0, first.stdout + first.stderr
     return data
 
 
@@ -65,13 +65,13 @@ def test_readers_see_only_whole_runs_and_never_fail_a_run(data_dir: Path, reader
     history_from = last_week - timedelta(days=SPAN_DAYS)
 
     weekly_backup(data_dir, history_from, last_week)
-    run1 = lineoa_run(data_dir)
-    assert run1.returncode == 0, run1.stdout
+    run1 = run_lineoa("run", data_dir=data_dir)
+    assert run1.returncode == 0, run1.stdout + run1.stderr
     after1 = published_state(data_dir)
 
     weekly_backup(data_dir, history_from, last_week + timedelta(days=7))
-    run2 = lineoa_run(data_dir)
-    assert run2.returncode == 0, run2.stdout
+    run2 = run_lineoa("run", data_dir=data_dir)
+    assert run2.returncode == 0, run2.stdout + run2.stderr
     after2 = published_state(data_dir)
 
     stop.touch()
@@ -101,8 +101,8 @@ def test_a_new_connect_sees_the_latest_run_while_an_older_connection_is_open(dat
         before = old.execute(STATE).fetchone()
         yesterday = datetime.now().replace(second=0, microsecond=0) - timedelta(days=1)
         weekly_backup(data_dir, yesterday - timedelta(days=SPAN_DAYS), yesterday)
-        run = lineoa_run(data_dir)
-        assert run.returncode == 0, run.stdout
+        run = run_lineoa("run", data_dir=data_dir)
+        assert run.returncode == 0, run.stdout + run.stderr
         new = connect(data_dir)
         try:
             assert new.execute(STATE).fetchone() != before

@@ -18,7 +18,7 @@ from lineoa_pipeline.warehouse.classify import sync_settings
 from lineoa_pipeline.warehouse.connection import write_connection
 from lineoa_pipeline.warehouse.tables import create_schema
 from lineoa_pipeline.warehouse.views import VIEW_SPECS, VIEWS_DIR, column_types, create_views, load_views
-from lineoa_pipeline_tests.conftest import BuildWarehouse
+from lineoa_pipeline_tests.helpers import BuildWarehouse
 
 CLINIC = "さくら整体院"  # +09:00, open mon-fri 09:00-18:00, closed on Monday 2026-03-16
 STUDIO = "Yoga Studio"  # +07:00, no business hours
