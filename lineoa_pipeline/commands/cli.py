@@ -155,7 +155,9 @@ def _main(argv: Sequence[str] | None) -> int:
     try:
         settings = load_settings(data_dir.settings_file)
     except SettingsError as exc:
-        text = lang.gettext("bad setting in {file}: {problem}", file=str(data_dir.settings_file), problem=str(exc))
+        text = lang.gettext(
+            "bad setting in {file}: {problem}", file=str(data_dir.settings_file), problem=exc.told(lang)
+        )
         return failed(text, lang, 2)
     lang = operator_language(settings.language)
     try:

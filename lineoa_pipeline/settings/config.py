@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lineoa_pipeline.line_export.formats import PLACEHOLDERS
 from lineoa_pipeline.settings.hosts import is_loopback
-from lineoa_pipeline.settings.language import AUTO, LANGUAGES, language_code
+from lineoa_pipeline.settings.language import AUTO, LANGUAGES, N_, Told, language_code
 from lineoa_pipeline.settings.secrets import has_password, redact
 
 DEFAULT_AUTO_REPLY_NAMES = (
@@ -41,8 +41,8 @@ MIN_TEXT_WARNING_DAYS = 7  # LINE lets an account create one bulk backup a week
 _FIRST_YEAR = 2000  # before LINE existed: a typo, and each month is a partition
 
 
-class SettingsError(ValueError):
-    """A setting in lineoa.toml that cannot be used; the message names the key."""
+class SettingsError(Told, ValueError):
+    """A setting in lineoa.toml that cannot be used; the message names the key (a catalog message)."""
 
 
 @dataclass(frozen=True)
@@ -181,13 +181,15 @@ def load_settings(path: Path) -> Settings:
     if not path.exists():
         return Settings()
     if not path.is_file():
-        raise SettingsError(f"{path.name} is a folder or a special file, not a settings file: remove or rename it")
+        raise SettingsError(
+            N_("{file} is a folder or a special file, not a settings file: remove or rename it"), file=path.name
+        )
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise SettingsError(f"{path.name}: not valid TOML: {exc}") from exc
+        raise SettingsError(N_("{file}: not valid TOML: {reason}"), file=path.name, reason=str(exc)) from exc
     except OSError as exc:
-        raise SettingsError(f"{path.name}: cannot be read ({exc.strerror})") from exc
+        raise SettingsError(N_("{file}: cannot be read ({reason})"), file=path.name, reason=str(exc.strerror)) from exc
     return parse_settings(raw)
 
 
@@ -197,17 +199,19 @@ def parse_settings(raw: dict[str, Any]) -> Settings:
     try:
         ZoneInfo(_expect(timezone, str, "timezone"))
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingsError(f"timezone: unknown time zone {timezone!r}") from exc
+        raise SettingsError(N_("timezone: unknown time zone {zone}"), zone=repr(timezone)) from exc
     first = _expect(raw.get("first_month", "auto"), str, "first_month")
     if first != "auto" and (
         not re.fullmatch(r"\d{4}-\d{2}", first) or not 1 <= int(first[5:]) <= 12 or int(first[:4]) < _FIRST_YEAR
     ):
         raise SettingsError(
-            f'first_month: expected "auto" or a month written YYYY-MM, from {_FIRST_YEAR}-01 on, got {first!r}'
+            N_('first_month: expected "auto" or a month written YYYY-MM, from {year}-01 on, got {value}'),
+            year=str(_FIRST_YEAR),
+            value=repr(first),
         )
     alert_names = raw.get("alert_names", "plain")
     if alert_names not in ALERT_NAMES:
-        raise SettingsError(f'alert_names: expected "plain" or "masked", got {alert_names!r}')
+        raise SettingsError(N_('alert_names: expected "plain" or "masked", got {value}'), value=repr(alert_names))
     defaults = _account(raw, AccountSettings(), "")
     accounts = {}
     for name, table in _expect(raw.get("accounts", {}), dict, "accounts").items():
@@ -239,7 +243,7 @@ def _language(value: Any, key: str) -> str | None:
         return None
     code = language_code(text)
     if code is None:
-        raise SettingsError(f"{key}: expected one of {', '.join((*LANGUAGES, AUTO))}, got {text!r}")
+        raise SettingsError(ONE_OF, key=key, choices=", ".join((*LANGUAGES, AUTO)), value=repr(text))
     return code
 
 
@@ -267,10 +271,11 @@ def _alerts(raw: Any) -> AlertSettings:
     }
     if not private_url(texts["line_api"]):
         raise SettingsError(
-            f"alerts.line_api: expected an https:// URL (plain http only to this machine), got {texts['line_api']!r}"
+            N_("alerts.line_api: expected an https:// URL (plain http only to this machine), got {value}"),
+            value=repr(texts["line_api"]),
         )
     if lists["email_to"] and not texts["smtp_host"]:
-        raise SettingsError("alerts.smtp_host: required with alerts.email_to (the SMTP server that sends them)")
+        raise SettingsError(N_("alerts.smtp_host: required with alerts.email_to (the SMTP server that sends them)"))
     port = _at_least(raw.get("smtp_port", AlertSettings.smtp_port), 1, "alerts.smtp_port", MAX_PORT)
     return AlertSettings(
         lists["line_to"], texts["line_api"], lists["email_to"], texts["email_from"], texts["smtp_host"], port
@@ -279,7 +284,10 @@ def _alerts(raw: Any) -> AlertSettings:
 
 def _host(value: Any) -> str:
     if not _HOST_NAME.fullmatch(_expect(value, str, "ui_allowed_hosts")) or value in ("0.0.0.0", "[::]"):
-        raise SettingsError(f"ui_allowed_hosts: expected a host name such as 'lineoa.example.internal', got {value!r}")
+        raise SettingsError(
+            N_("ui_allowed_hosts: expected a host name such as 'lineoa.example.internal', got {value}"),
+            value=repr(value),
+        )
     return value.lower()
 
 
@@ -287,16 +295,19 @@ def _lake(raw: Any) -> LakeSettings:
     _no_unknown(_expect(raw, dict, "warehouse"), _LAKE_KEYS, "warehouse.")
     for key in ("catalog", "data_path"):
         if key not in raw:
-            raise SettingsError(f"warehouse.{key}: required with [warehouse]")
+            raise SettingsError(N_("warehouse.{key}: required with [warehouse]"), key=key)
     catalog = _expect(raw["catalog"], str, "warehouse.catalog")
     if has_password(catalog):  # a password in lineoa.toml would reach logs and backups: never echo it
         raise SettingsError(
-            "warehouse.catalog: a password (password=, user:password@ or ?password= in a URI) is refused here; "
-            "set PGPASSWORD, or use a PostgreSQL service or password file (~/.pgpass)"
+            N_(
+                "warehouse.catalog: a password (password=, user:password@ or ?password= in a URI) is refused here; "
+                "set PGPASSWORD, or use a PostgreSQL service or password file (~/.pgpass)"
+            )
         )
     if not catalog.startswith("postgres:"):
         raise SettingsError(
-            f"warehouse.catalog: expected a PostgreSQL catalog 'postgres:dbname=…', got {redact(catalog)!r}"
+            N_("warehouse.catalog: expected a PostgreSQL catalog 'postgres:dbname=…', got {value}"),
+            value=repr(redact(catalog)),
         )
     return LakeSettings(
         catalog,
@@ -313,10 +324,13 @@ def _data_path(path: str) -> str:
         return path
     normal = os.path.normpath(os.path.expanduser(path)) if path.strip() else ""
     if not normal or Path(normal) == Path(normal).parent:
-        raise SettingsError(f"warehouse.data_path: {path!r} is the root or nothing: name the lake's own folder")
+        raise SettingsError(
+            N_("warehouse.data_path: {path} is the root or nothing: name the lake's own folder"), path=repr(path)
+        )
     if not os.path.isabs(normal) and normal.split(os.sep)[0] == os.pardir:
         raise SettingsError(
-            f"warehouse.data_path: {path!r} leaves the data directory: write a folder outside it as an absolute path"
+            N_("warehouse.data_path: {path} leaves the data directory: write a folder outside it as an absolute path"),
+            path=repr(path),
         )
     return path
 
@@ -341,7 +355,9 @@ def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> Account
         extra = _expect(raw["placeholders"], dict, prefix + "placeholders")
         for text, kind in extra.items():
             if kind not in MESSAGE_KINDS:
-                raise SettingsError(f"{prefix}placeholders.{text}: unknown kind {kind!r}")
+                raise SettingsError(
+                    N_("{key}: unknown kind {kind}"), key=f"{prefix}placeholders.{text}", kind=repr(kind)
+                )
         out = replace(out, placeholders={**base.placeholders, **extra})
     if "retention" in raw:
         out = replace(out, retention=_retention(raw["retention"], base.retention, prefix + "retention"))
@@ -359,7 +375,9 @@ def _account(raw: dict[str, Any], base: AccountSettings, prefix: str) -> Account
         types = _expect(raw["chat_types"], dict, prefix + "chat_types")
         for chat, kind in types.items():
             if kind not in CHAT_TYPES:
-                raise SettingsError(f"{prefix}chat_types.{chat}: expected one of {CHAT_TYPES}, got {kind!r}")
+                raise SettingsError(
+                    ONE_OF, key=f"{prefix}chat_types.{chat}", choices=", ".join(CHAT_TYPES), value=repr(kind)
+                )
         out = replace(out, chat_types={**base.chat_types, **types})
     return out
 
@@ -391,15 +409,17 @@ def _business_hours(raw: Any, key: str) -> tuple[dict[int, list[tuple[int, int]]
         for text in _expect(raw.get(day, []), list, f"{key}.{day}"):
             match = _RANGE.match(_expect(text, str, f"{key}.{day}"))
             if not match:
-                raise SettingsError(f"{key}.{day}: malformed range {text!r} (expected HH:MM-HH:MM)")
+                raise SettingsError(
+                    N_("{key}: malformed range {value} (expected HH:MM-HH:MM)"), key=f"{key}.{day}", value=repr(text)
+                )
             h1, m1, h2, m2 = map(int, match.groups())
             start, end = h1 * 3600 + m1 * 60, h2 * 3600 + m2 * 60
             if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59 or end > 86400 or start >= end:
-                raise SettingsError(f"{key}.{day}: malformed range {text!r}")
+                raise SettingsError(N_("{key}: malformed range {value}"), key=f"{key}.{day}", value=repr(text))
             ranges.append((start, end))
         ranges.sort()
         if any(a[1] > b[0] for a, b in itertools.pairwise(ranges)):
-            raise SettingsError(f"{key}.{day}: overlapping ranges {raw[day]!r}")
+            raise SettingsError(N_("{key}: overlapping ranges {value}"), key=f"{key}.{day}", value=repr(raw[day]))
         if ranges:
             hours[index] = ranges
     holidays = []
@@ -410,22 +430,34 @@ def _business_hours(raw: Any, key: str) -> tuple[dict[int, list[tuple[int, int]]
         try:
             holidays.append(date.fromisoformat(_expect(text, str, f"{key}.holidays")))
         except ValueError as exc:
-            raise SettingsError(f"{key}.holidays: not a date {text!r} (expected YYYY-MM-DD)") from exc
+            raise SettingsError(
+                N_("{key}: not a date {value} (expected YYYY-MM-DD)"), key=f"{key}.holidays", value=repr(text)
+            ) from exc
     return hours, tuple(sorted(holidays))
 
 
 def _no_unknown(raw: dict[str, Any], known: set[str], prefix: str) -> None:
     unknown = sorted(set(raw) - known)
     if unknown:
-        raise SettingsError(f"{prefix}{unknown[0]}: unknown setting (known: {', '.join(sorted(known))})")
+        raise SettingsError(
+            N_("{key}: unknown setting (known: {known})"), key=f"{prefix}{unknown[0]}", known=", ".join(sorted(known))
+        )
 
 
-_KIND_WORDS = {dict: "a table (key = value pairs)", list: "a list [...]", str: "text in quotes", int: "a whole number"}
+ONE_OF = N_("{key}: expected one of {choices}, got {value}")
+# What a key of each type must hold, said whole (no fragment glued into a sentence)
+_EXPECTED = {
+    dict: N_("{key}: expected a table (key = value pairs), got {value}"),
+    list: N_("{key}: expected a list [...], got {value}"),
+    str: N_("{key}: expected text in quotes, got {value}"),
+    int: N_("{key}: expected a whole number, got {value}"),
+    bool: N_("{key}: expected true or false, got {value}"),
+}
 
 
 def _expect(value: Any, kind: type, key: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise SettingsError(f"{key}: expected {_KIND_WORDS.get(kind, kind.__name__)}, got {value!r}")
+        raise SettingsError(_EXPECTED[kind], key=key, value=repr(value))
     return value
 
 
@@ -435,5 +467,11 @@ def _non_negative(value: Any, key: str, most: int) -> int:
 
 def _at_least(value: Any, least: int, key: str, most: int = MAX_COUNT) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or not least <= value <= most:
-        raise SettingsError(f"{key}: expected a whole number from {least} to {most:,}, got {value!r}")
+        raise SettingsError(
+            N_("{key}: expected a whole number from {least} to {most}, got {value}"),
+            key=key,
+            least=least,
+            most=most,
+            value=repr(value),
+        )
     return value

@@ -152,3 +152,20 @@ def test_help_follows_the_language_setting_of_the_data_directory_it_names(
     assert "วิธีใช้: lineoa status" in capsys.readouterr().out
     assert main(["search", "--data-dir", str(data_dir.root), "x"]) == 1  # before the first run
     assert capsys.readouterr().err.startswith(f"lineoa: ยังไม่มีคลังข้อมูลใน {data_dir.root}")
+
+
+def test_a_bad_setting_is_said_in_the_locales_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LC_ALL", "zh_TW.UTF-8")
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    data_dir.settings_file.write_text('timezone = "Mars/Olympus"\n', encoding="utf-8")
+    assert main(["status", "--data-dir", str(data_dir.root)]) == 2
+    said = capsys.readouterr().err
+    assert said == f"lineoa: {data_dir.settings_file} 的設定有誤：timezone：未知的時區 'Mars/Olympus'\n"
+    data_dir.settings_file.write_text("[accounts.A.business_hours]\nmon = 9\n", encoding="utf-8")
+    monkeypatch.setenv("LC_ALL", "C")
+    assert main(["status", "--data-dir", str(data_dir.root)]) == 2
+    said = capsys.readouterr().err
+    assert said.endswith(": accounts.A.business_hours.mon: expected a list [...], got 9\n"), said
