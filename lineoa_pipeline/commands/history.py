@@ -89,14 +89,14 @@ def run_history_command(args: argparse.Namespace, data_dir: DataDir, settings: S
             from lineoa_pipeline.history.output import OutNotAnExport
 
             try:
-                written = export(data_dir, args.out, args.format, filters, args.mask, settings=settings, lang=args.lang)
+                written = export(
+                    data_dir, args.out, args.format, filters, args.mask, settings=settings, lang=args.lang, said=lang
+                )
                 print(written, file=out)
             except OutNotAnExport as exc:
-                print(f"lineoa export: --out {exc}", file=sys.stderr)
-                return 2
+                return failed(exc, lang, 2)
             except NothingToExport as exc:
-                print(f"lineoa export: {exc}", file=sys.stderr)
-                return 1
+                return failed(exc, lang, 1)
             return 0
         with open_history(data_dir.root) as conn:
             if args.command == "search":

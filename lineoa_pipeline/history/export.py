@@ -13,36 +13,56 @@ from lineoa_pipeline.history.transcript import select_messages
 from lineoa_pipeline.history.workbook import write_csvs, write_workbooks
 from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
+from lineoa_pipeline.settings.language import ENGLISH, N_, Language, Told
 
 FORMATS = ("html", "xlsx", "csv")
 
 
-class NothingToExport(LookupError):
+class NothingToExport(Told, LookupError):
     """The filters select no message: nothing is written."""
 
 
 def export(
-    data_dir: DataDir, out: Path, fmt: str, filters: Filters, mask: bool, *, settings: Settings, lang: str | None = None
+    data_dir: DataDir,
+    out: Path,
+    fmt: str,
+    filters: Filters,
+    mask: bool,
+    *,
+    settings: Settings,
+    lang: str | None = None,
+    said: Language = ENGLISH,
 ) -> str:
     """Write the chats `filters` select as `fmt`, each account's in its language (`lang`, when given, for all),
     into a folder that replaces `out` whole (see `output.export_folder`); a plain export carries the saved
-    media it links. Returns what was written, in words."""
+    media it links. Returns what was written, in words of `said` (the operator's language)."""
     with open_history(data_dir.root) as conn:
         languages = account_languages(conn, settings, lang)
         select_messages(conn, filters, languages, mask)
         if conn.execute("SELECT 1 FROM history_messages LIMIT 1").fetchone() is None:
-            raise NothingToExport("no messages match: nothing written")
+            raise NothingToExport(N_("no messages match: nothing written"))
         with export_folder(out, fmt, mask) as folder:
             media = copy_media(conn, data_dir.media, folder)
             if fmt == "html":
                 top = common_language(languages, settings, lang)
                 report = write_html(conn, folder, folder / MEDIA, languages, top, masked=mask, incremental=False)
-                written = f"{report.pages_written:,} chat pages of {report.accounts:,} accounts"
-            else:
-                write = write_workbooks if fmt == "xlsx" else write_csvs
-                paths = write(conn, folder, languages)
-                written = f"{len(paths):,} {fmt} files (" + ", ".join(os.path.basename(p) for p in paths) + ")"
-    return f"{written} and {media:,} media files in {out}"
+                return said.gettext(
+                    "written to {folder}: chat pages {pages}, accounts {accounts}, media files {media}",
+                    folder=str(out),
+                    pages=report.pages_written,
+                    accounts=report.accounts,
+                    media=media,
+                )
+            write = write_workbooks if fmt == "xlsx" else write_csvs
+            paths = write(conn, folder, languages)
+    return said.gettext(
+        "written to {folder}: {format} files {count} ({names}), media files {media}",
+        folder=str(out),
+        format=fmt,
+        count=len(paths),
+        names=", ".join(os.path.basename(p) for p in paths),
+        media=media,
+    )
 
 
 def transcripts_folder(data_dir: DataDir) -> Path:

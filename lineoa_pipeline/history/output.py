@@ -18,13 +18,14 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from lineoa_pipeline.settings.files import replacing
+from lineoa_pipeline.settings.language import N_, Told
 
 MARKER = ".lineoa-export"  # in every export's folder: what `--out` may replace
 MEDIA = "media"  # the saved files of a plain export, beside its pages
 _CHUNK = 1 << 20
 
 
-class OutNotAnExport(ValueError):
+class OutNotAnExport(Told, ValueError):
     """`--out` names something other than an empty folder or an earlier export: it is never replaced."""
 
 
@@ -57,7 +58,11 @@ def export_folder(out: Path, fmt: str, masked: bool) -> Iterator[Path]:
     export is never mixed with a new one). `out` must be missing, an empty folder, or an earlier export."""
     out = out.resolve()
     if out.exists() and not (out.is_dir() and (_is_export(out) or not any(out.iterdir()))):
-        raise OutNotAnExport(f"{out} is not empty and holds no earlier export ({MARKER}): choose another folder")
+        raise OutNotAnExport(
+            N_("--out {folder} is not empty and holds no earlier export ({marker}): choose another folder"),
+            folder=str(out),
+            marker=MARKER,
+        )
     private_folder(out.parent)
     for stale in out.parent.glob(f".{out.name}.lineoa-*"):  # an export killed half-way, or its predecessor
         if stale.is_dir() and not stale.is_symlink() and _is_export(stale):

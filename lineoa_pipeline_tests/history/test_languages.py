@@ -164,3 +164,18 @@ def test_workbook_and_csv_headers_are_in_the_accounts_language(
     assert plain.read_text(encoding="utf-8-sig").splitlines()[0] == (
         "account_name,chat_name,sent_at,sender_type,sender_name,kind,content,media_file"
     )
+
+
+def test_export_says_what_it_wrote_in_the_command_lines_language(
+    data_dir: DataDir, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LC_ALL", "th_TH.UTF-8")
+    args = ["export", "--data-dir", str(data_dir.root), "--format", "csv", "--out"]
+    assert main([*args, str(tmp_path / "none"), "--account", "nobody"]) == 1
+    assert capsys.readouterr().err == "lineoa: ไม่มีข้อความที่ตรงเงื่อนไข: ไม่ได้เขียนอะไรเลย\n"
+    assert main([*args, str(tmp_path / "csv")]) == 0
+    assert capsys.readouterr().out.startswith(f"เขียนไปที่ {tmp_path / 'csv'} แล้ว: ไฟล์ csv 3 (")
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("mine", encoding="utf-8")
+    assert main([*args, str(tmp_path / "other")]) == 2
+    assert capsys.readouterr().err.startswith(f"lineoa: --out {tmp_path / 'other'} ไม่ว่าง")
