@@ -68,14 +68,16 @@ def run_lineoa(
     LINEOA_DATA_DIR, when given), ended with its group however the call ends; its output is returned, never
     printed."""
     env = lineoa_env() | ({"LINEOA_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"} if data_dir else {})
+    return run_in_group(lineoa_command(*args), cwd=ROOT, env=env, timeout=timeout)
+
+
+def run_in_group(
+    argv: list[str], *, cwd: Path, env: dict[str, str], timeout: float, stderr: int = subprocess.PIPE
+) -> subprocess.CompletedProcess[str]:
+    """`argv` in a process group of its own, its output collected (`stderr=subprocess.STDOUT` merges the two);
+    the whole group is ended however the call ends (a timeout, a failed assertion, Ctrl-C)."""
     proc = subprocess.Popen(
-        lineoa_command(*args),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+        argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True, start_new_session=True
     )
     try:
         out, err = proc.communicate(timeout=timeout)

@@ -19,7 +19,7 @@ import pytest
 from lineoa_pipeline.commands import notebook
 from lineoa_pipeline.commands.run import run_pipeline
 from lineoa_pipeline.settings.datadir import DataDir
-from lineoa_pipeline_tests.helpers import ROOT, demo_data_dir, lineoa_command, lineoa_env
+from lineoa_pipeline_tests.helpers import ROOT, demo_data_dir, lineoa_command, lineoa_env, run_in_group
 from lineoa_pipeline_tests.processes import free_port, stop_group
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -87,20 +87,9 @@ def test_the_notebook_runs_on_the_demo_data(path: Path, demo_data: DataDir, tmp_
     assert JUPYTER.exists(), f"no {JUPYTER}: set up the project's .venv first"
     env = {k: v for k, v in os.environ.items() if not k.startswith("DAGSTER_")}
     env["LINEOA_DATA_DIR"] = str(demo_data.root)
-    proc = subprocess.Popen(
-        [str(JUPYTER), "nbconvert", "--to", "notebook", "--execute", str(path), *_output(tmp_path / "executed")],
-        cwd=path.parent,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    try:
-        log, _ = proc.communicate(timeout=600)
-    finally:
-        stop_group(proc, grace=5)
-    assert proc.returncode == 0, log
+    argv = [str(JUPYTER), "nbconvert", "--to", "notebook", "--execute", str(path), *_output(tmp_path / "executed")]
+    done = run_in_group(argv, cwd=path.parent, env=env, timeout=600, stderr=subprocess.STDOUT)
+    assert done.returncode == 0, done.stdout
 
     executed = json.loads((tmp_path / "executed.ipynb").read_text(encoding="utf-8"))
     cells = [cell for cell in executed["cells"] if cell["cell_type"] == "code"]

@@ -140,13 +140,19 @@ def test_help_and_one_line_errors_speak_the_locales_language(
         assert not KANA.search(text + bad_argument + missing)
 
 
+def _with_settings(tmp_path: Path, text: str) -> DataDir:
+    """An empty data directory whose lineoa.toml is `text`."""
+    data_dir = DataDir(tmp_path / "data")
+    data_dir.create()
+    data_dir.settings_file.write_text(text, encoding="utf-8")
+    return data_dir
+
+
 def test_help_follows_the_language_setting_of_the_data_directory_it_names(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LC_ALL", "ja_JP.UTF-8")
-    data_dir = DataDir(tmp_path / "data")
-    data_dir.create()
-    data_dir.settings_file.write_text('language = "th"\n', encoding="utf-8")
+    data_dir = _with_settings(tmp_path, 'language = "th"\n')
     with pytest.raises(SystemExit):
         main(["status", "--data-dir", str(data_dir.root), "--help"])
     assert "วิธีใช้: lineoa status" in capsys.readouterr().out
@@ -158,9 +164,7 @@ def test_a_bad_setting_is_said_in_the_locales_language(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LC_ALL", "zh_TW.UTF-8")
-    data_dir = DataDir(tmp_path / "data")
-    data_dir.create()
-    data_dir.settings_file.write_text('timezone = "Mars/Olympus"\n', encoding="utf-8")
+    data_dir = _with_settings(tmp_path, 'timezone = "Mars/Olympus"\n')
     assert main(["status", "--data-dir", str(data_dir.root)]) == 2
     said = capsys.readouterr().err
     assert said == f"lineoa: {data_dir.settings_file} 的設定有誤：timezone：未知的時區 'Mars/Olympus'\n"
