@@ -8,8 +8,10 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from lineoa_pipeline.line_export.render import ChatMessage
 from lineoa_pipeline.synthetic.scale import write_scale_inbox
@@ -24,6 +26,13 @@ SAMPLES = ROOT.parent / "shared" / "samples"  # absent in a user's clone: the te
 def msg(sender_type: str, name: str, when: str, content: str) -> ChatMessage:
     """A message as an export lists it: `User` or `Account`, the sender's name, local time, content."""
     return ChatMessage(sender_type, name, datetime.fromisoformat(when), content)
+
+
+def jsonl(path: Path, records: Iterable[dict[str, Any]]) -> Path:
+    """`records` written to `path` as `alerts.jsonl` holds them, a line each (what `deliver` and `compose`
+    read); returns `path`."""
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
 
 
 # --- the `lineoa` command in a real process ----------------------------------------------------------

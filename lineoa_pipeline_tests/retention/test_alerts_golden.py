@@ -105,7 +105,7 @@ def _checks(data_dir: DataDir, monkeypatch: pytest.MonkeyPatch) -> list[dict[str
         outcomes.append(
             {
                 "now": now.isoformat(),
-                "new": check.new if isinstance(check.new, int) else len(check.new),
+                "new": check.new,
                 "lines": check.lines(),
                 "lines_ja": sensors.terminal_lines(check.digest, language("ja")),
                 "problems": check.problems(),
