@@ -64,7 +64,8 @@ def read_records(path: Path, log: Callable[[str], None] | None = None) -> list[d
     if not repair(path, log):
         return []
     records = []
-    for number, line in enumerate(path.read_bytes().decode("utf-8", errors="replace").splitlines(), start=1):
+    # lines end at "\n" only, as DuckDB reads them: a name may hold U+2028, which str.splitlines would cut at
+    for number, line in enumerate(path.read_bytes().decode("utf-8", errors="replace").split("\n"), start=1):
         if not line.strip():
             continue
         try:

@@ -508,6 +508,16 @@ def test_an_alert_is_raised_again_when_its_level_rises(publish: Publish, tmp_pat
     assert [r["level"] for r in read_records(path) if r["month"] == "2025-03"] == ["at_risk", "lost"]
 
 
+def test_a_name_with_a_line_separator_is_raised_once(publish: Publish, tmp_path: Path) -> None:
+    # U+2028 and U+0085 end a line for str.splitlines, never for JSON lines: the record must read back whole.
+    account = "整体院\u2028本店\x85"
+    conn = publish({"山田花子.csv": single("2025-04-02 09:00", [msg("2025-03-10 12:00:00")], account=account)})
+    path, logged = tmp_path / "alerts.jsonl", []
+    for _ in range(2):
+        raise_new(conn, Settings(), at("2026-02-01T00:00:00+09:00"), path, tmp_path / "new.jsonl", log=logged.append)
+    assert [r["account_name"] for r in read_records(path)] == [account] and logged == []
+
+
 def test_the_table_puts_the_worst_account_first(publish: Publish, zip_bytes: ZipBytes) -> None:
     conn = publish(
         {
