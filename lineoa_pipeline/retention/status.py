@@ -2,7 +2,8 @@
 
 The work over messages is SQL (`sql/retention_*.sql`); Python resolves the settings per account and shapes
 the rows per account and month. Placeholders can number hundreds of thousands, so they reach Python only as
-counts, the few at risk, alerts, or JSON text that DuckDB renders. Pure domain code: no Dagster.
+counts or the few at risk; their alerts and `lineoa status --json` are text that DuckDB writes to a file.
+Pure domain code: no Dagster.
 """
 
 from __future__ import annotations

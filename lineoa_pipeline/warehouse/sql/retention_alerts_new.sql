@@ -23,29 +23,12 @@ candidates AS (
            unnest($month_levels::VARCHAR[]) AS level,
            unnest($month_cutoffs::TIMESTAMPTZ[]) AS cutoff_at,
            generate_subscripts($month_keys::VARCHAR[], 1) AS month_order,
-           NULL::VARCHAR AS chat_name,
-           NULL::BIGINT AS export_seq,
-           unnest($month_lines::VARCHAR[]) AS line
+           unnest($month_lines::VARCHAR[]) AS line,
+           NULL::VARCHAR AS chat_name, NULL::VARCHAR AS kind, NULL::BIGINT AS export_seq, NULL::VARCHAR AS offset_text,
+           NULL::TIMESTAMP AS local_sent, NULL::TIMESTAMP AS local_expires
     UNION ALL
-    SELECT account_name, 'media', message_id, status, expires_at, NULL, chat_name, export_seq,
-           '{"at": ' || $at
-           || ', "account_name": ' || json_text(account_name)
-           || ', "subject": "media", "chat_name": ' || json_text(chat_name)
-           || ', "sent_at": "' || iso_time(local_sent, offset_text)
-           || '", "message_id": ' || json_text(message_id)
-           || ', "kind": ' || json_text(kind)
-           || ', "level": "' || status
-           || '", "cutoff_at": "' || iso_time(local_expires, offset_text)
-           || '", "final_at": "' || iso_time(local_expires, offset_text)
-           || '", "message": ' || json_text(
-               account_name || ': the ' || kind || ' sent in ' || coalesce(chat_name, 'None') || ' at '
-               || short_time(local_sent, offset_text)
-               || CASE
-                   WHEN status = 'lost'
-                       THEN ' was never saved, and LINE deleted it at ' || short_time(local_expires, offset_text) || '.'
-                   ELSE ' is not saved; LINE deletes it at ' || short_time(local_expires, offset_text) || '. Save it now.'
-               END
-           ) || '}'
+    SELECT account_name, 'media', message_id, status, expires_at, NULL, NULL, chat_name, kind, export_seq,
+           offset_text, local_sent, local_expires
     FROM placeholders
 ),
 raised AS (
@@ -57,11 +40,34 @@ raised AS (
                                 message_id: 'VARCHAR', chat_name: 'VARCHAR', sent_at: 'VARCHAR',
                                 level: 'VARCHAR'},
                      ignore_errors = true)
+),
+new AS (  -- only what is new gets its line made
+    SELECT * FROM candidates c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM raised r
+        WHERE r.account_name = c.account_name AND r.subject = c.subject AND r.key = c.key AND r.level = c.level
+    )
 )
-SELECT line
-FROM candidates c
-WHERE NOT EXISTS (
-    SELECT 1 FROM raised r
-    WHERE r.account_name = c.account_name AND r.subject = c.subject AND r.key = c.key AND r.level = c.level
-)
+SELECT coalesce(
+    line,
+    '{"at": ' || $at
+    || ', "account_name": ' || json_text(account_name)
+    || ', "subject": "media", "chat_name": ' || json_text(chat_name)
+    || ', "sent_at": "' || iso_time(local_sent, offset_text)
+    || '", "message_id": ' || json_text(key)
+    || ', "kind": ' || json_text(kind)
+    || ', "level": "' || level
+    || '", "cutoff_at": "' || iso_time(local_expires, offset_text)
+    || '", "final_at": "' || iso_time(local_expires, offset_text)
+    || '", "message": ' || json_text(
+        account_name || ': the ' || kind || ' sent in ' || coalesce(chat_name, 'None') || ' at '
+        || short_time(local_sent, offset_text)
+        || CASE
+            WHEN level = 'lost'
+                THEN ' was never saved, and LINE deleted it at ' || short_time(local_expires, offset_text) || '.'
+            ELSE ' is not saved; LINE deletes it at ' || short_time(local_expires, offset_text) || '. Save it now.'
+        END
+    ) || '}'
+) AS line
+FROM new
 ORDER BY level <> 'lost', cutoff_at, account_name, subject <> 'month', month_order, chat_name, export_seq, key
