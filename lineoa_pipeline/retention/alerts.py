@@ -104,7 +104,7 @@ def _say_damaged(conn: duckdb.DuckDBPyConnection, path: Path, log: Callable[[str
     """Name in `log` the damaged lines of `path` (which every reader skips), if DuckDB finds any."""
     if log is None:
         return
-    row = execute_with_literals(conn, load_sql("alerts_damaged"), {"path": str(path)}).fetchone()
+    row = execute_with_literals(conn, load_sql("retention_alerts_damaged"), {"path": str(path)}).fetchone()
     if row and row[0]:
         read_records(path, log)  # rare: the line-by-line reader says which
 

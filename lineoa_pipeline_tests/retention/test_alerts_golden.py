@@ -1,7 +1,8 @@
 """Raising alerts writes the same bytes and prints the same digest as it always has: over the demo's warehouse
 and an account whose names need escaping in JSON, a series of checks (a command-line run's, with no cursor,
 and a sensor's) must leave alerts.jsonl, the outboxes, the terminal lines and every channel's message exactly
-as the golden file recorded them (made with the per-alert Python path this replaced)."""
+as the golden file recorded them (made with the per-alert Python path this replaced). The SQL macros that
+write JSON strings and ISO times are held to json.dumps and datetime.isoformat over generated values."""
 
 from __future__ import annotations
 
@@ -9,22 +10,28 @@ import hashlib
 import json
 import os
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.defs.retention import sensors
 from lineoa_pipeline.line_export.render import ChatMessage, write_bulk_zip
 from lineoa_pipeline.retention.alerts import slack_payload
 from lineoa_pipeline.retention.digest import AccountDigest, plain_text
+from lineoa_pipeline.retention.status import offset_text
 from lineoa_pipeline.settings.config import load_settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.language import ENGLISH, language
 from lineoa_pipeline.warehouse.connection import publish_snapshot
+from lineoa_pipeline.warehouse.sqlfiles import statements
 from lineoa_pipeline_tests.conftest import IngestDir
 
 GOLDEN = Path(__file__).parent / "alerts_golden.json"
@@ -146,3 +153,45 @@ def test_alerts_and_digests_are_byte_identical_to_the_golden(
     for got, expected in zip(outcomes, golden, strict=True):  # and after each check (their hashes)
         assert got == expected
     assert sum(o.get("new", 0) for o in golden) > 200 and any(o.get("new") == 0 for o in golden)
+
+
+@pytest.fixture(scope="module")
+def macros() -> Iterator[duckdb.DuckDBPyConnection]:
+    conn = duckdb.connect()
+    for statement in statements("retention_alert_macros"):
+        conn.execute(statement)
+    yield conn
+    conn.close()
+
+
+@given(st.lists(st.text(), min_size=1, max_size=20))
+def test_json_text_writes_strings_as_json_dumps_does(macros: duckdb.DuckDBPyConnection, texts: list[str]) -> None:
+    texts = [t for t in texts if not any(0xD800 <= ord(c) <= 0xDFFF for c in t)]  # DuckDB holds UTF-8 only
+    texts += ['a"b\\c\x00d\x0b\x1f\x7f\u2028😀', "", "plain"]
+    rows = macros.execute("SELECT json_text(s) FROM unnest(?::VARCHAR[]) WITH ORDINALITY t(s, n) ORDER BY n", [texts])
+    assert [r[0] for r in rows.fetchall()] == [json.dumps(t, ensure_ascii=False) for t in texts]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(datetime(1971, 1, 1), datetime(2200, 1, 1), timezones=st.just(UTC)),
+            st.integers(-16 * 60, 16 * 60),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_times_are_written_as_isoformat_does(
+    macros: duckdb.DuckDBPyConnection, moments: list[tuple[datetime, int]]
+) -> None:
+    zones = [timezone(timedelta(minutes=minutes)) for _, minutes in moments]
+    minutes = [m for _, m in moments]
+    rows = macros.execute(
+        "SELECT iso_time(local_time(t, m), o), short_time(local_time(t, m), o) FROM ("
+        "SELECT unnest(?::TIMESTAMPTZ[]) AS t, unnest(?::INTEGER[]) AS m, unnest(?::VARCHAR[]) AS o, "
+        "generate_subscripts(?::INTEGER[], 1) AS n) ORDER BY n",
+        [[t for t, _ in moments], minutes, [offset_text(z) for z in zones], minutes],
+    ).fetchall()
+    local = [t.astimezone(zone) for (t, _), zone in zip(moments, zones, strict=True)]
+    assert rows == [(when.isoformat(), f"{when:%Y-%m-%d %H:%M} {offset_text(when.tzinfo)}") for when in local]

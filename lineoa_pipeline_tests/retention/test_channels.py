@@ -19,7 +19,7 @@ from lineoa_pipeline.retention.channels import (
     line_messages,
     push_channels,
 )
-from lineoa_pipeline.retention.digest import compose, plain_text, pseudonym
+from lineoa_pipeline.retention.digest import AccountDigest, compose, plain_text, pseudonym
 from lineoa_pipeline.settings.config import SettingsError, parse_settings
 from lineoa_pipeline.settings.language import ENGLISH
 from lineoa_pipeline_tests.helpers import jsonl
@@ -220,3 +220,26 @@ def test_alert_settings_are_checked() -> None:
     ):
         with pytest.raises(SettingsError, match=key):
             parse_settings(raw)
+
+
+def test_a_damaged_outbox_line_is_skipped_and_said(tmp_path: Path) -> None:
+    records = [photo("さくら整体院", "ヨガ教室", n) for n in range(3)]
+    outbox = jsonl(tmp_path / "line.jsonl", records[:2])
+    with open(outbox, "ab") as out:
+        out.write(b'{"account_name": "x", "sub\n' + json.dumps(records[2]).encode() + b'\n{"half": ')
+    got: list[list[AccountDigest]] = []
+
+    class Refusing:
+        key, label = "line", "LINE"
+
+        def send(self, digests: list[AccountDigest]) -> str | None:
+            got.append(digests)
+            return "HTTP 500"
+
+    logged: list[str] = []
+    assert deliver(outbox, None, Refusing(), logged.append) == (0, "HTTP 500")
+    assert logged == [
+        "line.jsonl: removed a half-written last line (an interrupted write)",
+        "line.jsonl: line 3 is damaged and was skipped",
+    ]
+    assert [level.count for level in got[0][0].levels] == [3] and read_records(outbox) == records
