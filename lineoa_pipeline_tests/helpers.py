@@ -9,7 +9,7 @@ import os
 import subprocess
 import sys
 import tomllib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -42,6 +42,13 @@ SAMPLES = ROOT.parent / "shared" / "samples"  # absent in a user's clone: the te
 def msg(sender_type: str, name: str, when: str, content: str) -> ChatMessage:
     """A message as an export lists it: `User` or `Account`, the sender's name, local time, content."""
     return ChatMessage(sender_type, name, datetime.fromisoformat(when), content)
+
+
+def jsonl(path: Path, records: Iterable[dict[str, Any]]) -> Path:
+    """`records` written to `path` as `alerts.jsonl` holds them, a line each (what `deliver` and `compose`
+    read); returns `path`."""
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    return path
 
 
 # --- the `lineoa` command in a real process ----------------------------------------------------------

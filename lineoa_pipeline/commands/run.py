@@ -185,7 +185,7 @@ def _raise_alerts(data_dir: DataDir, say: Callable[[str], None]) -> int:
         return 0
     for line in [*check.lines(), *check.problems()]:
         say(line)
-    return len(check.new)
+    return check.new
 
 
 class RebuildError(Exception):

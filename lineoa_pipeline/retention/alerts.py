@@ -10,19 +10,23 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, compose, item_line, summary_line, title
-from lineoa_pipeline.retention.status import Alert
-from lineoa_pipeline.settings.config import private_url
+import duckdb
+
+from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, item_line, summary_line, tally, title
+from lineoa_pipeline.retention.status import write_new_alerts
+from lineoa_pipeline.settings.config import Settings, private_url
 from lineoa_pipeline.settings.language import ENGLISH, Language
+from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, load_sql
 
 WEBHOOK_ENV = "LINEOA_ALERT_WEBHOOK"
 MAX_ACCOUNTS = 24  # two blocks an account, a header and a last line: Slack accepts 50 blocks a message
@@ -54,21 +58,14 @@ def alert_key(record: dict[str, Any]) -> tuple[str, str, str, str]:
 
 
 def read_records(path: Path, log: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
-    """The records of a JSON-lines file. A last line a crash left half-written is cut off the file (and
-    said in `log`), so that one interrupted append never stops every later check; a damaged line in the
-    middle is skipped and said."""
-    if not path.exists():
+    """The records of a JSON-lines file, one Python dict each (for small files and for naming the damaged
+    lines of a large one). A last line a crash left half-written is cut off the file (`repair`); a damaged
+    line in the middle is skipped and said in `log`."""
+    if not repair(path, log):
         return []
-    data = path.read_bytes()
-    complete = data.rfind(b"\n") + 1
-    if complete < len(data):
-        with open(path, "r+b") as out:
-            out.truncate(complete)
-            os.fsync(out.fileno())
-        if log:
-            log(f"{path.name}: removed a half-written last line (an interrupted write)")
     records = []
-    for number, line in enumerate(data[:complete].decode("utf-8", errors="replace").splitlines(), start=1):
+    # lines end at "\n" only, as DuckDB reads them: a name may hold U+2028, which str.splitlines would cut at
+    for number, line in enumerate(path.read_bytes().decode("utf-8", errors="replace").split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -79,28 +76,69 @@ def read_records(path: Path, log: Callable[[str], None] | None = None) -> list[d
     return records
 
 
-def _append(path: Path, records: Iterable[dict[str, Any]]) -> None:
-    with open(path, "a", encoding="utf-8") as out:
-        for record in records:
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+def repair(path: Path, log: Callable[[str], None] | None = None) -> bool:
+    """Cut off the last line of a JSON-lines file if a crash left it half-written (and say so in `log`),
+    so that one interrupted append never stops every later check; False if there is no such file."""
+    if not path.exists():
+        return False
+    with open(path, "r+b") as out:
+        size = out.seek(0, os.SEEK_END)
+        end = size
+        while end > 0:  # back from the end, a block at a time, to the last line break
+            start = max(0, end - 65_536)
+            out.seek(start)
+            block = out.read(end - start)
+            if b"\n" in block:
+                end = start + block.rindex(b"\n") + 1
+                break
+            end = start
+        if end < size:
+            out.truncate(end)
+            os.fsync(out.fileno())
+            if log:
+                log(f"{path.name}: removed a half-written last line (an interrupted write)")
+    return True
+
+
+def _say_damaged(conn: duckdb.DuckDBPyConnection, path: Path, log: Callable[[str], None] | None) -> None:
+    """Name in `log` the damaged lines of `path` (which every reader skips), if DuckDB finds any."""
+    if log is None:
+        return
+    row = execute_with_literals(conn, load_sql("retention_alerts_damaged"), {"path": str(path)}).fetchone()
+    if row and row[0]:
+        read_records(path, log)  # rare: the line-by-line reader says which
+
+
+def _append(path: Path, lines: Path) -> None:
+    """Append the bytes of `lines` (whole JSON lines) to `path`, on disk before this returns."""
+    with open(path, "ab") as out, open(lines, "rb") as source:
+        shutil.copyfileobj(source, out)
         out.flush()
         os.fsync(out.fileno())
 
 
 def raise_new(
-    path: Path, alerts: Iterable[Alert], at: datetime, log: Callable[[str], None] | None = None
-) -> list[dict[str, Any]]:
-    """Append to `alerts.jsonl` the alerts not raised before at their level; return those records."""
-    raised = {alert_key(r) for r in read_records(path, log)}
-    new = []
-    for alert in alerts:
-        record = alert.record(at)
-        if alert_key(record) not in raised:
-            raised.add(alert_key(record))
-            new.append(record)
-    if new:
-        _append(path, new)
-    return new
+    conn: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    at: datetime,
+    path: Path,
+    out: Path,
+    lost_since: datetime | None = None,
+    ingested_after: datetime | None = None,
+    log: Callable[[str], None] | None = None,
+) -> int:
+    """Write to `out` the alerts of the warehouse of `conn` at `at` not raised before at their level in
+    `alerts.jsonl` (`path`), worst first, and append them to it; return how many (`write_new_alerts`)."""
+    if repair(path, log):
+        _say_damaged(conn, path, log)
+        raised = path
+    else:
+        raised = out.with_name(f"{out.stem}-none.jsonl")  # nothing raised yet: an empty file to read
+        raised.touch()
+    count = write_new_alerts(conn, settings, at, out, raised, lost_since, ingested_after)
+    if count:
+        _append(path, out)
+    return count
 
 
 def _mrkdwn(text: str) -> str:
@@ -200,17 +238,25 @@ class Webhook:
 
 
 def deliver(
-    outbox: Path, new: list[dict[str, Any]], channel: Channel, log: Callable[[str], None] | None = None
+    outbox: Path, new: Path | None, channel: Channel, log: Callable[[str], None] | None = None
 ) -> tuple[int, str | None]:
-    """Send what waits in the channel's outbox plus `new`, as one digest; keep it there if the channel
-    refuses, for the next check. Returns (alerts delivered, problem or None)."""
-    if new:
+    """Send what waits in the channel's outbox plus the records of `new` (a JSON-lines file), as one
+    digest; keep it there if the channel refuses, for the next check. Returns (alerts delivered, problem or
+    None)."""
+    if new is not None:
         _append(outbox, new)
-    waiting = read_records(outbox, log)
+    if not repair(outbox, log):
+        return 0, None
+    conn = duckdb.connect()
+    try:
+        _say_damaged(conn, outbox, log)
+        digests, waiting = tally(outbox, conn)
+    finally:
+        conn.close()
     if not waiting:
         return 0, None
-    problem = channel.send(compose(waiting))
+    problem = channel.send(digests)
     if problem is None:
         outbox.unlink(missing_ok=True)
-        return len(waiting), None
+        return waiting, None
     return 0, problem

@@ -1,5 +1,6 @@
 """The digest an owner reads: what one check raised, per account and level, in counts, with the first few
-items and what to do. Composed once from the records `alerts.jsonl` keeps, rendered for each channel.
+items and what to do. Composed once (by DuckDB) from a file of the records `alerts.jsonl` keeps, rendered
+for each channel.
 
 Every sentence a person reads is a whole template in `TEXTS` or `COUNTED` (named fields, no fragments glued
 in code order), translated into the operator's language (`language`, else the locale) with its plural forms.
@@ -8,14 +9,19 @@ in code order), translated into the operator's language (`language`, else the lo
 from __future__ import annotations
 
 import hashlib
+import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from lineoa_pipeline.retention.status import offset_text
 from lineoa_pipeline.settings.language import N_, Language
+from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, load_sql
 
 LEVELS = ("lost", "at_risk")
 ITEMS_SHOWN = 3  # per account and level, soonest deadline first
@@ -100,39 +106,44 @@ class AccountDigest:
     levels: list[LevelDigest]  # lost first
 
 
-def compose(records: Iterable[dict[str, Any]]) -> list[AccountDigest]:
-    """The digest of `records` (alert records, any number): one entry per account, by name, its levels
-    lost first. One pass; only counts and the first few items are kept."""
-    by_account: dict[str, dict[str, LevelDigest]] = {}
-    for record in records:
-        level = by_account.setdefault(record["account_name"], {}).setdefault(
-            record["level"], LevelDigest(record["level"])
+def compose(path: Path, conn: duckdb.DuckDBPyConnection | None = None) -> list[AccountDigest]:
+    """The digest of the alert records in the JSON-lines file `path` (any number): one entry per account,
+    by name, its levels lost first."""
+    return tally(path, conn)[0]
+
+
+def tally(path: Path, conn: duckdb.DuckDBPyConnection | None = None) -> tuple[list[AccountDigest], int]:
+    """`compose`'s digest of `path`, and how many records it holds. DuckDB counts them
+    (`retention_digest.sql`, on `conn` or its own in-memory one): only the counts, a count per chat and the
+    first few items reach Python, never every record."""
+    own = conn is None
+    db = duckdb.connect() if conn is None else conn
+    try:
+        params = {"path": str(path), "items_shown": ITEMS_SHOWN}
+        rows = execute_with_literals(db, load_sql("retention_digest"), params).fetchall()
+    finally:
+        if own:
+            db.close()
+    digests: list[AccountDigest] = []
+    for account, level, count, months, kinds, chats, first, last, deadline, items, _ in rows:
+        if not digests or digests[-1].account_name != account:
+            digests.append(AccountDigest(account, []))
+        if level is None:  # records of neither level: the account is named, with nothing to say
+            continue
+        digests[-1].levels.append(
+            LevelDigest(
+                level,
+                months=months,
+                # in the order Counter.most_common gives: by count, a tie to the first seen
+                kinds=Counter({k["name"]: k["count"] for k in kinds or []}),
+                chats=Counter({c["name"]: c["count"] for c in chats or []}),
+                sent=[first, last] if first is not None else [],
+                deadline=datetime.fromisoformat(deadline),
+                items=[json.loads(item) for item in items],
+                count=count,
+            )
         )
-        level.count += 1
-        if record["subject"] == "month":
-            level.months.append(record["month"])
-        else:
-            level.kinds[record.get("kind") or "file"] += 1
-            level.chats[record["chat_name"]] += 1
-            day = str(record["sent_at"])[:10]
-            level.sent = [min(level.sent[0], day), max(level.sent[1], day)] if level.sent else [day, day]
-        due = datetime.fromisoformat(record["final_at" if record["level"] == "lost" else "cutoff_at"])
-        level.deadline = due if level.deadline is None or due < level.deadline else level.deadline
-        level.items.append(record)
-        if len(level.items) > 4 * ITEMS_SHOWN:  # keep the soonest few, never every record
-            level.items = _soonest(level.items)
-    digests = []
-    for account in sorted(by_account):
-        levels = [by_account[account][name] for name in LEVELS if name in by_account[account]]
-        for level in levels:
-            level.months.sort()
-            level.items = _soonest(level.items)
-        digests.append(AccountDigest(account, levels))
-    return digests
-
-
-def _soonest(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(items, key=lambda r: (datetime.fromisoformat(r["cutoff_at"]), r.get("month") or ""))[:ITEMS_SHOWN]
+    return digests, rows[0][-1] if rows else 0
 
 
 def pseudonym(account_name: str, chat_name: str) -> str:

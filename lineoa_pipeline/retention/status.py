@@ -2,7 +2,8 @@
 
 The work over messages is SQL (`sql/retention_*.sql`); Python resolves the settings per account and shapes
 the rows per account and month. Placeholders can number hundreds of thousands, so they reach Python only as
-counts, the few at risk, alerts, or JSON text that DuckDB renders. Pure domain code: no Dagster.
+counts or the few at risk; their alerts and `lineoa status --json` are text that DuckDB writes to a file.
+Pure domain code: no Dagster.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ Coverage = Literal["complete", "partial", "missing"]
 Level = Literal["ok", "at_risk", "lost"]
 MediaState = Literal["saved", "pending", "at_risk", "lost"]
 MEDIA_STATES: tuple[MediaState, ...] = ("at_risk", "lost", "pending", "saved")
-_SEVERITY = {"lost": 0, "at_risk": 1, "ok": 2}
 
 
 @dataclass(frozen=True)
@@ -75,54 +75,13 @@ class StatusReport:
     media_at_risk: list[MediaStatus]  # soonest deadline first
 
 
-@dataclass(frozen=True)
-class Alert:
-    """A month or media placeholder at risk or lost; the retention sensor raises each once per level
-    (`alerts.alert_key` of its record)."""
-
-    account_name: str
-    subject: Literal["month", "media"]
-    level: Literal["at_risk", "lost"]
-    cutoff_at: datetime  # a placeholder vanishes at once: its cutoff and final are both its expiry
-    final_at: datetime
-    message: str
-    month: date | None = None
-    chat_name: str | None = None
-    sent_at: datetime | None = None
-    message_id: str | None = None
-    kind: str | None = None  # a placeholder's: photo, video, voice or file
-
-    def record(self, at: datetime) -> dict[str, Any]:
-        """The alert as one line of `alerts.jsonl`, raised at `at`."""
-        where: dict[str, Any] = (
-            {"month": f"{self.month:%Y-%m}"}
-            if self.month
-            else {
-                "chat_name": self.chat_name,
-                "sent_at": _iso(self.sent_at),
-                "message_id": self.message_id,
-                "kind": self.kind,
-            }
-        )
-        return {
-            "at": _iso(at),
-            "account_name": self.account_name,
-            "subject": self.subject,
-            **where,
-            "level": self.level,
-            "cutoff_at": _iso(self.cutoff_at),
-            "final_at": _iso(self.final_at),
-            "message": self.message,
-        }
-
-
 def compute_status(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> StatusReport:
     """Coverage and alert of every month, backup due dates, and media placeholders counted per status."""
     accounts, months = _coverage(conn, settings, as_of)
     counts: dict[str, Counter[MediaState]] = {a.account_name: Counter() for a in accounts}
     for account, status, n in _media_query(conn, settings, as_of, accounts, "retention_media_counts").fetchall():
         counts[account][status] = n
-    at_risk = _unsaved(conn, settings, as_of, accounts, with_lost=False)
+    at_risk = _at_risk(conn, settings, as_of, accounts)
     return StatusReport(as_of, accounts, months, counts, at_risk)
 
 
@@ -164,49 +123,66 @@ def status_json(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
         out.write(b"}\n")
 
 
-def current_alerts(
+def write_new_alerts(
     conn: duckdb.DuckDBPyConnection,
     settings: Settings,
     as_of: datetime,
+    out: Path,
+    raised: Path,
     lost_since: datetime | None = None,
     ingested_after: datetime | None = None,
-) -> list[Alert]:
-    """Every month and media placeholder at risk at `as_of`, and those lost, worst first.
+) -> int:
+    """Write to `out` the lines `alerts.jsonl` gets for the alerts at `as_of` not in `raised` (that file,
+    JSON lines) at their level, raised at `as_of`, worst first; return how many.
 
-    Every lost month is listed: months are few, and the sensor raises each alert once by its key. With
-    `lost_since` (say, the previous check), a lost placeholder is listed only if it was lost at or after it,
-    or its export was ingested after `ingested_after` (default: `lost_since`): a long-lost photo is not
-    listed again at every check, but one in an old export added since is listed once.
+    Every month and placeholder at risk, and those lost: every lost month (months are few, and one raised
+    before is in `raised`); with `lost_since` (say, the previous check), a lost placeholder only if it was
+    lost at or after it, or its export was ingested after `ingested_after` (default: `lost_since`), so a
+    long-lost photo is not listed again at every check, but one in an old export added since is, once.
+    DuckDB builds, filters and writes the placeholders' lines: none becomes a Python object.
     """
     accounts, months = _coverage(conn, settings, as_of)
-    alerts = [
-        Alert(m.account_name, "month", m.alert, m.cutoff_at, m.final_at, _month_message(m), month=m.month)
-        for m in months
-        if m.alert != "ok"
-    ]
-    ingested_after = ingested_after or lost_since
-    for m in _unsaved(
-        conn, settings, as_of, accounts, with_lost=True, lost_since=lost_since, ingested_after=ingested_after
-    ):
-        alerts.append(
-            Alert(
-                m.account_name,
-                "media",
-                m.status,
-                m.expires_at,
-                m.expires_at,
-                _media_message(m),
-                chat_name=m.chat_name,
-                sent_at=m.sent_at,
-                message_id=m.message_id,
-                kind=m.kind,
-            )
-        )
-    return sorted(alerts, key=lambda a: (_SEVERITY[a.level], a.cutoff_at, a.account_name))
+    flagged = [m for m in months if m.alert != "ok"]
+    for statement in statements("retention_alert_macros"):
+        conn.execute(statement)
+    row = _media_query(
+        conn,
+        settings,
+        as_of,
+        accounts,
+        "retention_alerts_new",
+        copy_to=out,
+        # one text column written as it is: the lines are JSON already, spaced as json.dumps spaces them
+        copy_options="FORMAT csv, HEADER false, QUOTE '', ESCAPE ''",
+        lost_since=lost_since,
+        ingested_after=ingested_after or lost_since,
+        raised=str(raised),
+        at=json.dumps(as_of.isoformat()),
+        month_accounts=[m.account_name for m in flagged],
+        month_keys=[f"{m.month:%Y-%m}" for m in flagged],
+        month_levels=[m.alert for m in flagged],
+        month_cutoffs=[m.cutoff_at for m in flagged],
+        month_lines=[json.dumps(_month_record(m, as_of), ensure_ascii=False) for m in flagged],
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _month_record(m: MonthStatus, at: datetime) -> dict[str, Any]:
+    """A month's alert as a record of `alerts.jsonl`, raised at `at`."""
+    return {
+        "at": _iso(at),
+        "account_name": m.account_name,
+        "subject": "month",
+        "month": f"{m.month:%Y-%m}",
+        "level": m.alert,
+        "cutoff_at": _iso(m.cutoff_at),
+        "final_at": _iso(m.final_at),
+        "message": _month_message(m),
+    }
 
 
 def latest_ingest(conn: duckdb.DuckDBPyConnection) -> datetime | None:
-    """When the warehouse last took in an export (None: never), for `current_alerts(ingested_after=)`."""
+    """When the warehouse last took in an export (None: never), for `write_new_alerts(ingested_after=)`."""
     row = conn.execute(load_sql("retention_latest_ingest")).fetchone()
     return row[0] if row else None
 
@@ -244,17 +220,10 @@ def _coverage(
     return accounts, months
 
 
-def _unsaved(
-    conn: duckdb.DuckDBPyConnection,
-    settings: Settings,
-    as_of: datetime,
-    accounts: list[AccountStatus],
-    with_lost: bool,
-    lost_since: datetime | None = None,
-    ingested_after: datetime | None = None,
+def _at_risk(
+    conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime, accounts: list[AccountStatus]
 ) -> list[MediaStatus]:
-    """Placeholders at risk and, `with_lost`, those lost (if `lost_since` is given: at or after it, or from
-    an export ingested after `ingested_after`), by expiry."""
+    """Placeholders at risk, by expiry."""
     longest = timedelta(
         days=max(
             (
@@ -267,20 +236,10 @@ def _unsaved(
         )
     )
     # What was sent longer than the longest retention before as-of cannot be at risk: bounding sent_at lets
-    # DuckDB skip those row groups. Lost ones have no such bound, as an old export can arrive at any time.
-    earliest = None if with_lost else as_of
-    query = _media_query(
-        conn,
-        settings,
-        as_of,
-        accounts,
-        "retention_media_alerts",
-        sent_from=earliest - longest if earliest else None,
-        with_lost=with_lost,
-        lost_since=lost_since,
-        ingested_after=ingested_after,
+    # DuckDB skip those row groups.
+    return _statuses(
+        _media_query(conn, settings, as_of, accounts, "retention_media_at_risk", sent_from=as_of - longest)
     )
-    return _statuses(query)
 
 
 def pending_media(
@@ -333,11 +292,12 @@ def _media_query(
     query: str,
     sent_from: datetime | None = None,
     copy_to: Path | None = None,
+    copy_options: str = "FORMAT json, ARRAY true",
     **extra: Any,
 ) -> duckdb.DuckDBPyConnection:
     """Run `sql/<query>.sql` over `media`: the placeholders sent by `as_of` (and from `sent_from`, when
-    given) with their status (`retention_media.sql`); with `copy_to`, its rows go to that file as a JSON
-    array instead."""
+    given) with their status (`retention_media.sql`); with `copy_to`, its rows go to that file instead (a
+    JSON array, unless `copy_options` say otherwise) and the result is their number."""
     cfg = [
         (
             a.account_name,
@@ -367,7 +327,7 @@ def _media_query(
         conn.execute(statement)
     sql = f"WITH media AS (\n{load_sql('retention_media')}\n)\n{load_sql(query)}"
     if copy_to:
-        sql, params["copy_to"] = f"COPY ({sql}) TO $copy_to (FORMAT json, ARRAY true)", str(copy_to)
+        sql, params["copy_to"] = f"COPY ({sql}) TO $copy_to ({copy_options})", str(copy_to)
     return execute_with_literals(conn, sql, params)
 
 
@@ -382,13 +342,6 @@ def _month_message(m: MonthStatus) -> str:
         f"{m.account_name}: {m.month:%Y-%m} is {held}; LINE starts deleting it at {_short(m.cutoff_at)} "
         f"and has deleted all of it by {_short(m.final_at)}. Download a bulk backup now."
     )
-
-
-def _media_message(m: MediaStatus) -> str:
-    what = f"{m.kind} sent in {m.chat_name} at {_short(m.sent_at)}"
-    if m.status == "lost":
-        return f"{m.account_name}: the {what} was never saved, and LINE deleted it at {_short(m.expires_at)}."
-    return f"{m.account_name}: the {what} is not saved; LINE deletes it at {_short(m.expires_at)}. Save it now."
 
 
 def _short(when: datetime) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import duckdb
@@ -18,18 +18,16 @@ from lineoa_pipeline.retention.alerts import (
     Webhook,
     WebhookError,
     deliver,
-    raise_new,
     read_records,
     slack_payload,
     webhook_url,
 )
 from lineoa_pipeline.retention.digest import compose, pseudonym
-from lineoa_pipeline.retention.status import Alert
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.language import ENGLISH
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import publish_snapshot
-from lineoa_pipeline_tests.helpers import IngestDir, retention_tick
+from lineoa_pipeline_tests.helpers import IngestDir, jsonl, retention_tick
 from lineoa_pipeline_tests.retention.channels import WEBHOOK_SECRET, Hook
 
 
@@ -107,18 +105,6 @@ def test_an_old_export_added_later_raises_its_lost_alerts_once(ingest_dir: Inges
     assert fourth.run_requests == [] and read_records(data_dir.alerts) == records
 
 
-def test_an_alert_is_raised_again_when_its_level_rises(tmp_path: Path) -> None:
-    month = date(2025, 11, 1)
-    cutoff = datetime(2026, 11, 1, tzinfo=UTC)
-    at_risk = Alert("acct", "month", "at_risk", cutoff, cutoff + timedelta(days=30), "at risk", month=month)
-    lost = Alert("acct", "month", "lost", cutoff, cutoff + timedelta(days=30), "lost", month=month)
-    path = tmp_path / "alerts.jsonl"
-    assert len(raise_new(path, [at_risk], cutoff)) == 1
-    assert raise_new(path, [at_risk], cutoff) == []
-    assert [r["level"] for r in raise_new(path, [at_risk, lost], cutoff)] == ["lost"]
-    assert [r["level"] for r in read_records(path)] == ["at_risk", "lost"]
-
-
 def test_webhook_gets_text_and_blocks_and_never_leaks_its_url(
     data_dir: DataDir,
     hook: Hook,
@@ -148,25 +134,25 @@ def test_a_failing_webhook_is_retried_on_the_next_tick(
     first = retention_tick(data_dir)
     assert "HTTP 500" in (logged := capfd.readouterr().err) and WEBHOOK_SECRET not in logged
     assert hook.bodies and first.run_requests  # the pipeline goes on: alerts are raised regardless
-    waiting = read_records(data_dir.webhook_outbox)
-    assert waiting == read_records(data_dir.alerts)
+    assert read_records(data_dir.webhook_outbox) == read_records(data_dir.alerts)
     assert WEBHOOK_SECRET not in caplog.text and WEBHOOK_SECRET not in data_dir.webhook_outbox.read_text(
         encoding="utf-8"
     )
+    waiting = slack_payload(compose(data_dir.webhook_outbox), ENGLISH)["blocks"]
 
     hook.status, hook.bodies = 200, []
     retention_tick(data_dir, first.cursor)
     assert len(hook.bodies) == 1 and not data_dir.webhook_outbox.exists()
-    assert (
-        hook.bodies[0]["blocks"] == slack_payload(compose(waiting), ENGLISH)["blocks"]
-    )  # the digest of all that waited
+    assert hook.bodies[0]["blocks"] == waiting  # the digest of all that waited
 
 
 def test_a_hanging_webhook_times_out_and_keeps_the_alerts(hook: Hook, tmp_path: Path) -> None:
     hook.delay = 3.0
     record = RECORD
     started = time.monotonic()
-    delivered, problem = deliver(tmp_path / "outbox.jsonl", [record], Webhook(hook.url, timeout=0.5))
+    delivered, problem = deliver(
+        tmp_path / "outbox.jsonl", jsonl(tmp_path / "new.jsonl", [record]), Webhook(hook.url, timeout=0.5)
+    )
     assert delivered == 0 and problem and WEBHOOK_SECRET not in problem
     assert time.monotonic() - started < 2.9
     assert read_records(tmp_path / "outbox.jsonl") == [record]
@@ -231,7 +217,9 @@ def test_the_command_line_refuses_an_unusable_webhook_at_start(
 
 def test_a_redirect_is_a_failure_and_keeps_the_alerts(hook: Hook, tmp_path: Path) -> None:
     hook.status = 301  # urllib would follow it with a GET, which /moved accepts: the alerts were lost
-    delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], Webhook(hook.url, timeout=5))
+    delivered, problem = deliver(
+        tmp_path / "outbox.jsonl", jsonl(tmp_path / "new.jsonl", [RECORD]), Webhook(hook.url, timeout=5)
+    )
     assert delivered == 0 and problem and "301" in problem and WEBHOOK_SECRET not in problem
     assert hook.gets == [] and read_records(tmp_path / "outbox.jsonl") == [RECORD]
 
@@ -239,13 +227,15 @@ def test_a_redirect_is_a_failure_and_keeps_the_alerts(hook: Hook, tmp_path: Path
 def test_a_delivery_takes_at_most_its_timeout_even_from_a_slow_receiver(hook: Hook, tmp_path: Path) -> None:
     hook.drip = 0.2  # every read gets a byte well within the timeout, the whole answer takes 4 s
     started = time.monotonic()
-    delivered, problem = deliver(tmp_path / "outbox.jsonl", [RECORD], Webhook(hook.url, timeout=1.0))
+    delivered, problem = deliver(
+        tmp_path / "outbox.jsonl", jsonl(tmp_path / "new.jsonl", [RECORD]), Webhook(hook.url, timeout=1.0)
+    )
     assert time.monotonic() - started < 2.0
     assert delivered == 0 and problem and WEBHOOK_SECRET not in problem
     assert read_records(tmp_path / "outbox.jsonl") == [RECORD]
 
 
-def test_names_from_an_export_cannot_ping_a_channel() -> None:
+def test_names_from_an_export_cannot_ping_a_channel(tmp_path: Path) -> None:
     record = {
         **RECORD,
         "subject": "media",
@@ -255,7 +245,7 @@ def test_names_from_an_export_cannot_ping_a_channel() -> None:
         "kind": "photo",
         "message": "<!channel> & co: the photo sent in <@U123> at 2026-01-01 10:00 is not saved",
     }
-    payload = json.dumps(slack_payload(compose([record]), ENGLISH))
+    payload = json.dumps(slack_payload(compose(jsonl(tmp_path / "alerts.jsonl", [record])), ENGLISH))
     assert "<!channel>" not in payload and "<@U123>" not in payload
     assert "&lt;!channel&gt; &amp; co" in payload and "&lt;@U123&gt;" in payload
 

@@ -19,9 +19,10 @@ from lineoa_pipeline.retention.channels import (
     line_messages,
     push_channels,
 )
-from lineoa_pipeline.retention.digest import compose, plain_text, pseudonym
+from lineoa_pipeline.retention.digest import AccountDigest, compose, plain_text, pseudonym
 from lineoa_pipeline.settings.config import SettingsError, parse_settings
 from lineoa_pipeline.settings.language import ENGLISH
+from lineoa_pipeline_tests.helpers import jsonl
 from lineoa_pipeline_tests.retention.channels import (
     LINE_TOKEN,
     SMTP_PASSWORD,
@@ -47,7 +48,7 @@ def smtp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer
 
 
 def photo(account: str, chat: str, n: int, level: str = "lost") -> dict[str, Any]:
-    """An alert record of a photo, as `Alert.record` writes it."""
+    """An alert record of a photo, as `alerts.jsonl` holds it."""
     sent = f"2026-01-{1 + n % 28:02d}T10:{n % 60:02d}:00+09:00"
     expires = f"2026-01-{15 + n % 14:02d}T10:{n % 60:02d}:00+09:00"
     return {
@@ -93,7 +94,10 @@ def test_line_and_email_each_get_one_digest(line_api: LineApi, smtp: SmtpServer,
     found = channels(line_api.url, smtp.port)
     assert len(found) == 3  # two LINE recipients, one e-mail
     for key, channel in found.items():
-        assert deliver(tmp_path / f"{key}.jsonl", records, channel) == (len(records), None)
+        assert deliver(tmp_path / f"{key}.jsonl", jsonl(tmp_path / "new.jsonl", records), channel) == (
+            len(records),
+            None,
+        )
     assert [p["to"] for p in line_api.pushes] == [
         "U0123456789abcdef0123456789abcdef",
         "C0123456789abcdef0123456789abcdef",
@@ -105,7 +109,9 @@ def test_line_and_email_each_get_one_digest(line_api: LineApi, smtp: SmtpServer,
     assert len(smtp.mailbox.messages) == 1 and smtp.mailbox.logins == [SMTP_USER]
     mail = smtp.mailbox.messages[0]
     assert mail["To"] == "owner@example.jp, staff@example.jp" and mail["Subject"].startswith("LINE history")
-    assert mail.get_content().replace("\r\n", "\n").strip() == plain_text(compose(records), ENGLISH, masked=False)
+    assert mail.get_content().replace("\r\n", "\n").strip() == plain_text(
+        compose(jsonl(tmp_path / "digest.jsonl", records)), ENGLISH, masked=False
+    )
 
 
 @pytest.mark.parametrize(
@@ -121,7 +127,10 @@ def test_the_digest_speaks_the_operators_language(
 ) -> None:
     records = [photo("さくら整体院", "ヨガ教室", n, "at_risk") for n in range(3)]
     for key, channel in channels(line_api.url, smtp.port, locale=locale).items():
-        assert deliver(tmp_path / f"{key}.jsonl", records, channel) == (len(records), None)
+        assert deliver(tmp_path / f"{key}.jsonl", jsonl(tmp_path / "new.jsonl", records), channel) == (
+            len(records),
+            None,
+        )
     mail = smtp.mailbox.messages[0]
     for text in (line_api.pushes[0]["messages"][0]["text"], f"{mail['Subject']}\n{mail.get_content()}"):
         assert all(word in text for word in words), [word for word in words if word not in text]
@@ -136,14 +145,17 @@ def test_a_failed_channel_is_retried_without_repeating_the_others(
     email = found["email"]
     first = [photo("さくら整体院", "ヨガ教室", 1)]
     line_api.status = 500
-    assert deliver(tmp_path / "line.jsonl", first, line) == (0, "HTTP 500")
-    assert deliver(tmp_path / "email.jsonl", first, email) == (1, None)
+    assert deliver(tmp_path / "line.jsonl", jsonl(tmp_path / "new.jsonl", first), line) == (0, "HTTP 500")
+    assert deliver(tmp_path / "email.jsonl", jsonl(tmp_path / "new.jsonl", first), email) == (1, None)
     assert read_records(tmp_path / "line.jsonl") == first and not (tmp_path / "email.jsonl").exists()
 
     line_api.status = 200
     second = [photo("さくら整体院", "ヨガ教室", 2)]
-    assert deliver(tmp_path / "line.jsonl", second, line) == (2, None)  # what waited and what is new
-    assert deliver(tmp_path / "email.jsonl", [], email) == (0, None)  # e-mail took the first already
+    assert deliver(tmp_path / "line.jsonl", jsonl(tmp_path / "new.jsonl", second), line) == (
+        2,
+        None,
+    )  # what waited and what is new
+    assert deliver(tmp_path / "email.jsonl", None, email) == (0, None)  # e-mail took the first already
     assert len(line_api.pushes) == 1 and len(smtp.mailbox.messages) == 1
     assert "2 media (2 photos)" in line_api.texts()[0]
 
@@ -151,16 +163,16 @@ def test_a_failed_channel_is_retried_without_repeating_the_others(
 def test_secrets_never_reach_a_problem(line_api: LineApi, smtp: SmtpServer, tmp_path: Path) -> None:
     records = [photo("a", "b", 1)]
     wrong_token = LinePush("U1", line_api.url, "WRONG-TOKEN-SECRET")
-    assert deliver(tmp_path / "line.jsonl", records, wrong_token) == (0, "HTTP 401")
+    assert deliver(tmp_path / "line.jsonl", jsonl(tmp_path / "new.jsonl", records), wrong_token) == (0, "HTTP 401")
     no_token = LinePush("U1", line_api.url, "")
-    assert deliver(tmp_path / "line.jsonl", [], no_token) == (0, "LINEOA_LINE_CHANNEL_TOKEN is not set")
+    assert deliver(tmp_path / "line.jsonl", None, no_token) == (0, "LINEOA_LINE_CHANNEL_TOKEN is not set")
     wrong_password = Email(("o@example.jp",), SMTP_USER, "127.0.0.1", smtp.port, SMTP_USER, "WRONG-PASSWORD-SECRET")
-    delivered, problem = deliver(tmp_path / "email.jsonl", records, wrong_password)
+    delivered, problem = deliver(tmp_path / "email.jsonl", jsonl(tmp_path / "new.jsonl", records), wrong_password)
     assert delivered == 0 and problem and problem.startswith("SMTP login refused")
     assert "SECRET" not in problem and "WRONG" not in repr(wrong_password) + repr(wrong_token)
     assert smtp.mailbox.messages == [] and read_records(tmp_path / "email.jsonl") == records
     unreachable = LinePush("U1", "http://127.0.0.1:9", LINE_TOKEN)
-    delivered, problem = deliver(tmp_path / "line.jsonl", [], unreachable)
+    delivered, problem = deliver(tmp_path / "line.jsonl", None, unreachable)
     assert problem and problem.startswith("unreachable") and LINE_TOKEN not in problem
 
 
@@ -168,7 +180,9 @@ def test_email_is_never_sent_in_clear(tmp_path: Path, monkeypatch: pytest.Monkey
     server = SmtpServer(tmp_path, tls=False)
     try:
         email = Email(("o@example.jp",), SMTP_USER, "127.0.0.1", server.port, SMTP_USER, SMTP_PASSWORD)
-        delivered, problem = deliver(tmp_path / "email.jsonl", [photo("a", "b", 1)], email)
+        delivered, problem = deliver(
+            tmp_path / "email.jsonl", jsonl(tmp_path / "new.jsonl", [photo("a", "b", 1)]), email
+        )
     finally:
         server.close()
     assert delivered == 0 and problem and "STARTTLS" in problem
@@ -178,7 +192,7 @@ def test_email_is_never_sent_in_clear(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_masked_names_cover_line_and_email(line_api: LineApi, smtp: SmtpServer, tmp_path: Path) -> None:
     records = [photo("さくら整体院", "山田花子", n) for n in range(3)]
     for key, channel in channels(line_api.url, smtp.port, masked=True).items():
-        assert deliver(tmp_path / f"{key}.jsonl", records, channel)[1] is None
+        assert deliver(tmp_path / f"{key}.jsonl", jsonl(tmp_path / "new.jsonl", records), channel)[1] is None
     sent = json.dumps(line_api.pushes, ensure_ascii=False) + smtp.mailbox.messages[0].get_content()
     assert "山田花子" not in sent and pseudonym("さくら整体院", "山田花子") in sent
 
@@ -186,11 +200,13 @@ def test_masked_names_cover_line_and_email(line_api: LineApi, smtp: SmtpServer, 
 def test_a_line_push_stays_within_lines_limits(line_api: LineApi, tmp_path: Path) -> None:
     # 400 accounts with long names: far more than 5 messages of 5,000 characters.
     records = [photo(f"店舗{n:04d}" + "あ" * 200, "ヨガ教室", n) for n in range(400)]
-    texts = line_messages(plain_text(compose(records), ENGLISH, masked=False), ENGLISH)
+    texts = line_messages(
+        plain_text(compose(jsonl(tmp_path / "digest.jsonl", records)), ENGLISH, masked=False), ENGLISH
+    )
     assert len(texts) == LINE_MESSAGES_LIMIT and all(len(t) <= LINE_TEXT_LIMIT for t in texts)
     assert texts[-1].endswith("`lineoa status` on the pipeline's machine")
     line = LinePush("U1", line_api.url, LINE_TOKEN)
-    assert deliver(tmp_path / "line.jsonl", records, line) == (400, None)
+    assert deliver(tmp_path / "line.jsonl", jsonl(tmp_path / "new.jsonl", records), line) == (400, None)
     assert [len(p["messages"]) for p in line_api.pushes] == [LINE_MESSAGES_LIMIT]
 
 
@@ -204,3 +220,26 @@ def test_alert_settings_are_checked() -> None:
     ):
         with pytest.raises(SettingsError, match=key):
             parse_settings(raw)
+
+
+def test_a_damaged_outbox_line_is_skipped_and_said(tmp_path: Path) -> None:
+    records = [photo("さくら整体院", "ヨガ教室", n) for n in range(3)]
+    outbox = jsonl(tmp_path / "line.jsonl", records[:2])
+    with open(outbox, "ab") as out:
+        out.write(b'{"account_name": "x", "sub\n' + json.dumps(records[2]).encode() + b'\n{"half": ')
+    got: list[list[AccountDigest]] = []
+
+    class Refusing:
+        key, label = "line", "LINE"
+
+        def send(self, digests: list[AccountDigest]) -> str | None:
+            got.append(digests)
+            return "HTTP 500"
+
+    logged: list[str] = []
+    assert deliver(outbox, None, Refusing(), logged.append) == (0, "HTTP 500")
+    assert logged == [
+        "line.jsonl: removed a half-written last line (an interrupted write)",
+        "line.jsonl: line 3 is damaged and was skipped",
+    ]
+    assert [level.count for level in got[0][0].levels] == [3] and read_records(outbox) == records

@@ -19,7 +19,7 @@ from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.language import ENGLISH, language
 from lineoa_pipeline.warehouse import lake
 from lineoa_pipeline.warehouse.connection import publish_snapshot
-from lineoa_pipeline_tests.helpers import IngestDir, retention_tick
+from lineoa_pipeline_tests.helpers import IngestDir, jsonl, retention_tick
 from lineoa_pipeline_tests.retention.channels import LINE_TOKEN, SMTP_PASSWORD, SMTP_USER, Hook, LineApi, SmtpServer
 
 JST = timezone(timedelta(hours=9))
@@ -114,11 +114,11 @@ def test_the_daily_schedules_run_sends_the_digest_once(
     assert checks["media_not_at_risk"]["per_account"].value == [
         {"account_name": "さくら整体院", "at_risk": 0, "lost": 20}
     ]
-    digest = terminal_lines(compose(read_records(data_dir.alerts)), ENGLISH)
+    digest = terminal_lines(compose(data_dir.alerts), ENGLISH)
     assert len(digest) == 1 and "20 media (20 photos) in 1 chat (ヨガ教室 20)" in digest[0]
 
 
-def test_months_are_counted_with_their_range() -> None:
+def test_months_are_counted_with_their_range(tmp_path: Path) -> None:
     record = {
         "account_name": "a",
         "subject": "month",
@@ -127,7 +127,7 @@ def test_months_are_counted_with_their_range() -> None:
         "cutoff_at": "2026-01-01T00:00:00+09:00",
         "final_at": "2026-01-31T00:00:00+09:00",
     }
-    (account,) = compose([record, {**record, "month": "2025-02"}])
+    (account,) = compose(jsonl(tmp_path / "alerts.jsonl", [record, {**record, "month": "2025-02"}]))
     assert [(level.level, level.months) for level in account.levels] == [("at_risk", ["2025-01", "2025-02"])]
     assert "2 months (2025-01 to 2025-02)" in terminal_lines([account], ENGLISH)[0]
     (japanese,) = terminal_lines([account], language("ja"))

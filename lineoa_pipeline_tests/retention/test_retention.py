@@ -12,9 +12,10 @@ import io
 import itertools
 import json
 import re
+import tempfile
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,13 @@ import pytest
 
 from lineoa_pipeline.commands.status import render_table, run_status
 from lineoa_pipeline.line_export.render import ChatMessage, render_export, write_bulk_zip
-from lineoa_pipeline.retention.alerts import alert_key
+from lineoa_pipeline.retention.alerts import alert_key, raise_new, read_records
 from lineoa_pipeline.retention.status import (
     MonthStatus,
     compute_status,
-    current_alerts,
     latest_ingest,
     status_json,
+    write_new_alerts,
 )
 from lineoa_pipeline.settings.config import Settings, parse_settings
 from lineoa_pipeline.warehouse import lake
@@ -434,35 +435,53 @@ def test_an_empty_warehouse_reports_nothing(publish: Publish) -> None:
     assert "No exports yet" in render_table(compute_status(conn, Settings(), at("2026-03-10T12:00:00+09:00")))
 
 
+def new_alerts(
+    conn: duckdb.DuckDBPyConnection,
+    as_of: datetime,
+    lost_since: datetime | None = None,
+    ingested_after: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """The records `write_new_alerts` writes for `as_of`, none raised before."""
+    with tempfile.TemporaryDirectory() as scratch:
+        out, raised = Path(scratch) / "new.jsonl", Path(scratch) / "alerts.jsonl"
+        raised.touch()
+        assert write_new_alerts(conn, Settings(), as_of, out, raised, lost_since, ingested_after) >= 0
+        return read_records(out)
+
+
 def test_alerts_name_their_subject_once_and_lost_ones_only_since(publish: Publish, zip_bytes: ZipBytes) -> None:
     conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"ヨガ教室火曜クラス": GROUP_CHAT})})
-    alerts = current_alerts(conn, Settings(), at("2026-03-12T10:00:00+09:00"))
-    assert [(a.subject, a.level, a.chat_name, a.cutoff_at) for a in alerts] == [
-        ("media", "lost", "ヨガ教室火曜クラス", at("2026-03-08T10:00:00+09:00")),
-        ("media", "at_risk", "ヨガ教室火曜クラス", at("2026-03-15T10:00:00+09:00")),
+    alerts = new_alerts(conn, at("2026-03-12T10:00:00+09:00"))
+    assert [(a["subject"], a["level"], a["chat_name"], a["cutoff_at"]) for a in alerts] == [
+        ("media", "lost", "ヨガ教室火曜クラス", "2026-03-08T10:00:00+09:00"),
+        ("media", "at_risk", "ヨガ教室火曜クラス", "2026-03-15T10:00:00+09:00"),
     ]
-    assert len({alert_key(a.record(at("2026-03-12T10:00:05+09:00"))) for a in alerts}) == 2
-    assert alerts[1].record(at("2026-03-12T10:00:05+09:00")) == {
-        "at": "2026-03-12T10:00:05+09:00",
+    assert len({alert_key(a) for a in alerts}) == 2
+    assert alerts[1] == {
+        "at": "2026-03-12T10:00:00+09:00",
         "account_name": CLINIC,
         "subject": "media",
         "chat_name": "ヨガ教室火曜クラス",
         "sent_at": "2026-03-01T10:00:00+09:00",
-        "message_id": alerts[1].message_id,
+        "message_id": alerts[1]["message_id"],
         "kind": "photo",  # the digest counts media by kind
         "level": "at_risk",
         "cutoff_at": "2026-03-15T10:00:00+09:00",
         "final_at": "2026-03-15T10:00:00+09:00",
-        "message": alerts[1].message,
+        "message": "さくら整体院: the photo sent in ヨガ教室火曜クラス at 2026-03-01 10:00 +09:00 is not saved; "
+        "LINE deletes it at 2026-03-15 10:00 +09:00. Save it now.",
     }
-    assert "LINE deletes it at 2026-03-15 10:00 +09:00" in alerts[1].message
+    assert alerts[0]["message"] == (
+        "さくら整体院: the file sent in ヨガ教室火曜クラス at 2026-03-01 10:00 +09:00 was never saved, and LINE "
+        "deleted it at 2026-03-08 10:00 +09:00."
+    )
     # Since the previous check: the file (lost 03-08) is listed again only if its export came in after it.
     ingested = latest_ingest(conn)
     assert ingested is not None
 
     def since(ingested_after: datetime) -> list[str]:
         as_of, lost_since = at("2026-03-12T10:00:00+09:00"), at("2026-03-09T00:00:00+09:00")
-        return [a.level for a in current_alerts(conn, Settings(), as_of, lost_since, ingested_after)]
+        return [a["level"] for a in new_alerts(conn, as_of, lost_since, ingested_after)]
 
     assert since(ingested) == ["at_risk"]
     assert since(ingested - timedelta(microseconds=1)) == ["lost", "at_risk"]
@@ -470,21 +489,38 @@ def test_alerts_name_their_subject_once_and_lost_ones_only_since(publish: Publis
 
 def test_month_alerts_carry_month_cutoff_and_final(publish: Publish) -> None:
     conn = publish({"山田花子.csv": single("2025-04-02 09:00", [customer("2025-03-10 12:00:00")])})
-    alerts = current_alerts(conn, Settings(), at("2026-02-01T00:00:00+09:00"))
-    assert [(a.subject, a.month, a.level) for a in alerts] == [("month", date(2025, 3, 1), "at_risk")]
-    record = alerts[0].record(at("2026-02-01T00:00:00+09:00"))
-    assert (record["month"], record["cutoff_at"], record["final_at"]) == (
-        "2025-03",
-        "2026-03-01T00:00:00+09:00",
-        "2026-04-01T00:00:00+09:00",
-    )
-    assert "Download a bulk backup now" in record["message"]
+    alerts = new_alerts(conn, at("2026-02-01T00:00:00+09:00"))
+    assert [(a["subject"], a["month"], a["level"]) for a in alerts] == [("month", "2025-03", "at_risk")]
+    assert (alerts[0]["cutoff_at"], alerts[0]["final_at"]) == ("2026-03-01T00:00:00+09:00", "2026-04-01T00:00:00+09:00")
+    assert "Download a bulk backup now" in alerts[0]["message"]
     # A month lost before the previous check is listed still: the sensor raises it once by its key, even
     # when its export comes in long after it was lost.
-    later = current_alerts(
-        conn, Settings(), at("2026-04-15T00:00:00+09:00"), lost_since=at("2026-04-10T00:00:00+09:00")
-    )
-    assert [a.month for a in later if a.level == "lost"] == [date(2025, 3, 1)]
+    later = new_alerts(conn, at("2026-04-15T00:00:00+09:00"), lost_since=at("2026-04-10T00:00:00+09:00"))
+    assert [a["month"] for a in later if a["level"] == "lost"] == ["2025-03"]
+
+
+def test_an_alert_is_raised_again_when_its_level_rises(publish: Publish, tmp_path: Path) -> None:
+    conn = publish({"山田花子.csv": single("2025-04-02 09:00", [customer("2025-03-10 12:00:00")])})
+    path = tmp_path / "alerts.jsonl"
+
+    def check(when: str) -> int:
+        return raise_new(conn, Settings(), at(when), path, tmp_path / "new.jsonl")
+
+    assert check("2026-02-01T00:00:00+09:00") == 1  # 2025-03 at risk
+    assert check("2026-02-02T00:00:00+09:00") == 0
+    assert check("2026-04-15T00:00:00+09:00") >= 1  # 2025-03 lost: raised again, at its new level
+    assert check("2026-04-16T00:00:00+09:00") == 0
+    assert [r["level"] for r in read_records(path) if r["month"] == "2025-03"] == ["at_risk", "lost"]
+
+
+def test_a_name_with_a_line_separator_is_raised_once(publish: Publish, tmp_path: Path) -> None:
+    # U+2028 and U+0085 end a line for str.splitlines, never for JSON lines: the record must read back whole.
+    account = "整体院\u2028本店\x85"
+    conn = publish({"山田花子.csv": single("2025-04-02 09:00", [customer("2025-03-10 12:00:00")], account=account)})
+    path, logged = tmp_path / "alerts.jsonl", []
+    for _ in range(2):
+        raise_new(conn, Settings(), at("2026-02-01T00:00:00+09:00"), path, tmp_path / "new.jsonl", log=logged.append)
+    assert [r["account_name"] for r in read_records(path)] == [account] and logged == []
 
 
 def test_the_table_puts_the_worst_account_first(publish: Publish, zip_bytes: ZipBytes) -> None:
@@ -534,9 +570,9 @@ def test_the_documented_presets_are_valid_settings() -> None:
 def test_two_photos_in_one_second_are_two_alerts(publish: Publish, zip_bytes: ZipBytes) -> None:
     chat = [customer("2026-03-01 10:00:00", PHOTO), customer("2026-03-01 10:00:00", PHOTO)]
     conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": chat})})
-    alerts = [a for a in current_alerts(conn, Settings(), at("2027-02-01T00:00:00+09:00")) if a.subject == "media"]
-    assert [a.level for a in alerts] == ["at_risk", "at_risk"]
-    assert len({alert_key(a.record(at("2027-02-01T00:00:00+09:00"))) for a in alerts}) == 2
+    alerts = [a for a in new_alerts(conn, at("2027-02-01T00:00:00+09:00")) if a["subject"] == "media"]
+    assert [a["level"] for a in alerts] == ["at_risk", "at_risk"]
+    assert len({alert_key(a) for a in alerts}) == 2
 
 
 @pytest.mark.parametrize(

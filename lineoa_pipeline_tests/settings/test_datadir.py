@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from lineoa_pipeline.commands.run import run_pipeline
+from lineoa_pipeline.defs.retention.sensors import raise_retention_alerts
 from lineoa_pipeline.line_export.render import ChatMessage, render_export, write_bulk_zip
-from lineoa_pipeline.retention.alerts import raise_new
-from lineoa_pipeline.retention.status import Alert
+from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
 
 
@@ -34,8 +34,8 @@ def test_what_a_run_creates_is_private_whatever_the_umask(tmp_path, open_umask: 
     dropped = {inbox, *inbox.iterdir()}
     os.umask(0o022)  # as a shell leaves it: files 0644, folders 0755
     assert run_pipeline(data_dir).ok
-    at = datetime(2026, 3, 1).astimezone()
-    raise_new(data_dir.alerts, [Alert("a", "month", "lost", at, at, "m", month=at.date())], at)
+    check = raise_retention_alerts(data_dir, Settings(), datetime(2028, 3, 1, tzinfo=UTC), None, lambda _: None)
+    assert check is not None and check.new  # months long lost: alerts.jsonl is written
 
     made = [p for p in data_dir.root.rglob("*") if p not in dropped]
     assert {p.name for p in made} >= {"archive", "warehouse.duckdb", "warehouse.snapshot.duckdb", "alerts.jsonl"}

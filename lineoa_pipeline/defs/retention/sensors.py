@@ -4,10 +4,11 @@ the log and each push channel (webhook, LINE, e-mail)."""
 import json
 import logging
 import os
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
 import dagster as dg
 
@@ -16,7 +17,7 @@ from lineoa_pipeline.defs.retention.jobs import RetentionConfig, retention_job
 from lineoa_pipeline.retention.alerts import deliver, raise_new
 from lineoa_pipeline.retention.channels import push_channels
 from lineoa_pipeline.retention.digest import AccountDigest, compose, terminal_lines
-from lineoa_pipeline.retention.status import current_alerts, latest_ingest
+from lineoa_pipeline.retention.status import latest_ingest
 from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.language import Language, operator_language
@@ -48,7 +49,7 @@ def retention_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseRe
             dg.RunRequest(
                 run_key=f"alerts-{check.checked_at.isoformat()}",
                 run_config=RetentionConfig.run_config(check.checked_at),  # its checks show what was raised
-                tags={"lineoa/new_alerts": str(len(check.new))},
+                tags={"lineoa/new_alerts": str(check.new)},
             )
         ],
         cursor=check.cursor,
@@ -66,11 +67,12 @@ class Delivery:
 
 @dataclass(frozen=True)
 class AlertCheck:
-    """What one check raised: the new alerts' records and their digest, what each channel took, and the
-    cursor for the next check."""
+    """What one check raised: how many new alerts and their digest, what each channel took, and the cursor
+    for the next check."""
 
     checked_at: datetime
-    new: list[dict[str, Any]]
+    new: int
+    digest: list[AccountDigest]
     deliveries: list[Delivery]
     cursor: str
     lang: Language  # the operator's: what the digest's lines are written in
@@ -78,10 +80,6 @@ class AlertCheck:
     def lines(self) -> list[str]:
         """The digest as the terminal and the log show it: a line per account and level."""
         return terminal_lines(self.digest, self.lang)
-
-    @property
-    def digest(self) -> list[AccountDigest]:
-        return compose(self.new)
 
     def problems(self) -> list[str]:
         """One line per channel that refused: it is sent again at the next check."""
@@ -120,17 +118,21 @@ def raise_retention_alerts(
         conn = connect(location.root)
     except NoWarehouseYet:
         return None
-    try:
-        ingested_through = latest_ingest(conn)  # of the same snapshot as the alerts
-        alerts = current_alerts(conn, settings, now, lost_since=lost_since, ingested_after=ingested_after)
-    finally:
-        conn.close()
-    new = raise_new(location.alerts, alerts, now, log)
-    deliveries = [
-        Delivery(channel.label, *deliver(location.outbox(channel.key), new, channel, log))
-        for channel in push_channels(settings, os.environ)
-    ]
+    # The new alerts' lines go to a file of their own first: appended to alerts.jsonl and each outbox as
+    # bytes, and counted for the digest by DuckDB; none becomes a Python object.
+    with tempfile.TemporaryDirectory(prefix=".alerts-", dir=location.root) as scratch:
+        fresh = Path(scratch) / "new.jsonl"
+        try:
+            ingested_through = latest_ingest(conn)  # of the same snapshot as the alerts
+            new = raise_new(conn, settings, now, location.alerts, fresh, lost_since, ingested_after, log)
+        finally:
+            conn.close()
+        digest = compose(fresh) if new else []
+        deliveries = [
+            Delivery(channel.label, *deliver(location.outbox(channel.key), fresh if new else None, channel, log))
+            for channel in push_channels(settings, os.environ)
+        ]
     next_cursor = json.dumps(
         {"checked_at": now.isoformat(), "ingested_through": ingested_through and ingested_through.isoformat()}
     )
-    return AlertCheck(now, new, deliveries, next_cursor, operator_language(settings.language))
+    return AlertCheck(now, new, digest, deliveries, next_cursor, operator_language(settings.language))
