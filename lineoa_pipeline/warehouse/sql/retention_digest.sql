@@ -25,19 +25,15 @@ levels AS (
     FROM shown
     GROUP BY account_name, level
 ),
-kinds AS (
-    SELECT account_name, level, list({'name': kind, 'count': count} ORDER BY count DESC, first) AS kinds
+tallies AS (  -- media per kind and per chat, each list most first (ties: in the file's order)
+    SELECT account_name, level,
+           list({'name': kind, 'count': count} ORDER BY count DESC, first) FILTER (WHERE by_kind) AS kinds,
+           list({'name': chat_name, 'count': count} ORDER BY count DESC, first) FILTER (WHERE NOT by_kind) AS chats
     FROM (
-        SELECT account_name, level, kind, count(*) AS count, min(n) AS first
-        FROM shown WHERE subject IS DISTINCT FROM 'month' GROUP BY account_name, level, kind
-    )
-    GROUP BY account_name, level
-),
-chats AS (
-    SELECT account_name, level, list({'name': chat_name, 'count': count} ORDER BY count DESC, first) AS chats
-    FROM (
-        SELECT account_name, level, chat_name, count(*) AS count, min(n) AS first
-        FROM shown WHERE subject IS DISTINCT FROM 'month' GROUP BY account_name, level, chat_name
+        SELECT account_name, level, kind, chat_name, count(*) AS count, min(n) AS first,
+               grouping(chat_name) = 1 AS by_kind
+        FROM shown WHERE subject IS DISTINCT FROM 'month'
+        GROUP BY GROUPING SETS ((account_name, level, kind), (account_name, level, chat_name))
     )
     GROUP BY account_name, level
 ),
@@ -56,11 +52,10 @@ items AS (  -- the soonest few as the file holds them: a second read keeps only 
     ) o USING (n)
     GROUP BY account_name, level
 )
-SELECT a.account_name, l.level, l.count, l.months, k.kinds, c.chats, l.first_sent, l.last_sent, l.deadline,
+SELECT a.account_name, l.level, l.count, l.months, k.kinds, k.chats, l.first_sent, l.last_sent, l.deadline,
        i.items, (SELECT count(*) FROM records) AS records
 FROM (SELECT DISTINCT account_name FROM records) a
 LEFT JOIN levels l ON l.account_name = a.account_name
-LEFT JOIN kinds k ON k.account_name = l.account_name AND k.level = l.level
-LEFT JOIN chats c ON c.account_name = l.account_name AND c.level = l.level
+LEFT JOIN tallies k ON k.account_name = l.account_name AND k.level = l.level
 LEFT JOIN items i ON i.account_name = l.account_name AND i.level = l.level
 ORDER BY a.account_name, l.level <> 'lost'
