@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import time
 import urllib.request
@@ -29,6 +30,7 @@ needs_group = pytest.mark.skipif(
     reason="the notebook group is not installed (uv sync --frozen --inexact --group notebook)",
 )
 # What each notebook must show on the demo data: its plots, and texts from its tables and the settings.
+WEEKDAY = r"\b(Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b"  # any weekday the operator notebook names
 SHOWN = {
     "analyst.ipynb": (
         6,  # coverage per month, monthly response times, response buckets, weekday x hour, reply times, tags
@@ -46,7 +48,8 @@ SHOWN = {
     ),
     "operator.ipynb": (
         3,  # waiting past the SLA, inquiries by hour, the most frequent questions
-        ("business_hours_waited", "sla_minutes", "median_minutes", "p90_minutes", "Sat", "みどり歯科クリニック"),
+        # the busiest weekday and hour: which weekday depends on the day the demo is written (its clock)
+        ("business_hours_waited", "sla_minutes", "median_minutes", "p90_minutes", WEEKDAY, "みどり歯科クリニック"),
     ),
 }
 
@@ -106,7 +109,7 @@ def test_the_notebook_runs_on_the_demo_data(path: Path, demo_data: DataDir, tmp_
     )
     text += "".join("".join(o.get("text", "")) for o in outputs)
     for expected in shown:
-        assert expected in text, f"{expected!r} not in the notebook's output"
+        assert re.search(expected, text) if expected is WEEKDAY else expected in text, f"{expected!r} not in the output"
 
 
 @pytest.mark.slow
