@@ -16,9 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, PushMessageRequest, TextMessage
-from linebot.v3.messaging.exceptions import ApiException
-
 from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, Channel, Webhook
 from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, plain_text, title
 from lineoa_pipeline.settings.config import Settings
@@ -102,6 +99,10 @@ class LinePush:
     def send(self, digests: list[AccountDigest]) -> str | None:
         if not self.token:
             return f"{LINE_TOKEN_ENV} is not set"
+        # imported here: the SDK's models take over a second to import, and most runs send nothing
+        from linebot.v3.messaging import ApiClient, Configuration, MessagingApi, PushMessageRequest, TextMessage
+        from linebot.v3.messaging.exceptions import ApiException
+
         texts = line_messages(plain_text(digests, self.lang, self.masked), self.lang)
         # The same digest retried carries the same key: LINE answers 409 to a push it has already accepted.
         retry_key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.to}\n" + "\n".join(texts)))

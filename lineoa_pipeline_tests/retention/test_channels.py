@@ -4,6 +4,8 @@ HTTP listener (the SDK's host is a setting), and an aiosmtpd server with STARTTL
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -243,3 +245,10 @@ def test_a_damaged_outbox_line_is_skipped_and_said(tmp_path: Path) -> None:
         "line.jsonl: line 3 is damaged and was skipped",
     ]
     assert [level.count for level in got[0][0].levels] == [3] and read_records(outbox) == records
+
+
+def test_loading_the_definitions_leaves_the_line_sdk_unimported() -> None:
+    """The SDK's models take over a second to import: every `lineoa` command and code location would pay it,
+    though only a LINE push needs it (which the tests above make, through the SDK)."""
+    code = "import sys, lineoa_pipeline.definitions, lineoa_pipeline.commands.run; print('linebot' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
