@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from lineoa_pipeline.ingest.decode import HEAD_BYTES, rows_start
-from lineoa_pipeline.ingest.inputs import inspect, why_unreadable
+from lineoa_pipeline.ingest.inputs import inspect_real, why_unreadable
 from lineoa_pipeline.ingest.staged import BodyHash
 
 CHUNK = 1 << 20
@@ -42,15 +42,18 @@ def walk_inbox(inbox: Path) -> list[InboxFile]:
     not followed). An entry that cannot be read (a dangling link, a link out of the data directory, a pipe
     or a device) is listed with its problem, never opened."""
     found = []
+    real_root = os.path.realpath(inbox.parent)
     for folder, dirs, files in os.walk(inbox):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        real_folder = os.path.realpath(folder)  # resolved once a folder, not once a file (55,000 of them)
         for name in sorted(files):
             if name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES):
                 continue
             path = Path(folder, name)
             relative = path.relative_to(inbox).as_posix()
             try:
-                status = inspect(path, inbox.parent)
+                real = os.path.join(real_folder, name)
+                status = inspect_real(os.path.realpath(real) if os.path.islink(real) else real, real_root)
             except OSError as exc:
                 found.append(InboxFile(path, relative, 0, 0, why_unreadable(exc)))
                 continue

@@ -16,8 +16,12 @@ class Refused(OSError):
 def inspect(path: Path, root: Path) -> os.stat_result:
     """The status of `path` when it is (or links to) a regular file inside `root`; else Refused, or the
     system's error (a dangling link)."""
-    real = os.path.realpath(path)
-    if not real.startswith(os.path.realpath(root) + os.sep):
+    return inspect_real(os.path.realpath(path), os.path.realpath(root))
+
+
+def inspect_real(real: str, real_root: str) -> os.stat_result:
+    """`inspect` of a path already resolved (`os.path.realpath`), against the resolved `root`."""
+    if not real.startswith(real_root + os.sep):
         raise Refused("a link to a file outside the data directory: not read")
     status = os.stat(real)
     if not stat.S_ISREG(status.st_mode):  # checked before opening: opening a device can act on it
