@@ -54,8 +54,15 @@ SELECT a.account_name, a.chat_name, a.month, a.sent_at AS started_at,
             THEN (epoch_us(a.next_answer_at) - epoch_us(a.sent_at)) // 1000000 END AS reply_seconds
 FROM _reply_asks a
 SEMI JOIN (
-    SELECT unnest(_reply_cycle_starts(list(chat ORDER BY pos), list(s ORDER BY pos), list(reach ORDER BY pos))) AS pos
+    -- A call per 1,024 chats (the scan's positions are within its lists): a chat's asks stay in one call, and
+    -- the lists Python holds at once stay small whatever the account's size.
+    SELECT unnest(list_select(
+               list(pos ORDER BY pos),
+               list_transform(
+                   _reply_cycle_starts(list(chat ORDER BY pos), list(s ORDER BY pos), list(reach ORDER BY pos)),
+                   lambda i: i + 1))) AS pos
     FROM _reply_asks
+    GROUP BY chat // 1024
 ) c USING (pos);
 
 CREATE TABLE IF NOT EXISTS _line_reply_times AS SELECT * FROM _line_reply_times_fresh WITH NO DATA;
