@@ -76,7 +76,8 @@ def render_table(report: StatusReport, lang: Language | None = None) -> str:
     def badness(a: AccountStatus) -> tuple[Any, ...]:
         alerts = Counter(m.alert for m in months[a.account_name])
         due = a.next_backup_due_by or datetime.max.replace(tzinfo=UTC)
-        return (-alerts["lost"], -alerts["at_risk"], -len(at_risk[a.account_name]), due, a.account_name)
+        media = report.media_counts[a.account_name]["at_risk"]
+        return (-alerts["lost"], -alerts["at_risk"], -media, due, a.account_name)
 
     at = f"{_local(report.as_of)} {offset_text(report.as_of.tzinfo)}"
     out = [lang.gettext("Retention status as of {time}", time=at)]
@@ -137,8 +138,8 @@ def _account_lines(
             for x in at_risk[:_AT_RISK_SHOWN]
         ]
         lines += columns(table, indent=4)
-        if len(at_risk) > _AT_RISK_SHOWN:
-            more = len(at_risk) - _AT_RISK_SHOWN
+        if counts["at_risk"] > _AT_RISK_SHOWN:
+            more = counts["at_risk"] - _AT_RISK_SHOWN
             lines.append("    " + _("… and {count} more at risk (`lineoa status --json` lists all)", count=more))
     return lines
 

@@ -27,6 +27,9 @@ Coverage = Literal["complete", "partial", "missing"]
 Level = Literal["ok", "at_risk", "lost"]
 MediaState = Literal["saved", "pending", "at_risk", "lost"]
 MEDIA_STATES: tuple[MediaState, ...] = ("at_risk", "lost", "pending", "saved")
+# What a report lists of each account's placeholders at risk: the status shows ten, the asset twenty (a real
+# account has tens of thousands at once, counted in full by media_counts).
+SOONEST_AT_RISK = 20
 
 
 @dataclass(frozen=True)
@@ -72,7 +75,7 @@ class StatusReport:
     accounts: list[AccountStatus]
     months: list[MonthStatus]
     media_counts: dict[str, Counter[MediaState]]  # account -> placeholders per status
-    media_at_risk: list[MediaStatus]  # soonest deadline first
+    media_at_risk: list[MediaStatus]  # the SOONEST_AT_RISK of each account (media_counts has them all), soonest first
 
 
 def compute_status(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> StatusReport:
@@ -223,7 +226,7 @@ def _coverage(
 def _at_risk(
     conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime, accounts: list[AccountStatus]
 ) -> list[MediaStatus]:
-    """Placeholders at risk, by expiry."""
+    """The SOONEST_AT_RISK placeholders at risk of each account, by expiry."""
     longest = timedelta(
         days=max(
             (
@@ -238,7 +241,15 @@ def _at_risk(
     # What was sent longer than the longest retention before as-of cannot be at risk: bounding sent_at lets
     # DuckDB skip those row groups.
     return _statuses(
-        _media_query(conn, settings, as_of, accounts, "retention_media_at_risk", sent_from=as_of - longest)
+        _media_query(
+            conn,
+            settings,
+            as_of,
+            accounts,
+            "retention_media_at_risk",
+            sent_from=as_of - longest,
+            soonest=SOONEST_AT_RISK,
+        )
     )
 
 

@@ -26,6 +26,7 @@ from lineoa_pipeline.commands.status import render_table, run_status
 from lineoa_pipeline.line_export.render import ChatMessage, render_export, write_bulk_zip
 from lineoa_pipeline.retention.alerts import alert_key, raise_new, read_records
 from lineoa_pipeline.retention.status import (
+    SOONEST_AT_RISK,
     MonthStatus,
     compute_status,
     latest_ingest,
@@ -536,6 +537,21 @@ def test_the_table_puts_the_worst_account_first(publish: Publish, zip_bytes: Zip
     assert "2025-03  missing   at_risk  2026-03-01 00:00" in text
     assert "overdue by 9 days: back up now" in text
     assert "  Last bulk backup:        2026-03-02 09:00, 8 days ago" in text
+
+
+def test_the_status_reads_only_the_soonest_placeholders_at_risk_it_shows(publish: Publish, zip_bytes: ZipBytes) -> None:
+    """A real account has tens of thousands of placeholders at risk: `lineoa status` and the asset show the
+    soonest, and count the rest (from the counts), rather than read every one into Python."""
+    photos = [customer(f"2026-03-01 10:{minute:02d}:00", PHOTO) for minute in range(SOONEST_AT_RISK + 5)]
+    conn = publish({"backup.zip": zip_bytes("2026-03-02 09:00", {"山田花子": photos})})
+    report = compute_status(conn, Settings(), at("2027-02-01T00:00:00+09:00"))
+    assert report.media_counts[CLINIC]["at_risk"] == SOONEST_AT_RISK + 5
+    assert [m.sent_at for m in report.media_at_risk] == [
+        at(f"2026-03-01T10:{minute:02d}:00+09:00") for minute in range(SOONEST_AT_RISK)
+    ]
+    text = render_table(report)
+    assert "10:09  山田花子" in text and "10:10  山田花子" not in text  # the first ten shown
+    assert f"… and {SOONEST_AT_RISK + 5 - 10} more at risk" in text
 
 
 def test_run_status_reads_the_published_warehouse_with_the_data_dirs_settings(

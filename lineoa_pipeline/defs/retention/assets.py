@@ -11,7 +11,7 @@ from lineoa_pipeline.defs.metadata import preview_table
 from lineoa_pipeline.defs.resources import WRITE_POOL, WarehouseResource
 from lineoa_pipeline.defs.retention.jobs import RetentionConfig
 from lineoa_pipeline.defs.retention.sensors import log_check, raise_retention_alerts
-from lineoa_pipeline.retention.status import StatusReport, compute_status
+from lineoa_pipeline.retention.status import SOONEST_AT_RISK, StatusReport, compute_status
 
 STARTED_BY_TAG = next(iter(STARTED_BY))
 
@@ -143,7 +143,7 @@ def _media_check(report: StatusReport) -> dg.AssetCheckResult:
                         "sent_at": m.sent_at.isoformat(),
                         "expires_at": m.expires_at.isoformat(),
                     }
-                    for m in report.media_at_risk[:20]
+                    for m in report.media_at_risk[:SOONEST_AT_RISK]
                 ]
             ),
         },
