@@ -1,6 +1,7 @@
 """Time `lineoa search` (cold process and warm) and the transcripts at the size of a real account.
 
-    .venv/bin/python bench/search_bench.py --size 1m|5m [--out docs/benchmarks.md] [--keep] [--transcripts-only]
+    .venv/bin/python bench/search_bench.py --size 1m|5m [--out docs/benchmarks.md] [--keep]
+                                           [--transcripts-only | --search-only]
 
 Generates one ja account's bulk backup (`write_scale_inbox`, as bench/run_bench.py does) and takes it in with
 `lineoa run` (which also writes the search side table and every transcript). The generator repeats a pool of
@@ -86,7 +87,9 @@ def main() -> None:
     parser.add_argument("--size", choices=SIZES, default="1m")
     parser.add_argument("--out", type=Path, help="replace this size's section of this file (as run_bench.py does)")
     parser.add_argument("--keep", action="store_true", help="keep bench/out/search-<size>/")
-    parser.add_argument("--transcripts-only", action="store_true", help="only the transcripts, on a kept folder")
+    only = parser.add_mutually_exclusive_group()
+    only.add_argument("--transcripts-only", action="store_true", help="only the transcripts, on a kept folder")
+    only.add_argument("--search-only", action="store_true", help="the ingest and the searches, not the transcripts")
     args = parser.parse_args()
     chats, per_chat = SIZES[args.size]
     work = ROOT / "bench" / "out" / f"search-{args.size}"
@@ -130,30 +133,34 @@ def main() -> None:
                 warm, warm_cpu, hits = clock(lambda t=text, f=filters: search(conn, t, f, 50), repeat=5)
                 say(f"| {label} | {cold:.2f} | {cold_cpu:.2f} | {warm:.2f} | {warm_cpu:.2f} | {len(hits)} |")  # type: ignore
 
+    def transcripts() -> None:
+        say("")
+        shutil.rmtree(transcripts_folder(data_dir), ignore_errors=True)
+        seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir, Settings()))
+        say(f"- transcripts from scratch: {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
+        seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir, Settings()))
+        say(f"- transcripts, nothing changed: {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
+        manifest = (transcripts_folder(data_dir) / MANIFEST).read_bytes()
+        write_scale_inbox(
+            data_dir.inbox / "next",
+            chats=chats,
+            messages_per_chat=per_chat,
+            as_zip=True,
+            downloaded_at=SCALE_START + timedelta(days=SCALE_SPAN_DAYS + 7),
+        )
+        wall, cpu, last = timed([LINEOA, "run"], data_dir.root)
+        say(f"- `lineoa run` with next week's backup: {wall:.1f} s, {cpu:.1f} s CPU ({last})")
+        (transcripts_folder(data_dir) / MANIFEST).write_bytes(manifest)  # as before that run: the refresh alone
+        seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir, Settings()))
+        say(f"- transcripts after next week's backup (incremental): {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
+
     if args.transcripts_only:
         say("(the transcripts only, on the data directory a previous `--keep` left)")
     else:
         shutil.rmtree(work, ignore_errors=True)
         ingest_and_search()
-    say("")
-    shutil.rmtree(transcripts_folder(data_dir), ignore_errors=True)
-    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir, Settings()))
-    say(f"- transcripts from scratch: {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
-    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir, Settings()))
-    say(f"- transcripts, nothing changed: {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
-    manifest = (transcripts_folder(data_dir) / MANIFEST).read_bytes()
-    write_scale_inbox(
-        data_dir.inbox / "next",
-        chats=chats,
-        messages_per_chat=per_chat,
-        as_zip=True,
-        downloaded_at=SCALE_START + timedelta(days=SCALE_SPAN_DAYS + 7),
-    )
-    wall, cpu, last = timed([LINEOA, "run"], data_dir.root)
-    say(f"- `lineoa run` with next week's backup: {wall:.1f} s, {cpu:.1f} s CPU ({last})")
-    (transcripts_folder(data_dir) / MANIFEST).write_bytes(manifest)  # as before that run: time the refresh alone
-    seconds, cpu, report = clock(lambda: refresh_transcripts(data_dir, Settings()))
-    say(f"- transcripts after next week's backup (incremental): {seconds:.1f} s, {cpu:.1f} s CPU, {report}")
+    if not args.search_only:
+        transcripts()
     say(f"\nload average at the end {'/'.join(f'{x:.1f}' for x in os.getloadavg())}, {os.cpu_count()} CPUs")
     say(f"Measured on {machine()}.")
     (work.parent / f"search-{args.size}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
