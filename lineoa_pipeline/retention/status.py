@@ -79,12 +79,16 @@ class StatusReport:
 
 
 def compute_status(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime) -> StatusReport:
-    """Coverage and alert of every month, backup due dates, and media placeholders counted per status."""
+    """Coverage and alert of every month, backup due dates, media placeholders counted per status and the
+    soonest at risk of each account: the placeholders in one scan."""
     accounts, months = _coverage(conn, settings, as_of)
     counts: dict[str, Counter[MediaState]] = {a.account_name: Counter() for a in accounts}
-    for account, status, n in _media_query(conn, settings, as_of, accounts, "retention_media_counts").fetchall():
+    soonest: list[tuple[Any, ...]] = []
+    summary = _media_query(conn, settings, as_of, accounts, "retention_media_summary", soonest=SOONEST_AT_RISK)
+    for account, status, n, at_risk in summary.fetchall():
         counts[account][status] = n
-    at_risk = _at_risk(conn, settings, as_of, accounts)
+        soonest += [tuple(placeholder.values()) for placeholder in at_risk or []]
+    at_risk = sorted(_statuses(soonest), key=lambda x: (x.expires_at, x.account_name, x.chat_name))
     return StatusReport(as_of, accounts, months, counts, at_risk)
 
 
@@ -223,36 +227,6 @@ def _coverage(
     return accounts, months
 
 
-def _at_risk(
-    conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: datetime, accounts: list[AccountStatus]
-) -> list[MediaStatus]:
-    """The SOONEST_AT_RISK placeholders at risk of each account, by expiry."""
-    longest = timedelta(
-        days=max(
-            (
-                days
-                for a in accounts
-                for retention in settings.for_account(a.account_name).retention.values()
-                for days in (retention.media, retention.file)
-            ),
-            default=0,
-        )
-    )
-    # What was sent longer than the longest retention before as-of cannot be at risk: bounding sent_at lets
-    # DuckDB skip those row groups.
-    return _statuses(
-        _media_query(
-            conn,
-            settings,
-            as_of,
-            accounts,
-            "retention_media_at_risk",
-            sent_from=as_of - longest,
-            soonest=SOONEST_AT_RISK,
-        )
-    )
-
-
 def pending_media(
     conn: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -264,9 +238,8 @@ def pending_media(
     first: what `lineoa media pending` lists."""
     accounts, _ = _coverage(conn, settings, as_of)
     until = as_of + within if within is not None else None
-    return _statuses(
-        _media_query(conn, settings, as_of, accounts, "retention_media_pending", account=account, until=until)
-    )
+    query = _media_query(conn, settings, as_of, accounts, "retention_media_pending", account=account, until=until)
+    return _statuses(query.fetchall())
 
 
 def placeholders_at(
@@ -282,13 +255,15 @@ def placeholders_at(
     the account, in message order (`saved` ones included)."""
     accounts = [a for a in _coverage(conn, settings, as_of)[0] if a.account_name == account]
     params = {"account": account, "chat_key": chat_key, "local_from": f"{local_from}", "local_to": f"{local_to}"}
-    return _statuses(_media_query(conn, settings, as_of, accounts, "retention_media_at", **params)) if accounts else []
+    if not accounts:
+        return []
+    return _statuses(_media_query(conn, settings, as_of, accounts, "retention_media_at", **params).fetchall())
 
 
-def _statuses(query: duckdb.DuckDBPyConnection) -> list[MediaStatus]:
+def _statuses(rows: list[tuple[Any, ...]]) -> list[MediaStatus]:
     """MediaStatus of each row (message_id, account, chat, kind, status, offset, local sent, local expiry)."""
     found = []
-    for message_id, account, chat, kind, status, offset, local_sent_at, local_expires_at in query.fetchall():
+    for message_id, account, chat, kind, status, offset, local_sent_at, local_expires_at in rows:
         zone = _zone(offset)
         sent, expires = local_sent_at.replace(tzinfo=zone), local_expires_at.replace(tzinfo=zone)
         found.append(MediaStatus(account, chat, sent, kind, status, expires, message_id))
@@ -301,14 +276,13 @@ def _media_query(
     as_of: datetime,
     accounts: list[AccountStatus],
     query: str,
-    sent_from: datetime | None = None,
     copy_to: Path | None = None,
     copy_options: str = "FORMAT json, ARRAY true",
     **extra: Any,
 ) -> duckdb.DuckDBPyConnection:
-    """Run `sql/<query>.sql` over `media`: the placeholders sent by `as_of` (and from `sent_from`, when
-    given) with their status (`retention_media.sql`); with `copy_to`, its rows go to that file instead (a
-    JSON array, unless `copy_options` say otherwise) and the result is their number."""
+    """Run `sql/<query>.sql` over `media`: the placeholders sent by `as_of` with their status
+    (`retention_media.sql`); with `copy_to`, its rows go to that file instead (a JSON array, unless
+    `copy_options` say otherwise) and the result is their number."""
     cfg = [
         (
             a.account_name,
@@ -323,7 +297,6 @@ def _media_query(
     offsets = {a.account_name: _offset_minutes(a.zone) for a in accounts}
     params = {
         "as_of": as_of,
-        "sent_from": sent_from,
         "accounts": [c[0] for c in cfg],
         "chat_types": [c[1] for c in cfg],
         "kinds": [c[2] for c in cfg],

@@ -24,5 +24,3 @@ JOIN cfg c USING (account_name, chat_type, kind)
 -- list_contains over the literal list (see execute_with_literals), not IN: DuckDB 1.5 turns an IN list into a zone-map hint plus a filter after the scan, which
 -- then reads message_id and the rest for every message; this filter runs inside the scan. Twice as fast.
 WHERE list_contains($media_kinds, m.kind) AND m.sent_at <= $as_of
-  -- sent_from (NULL: no bound) lets a query after recent placeholders skip the older row groups
-  AND ($sent_from IS NULL OR m.sent_at >= $sent_from)
