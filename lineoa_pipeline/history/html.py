@@ -162,29 +162,40 @@ def _write_pages(
     href: str,
     languages: dict[str, Language],
 ) -> int:
-    conn.execute(
-        "CREATE OR REPLACE TEMP TABLE _pages (account_name VARCHAR, chat_name VARCHAR, page VARCHAR, batch INTEGER)"
-    )
+    conn.execute("DELETE FROM _pages")  # created empty with `history_messages` (sql/history_view.sql)
     insert_rows(conn, "_pages", [(a, c, p, i // CHATS_PER_QUERY) for i, (a, c, p) in enumerate(todo)])
     written = 0
-    for batch in range((len(todo) + CHATS_PER_QUERY - 1) // CHATS_PER_QUERY):
-        result = query(conn, "transcript_pages", {"batch": batch, "media_href": href})
-        while rows := result.fetchmany(500):
-            for page, account, chat, chat_type, messages, body in rows:
-                lang = languages[account]
-                text = _template("chat.html").substitute(
-                    lang=lang.code,
-                    fonts=html.escape(font_stack(lang), quote=False),
-                    title=html.escape(f"{chat} – {account}"),
-                    back=html.escape(lang.gettext("Chat list")),
-                    chat=html.escape(chat),
-                    account=html.escape(account),
-                    chat_type=html.escape(chat_type_label(lang, chat_type)),
-                    messages=html.escape(lang.ngettext("{count} message", "{count} messages", messages)),
-                    body=body,
-                )
-                write_file(out / page, text)
-                written += 1
+    try:
+        for batch in range((len(todo) + CHATS_PER_QUERY - 1) // CHATS_PER_QUERY):
+            written += _write_batch(conn, out, batch, href, languages)
+    finally:
+        conn.execute("RESET VARIABLE history_batch")  # `history_messages` holds every chat again
+    return written
+
+
+def _write_batch(
+    conn: duckdb.DuckDBPyConnection, out: Path, batch: int, href: str, languages: dict[str, Language]
+) -> int:
+    """Write the pages of one batch of `_pages`; returns how many."""
+    conn.execute(f"SET VARIABLE history_batch = {batch:d}")
+    result = query(conn, "transcript_pages", {"media_href": href})
+    written = 0
+    while rows := result.fetchmany(500):
+        for page, account, chat, chat_type, messages, body in rows:
+            lang = languages[account]
+            text = _template("chat.html").substitute(
+                lang=lang.code,
+                fonts=html.escape(font_stack(lang), quote=False),
+                title=html.escape(f"{chat} – {account}"),
+                back=html.escape(lang.gettext("Chat list")),
+                chat=html.escape(chat),
+                account=html.escape(account),
+                chat_type=html.escape(chat_type_label(lang, chat_type)),
+                messages=html.escape(lang.ngettext("{count} message", "{count} messages", messages)),
+                body=body,
+            )
+            write_file(out / page, text)
+            written += 1
     return written
 
 
@@ -216,7 +227,7 @@ def _account_index(
 ) -> str:
     cells = []
     for _, stored, shown, chat_type, messages, first_at, last_at, tags, _ in rows:
-        link = quote(Path(pages[account][stored][0]).name)
+        link = quote(pages[account][stored][0].rpartition("/")[2])
         cells.append(
             [
                 f'<a href="{link}">{html.escape(shown)}</a>',

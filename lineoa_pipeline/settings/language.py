@@ -12,7 +12,7 @@ import gettext
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 from babel import Locale
@@ -90,7 +90,8 @@ class Language:
         return self._fill(self.catalog.ngettext(singular, plural, count), {"count": count, **values})
 
     def number(self, value: int | float) -> str:
-        return format_decimal(value, locale=self.babel_locale)
+        """`value` as this language writes numbers."""
+        return _decimal(value, type(value), self.babel_locale)
 
     def join(self, items: list[str]) -> str:
         """A list in a sentence, as the language joins one (`a, b, and c`; `a、b、c`)."""
@@ -114,6 +115,13 @@ class Language:
             return text
         shown = {k: self.number(v) if type(v) is int else v for k, v in values.items()}
         return text.format(**shown)
+
+
+@lru_cache(maxsize=4096)
+def _decimal(value: int | float, kind: type, locale: str) -> str:
+    """Babel's decimal, remembered: it takes ~25 µs, and the 55,000 pages and index rows of a large account
+    show a few hundred distinct counts. `kind` keeps 1 and 1.0 apart."""
+    return format_decimal(value, locale=locale)
 
 
 @cache

@@ -15,11 +15,16 @@ import openpyxl
 import pytest
 
 from lineoa_pipeline.commands.cli import main
+from lineoa_pipeline.history import html
 from lineoa_pipeline.history.export import export
 from lineoa_pipeline.history.html import file_stem
-from lineoa_pipeline.history.reader import Filters
+from lineoa_pipeline.history.labels import account_languages
+from lineoa_pipeline.history.output import MEDIA
+from lineoa_pipeline.history.reader import Filters, open_history
+from lineoa_pipeline.history.transcript import select_messages
 from lineoa_pipeline.history.workbook import CELL_CHARS, fit_cell
 from lineoa_pipeline.settings.config import Settings
+from lineoa_pipeline.settings.language import ENGLISH
 from lineoa_pipeline_tests.history.sample import (
     BANGKOK,
     CLINIC,
@@ -79,6 +84,25 @@ def test_html_pages_escape_everything_and_link_the_saved_file(history: History, 
     assert all(not name.startswith(".") for name in os.listdir(page_dir))  # no half-written file left
     assert oct(page_dir.stat().st_mode & 0o777) == "0o700"
     assert oct((page_dir / "index.html").stat().st_mode & 0o777) == "0o600"
+
+
+def test_html_pages_are_the_same_a_chat_a_query_and_leave_every_chat_readable(
+    history: History, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pages are drawn a batch of chats per query, the reader narrowed to the batch while it runs."""
+    export(history.data_dir, tmp_path / "one", "html", Filters(), mask=False, settings=Settings())
+    monkeypatch.setattr(html, "CHATS_PER_QUERY", 1)
+    with open_history(history.data_dir.root) as conn:
+        languages = account_languages(conn, Settings())
+        select_messages(conn, Filters(), languages)
+        every = conn.execute("SELECT count(*), count(DISTINCT chat_name) FROM history_messages").fetchone()
+        report = html.write_html(
+            conn, tmp_path / "each", tmp_path / "each" / MEDIA, languages, ENGLISH, masked=False, incremental=False
+        )
+        assert report.pages_written == every[1] == 3
+        assert conn.execute("SELECT count(*), count(DISTINCT chat_name) FROM history_messages").fetchone() == every
+    pages = {name: text for name, text in _files(tmp_path / "each").items() if not name.endswith("index.html")}
+    assert pages == {k: v for k, v in _files(tmp_path / "one").items() if k in pages}
 
 
 def test_html_export_of_one_chat(history: History, tmp_path: Path) -> None:
