@@ -89,11 +89,20 @@ def retry_conflicts(work: Callable[[], T]) -> T:
 
 
 def insert_rows(conn: duckdb.DuckDBPyConnection, table: str, rows: list[tuple]) -> None:
-    """Insert many rows in one statement: one list parameter per column, unnested together."""
+    """Insert many rows in one statement, from a frame of their Python values (columns in the table's order):
+    DuckDB converts a column at a time, where a list parameter per column costs ~1 µs a value (the 55,000
+    files of a 5M backup in `batch_files`: 0.17 s against 0.9-1.2 s)."""
     if not rows:
         return
+    import pandas as pd  # here: importing it takes 0.3 s, which a reader that inserts nothing never pays
+
     columns = list(zip(*rows, strict=True))
-    conn.execute(f"INSERT INTO {table} SELECT {', '.join('unnest(?)' for _ in columns)}", [list(c) for c in columns])
+    frame = pd.DataFrame({f"c{i}": pd.Series(c, dtype=object) for i, c in enumerate(columns)})
+    conn.register("_insert_rows", frame)
+    try:
+        conn.execute(f"INSERT INTO {table} SELECT * FROM _insert_rows")
+    finally:
+        conn.unregister("_insert_rows")
 
 
 _PARAMETER = re.compile(r"\$([a-z_]+)")
