@@ -178,7 +178,7 @@ def _write_batch(
 ) -> int:
     """Write the pages of one batch of `_pages`; returns how many."""
     conn.execute(f"SET VARIABLE history_batch = {batch:d}")
-    result = query(conn, "transcript_pages", {"media_href": href})
+    result = query(conn, "transcript_pages", {"batch": batch, "media_href": href})
     written = 0
     while rows := result.fetchmany(500):
         for page, account, chat, chat_type, messages, body in rows:

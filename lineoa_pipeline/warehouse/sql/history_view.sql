@@ -4,10 +4,10 @@
 -- that saves it (not when masking), and, when masking, names and texts replaced (the temp tables of
 -- history/mask.py) and no file name.
 -- Values come in as literals (history/reader.py), so no parameter name may appear in a comment.
--- The pages a writer of transcripts draws, a batch per query (history/html.py). While the variable
--- history_batch holds a batch number, `_history_chosen` reads only that batch's chats: the filter runs in
--- the scan, before the local times of the other chats' messages are computed (a weekly run's thousand
--- changed chats out of 55,000: a third of the time).
+-- The pages a writer of transcripts draws, a batch per query (history/html.py, sql/transcript_pages.sql).
+-- While the variable history_batch holds a batch number, `_history_chosen` reads only that batch's chats:
+-- the filter runs in the scan, before the local times of the other chats' messages are computed (a weekly
+-- run's thousand changed chats out of 55,000: a third of the time).
 CREATE OR REPLACE TEMP TABLE _pages (account_name VARCHAR, chat_name VARCHAR, page VARCHAR, batch INTEGER);
 
 CREATE OR REPLACE TEMP VIEW _history_chosen AS

@@ -1,17 +1,14 @@
--- The chat pages of one batch of `_pages` (the variable history_batch, history/html.py): each chat's messages
--- as LINE draws them, in message order: the customer on the left, the account on the right with the sender's
--- name, a line per local date, media placeholders as cards that link the saved file, every word in the
--- account's language (`_account_labels`; a date line is written only where a day begins). Every text is
--- HTML-escaped here.
+-- The chat pages of one batch of `_pages` (history/html.py): each chat's messages as LINE draws them, in
+-- message order: the customer on the left, the account on the right with the sender's name, a line per
+-- local date, media placeholders as cards that link the saved file, every word in the account's language
+-- (`_account_labels`; a date line is written only where a day begins). Every text is HTML-escaped here.
 -- Values come in as literals (history/reader.py), so no parameter name may appear in a comment.
 WITH rows AS (
     SELECT h.*, p.page,
            h.local::DATE IS DISTINCT FROM lag(h.local::DATE) OVER chat AS new_day,
            row_number() OVER chat AS n
     FROM history_messages h
-    JOIN _pages p
-        ON p.account_name = h.account_name AND p.chat_name = h.stored_chat_name
-       AND p.batch = getvariable('history_batch')
+    JOIN _pages p ON p.account_name = h.account_name AND p.chat_name = h.stored_chat_name AND p.batch = $batch
     WINDOW chat AS (PARTITION BY h.account_name, h.stored_chat_name ORDER BY h.sent_at, h.export_seq)
 ),
 bubbles AS (
