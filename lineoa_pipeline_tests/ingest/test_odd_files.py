@@ -1,10 +1,11 @@
 """One odd file never stops ingestion: old-Mac line ends (CR alone) read as the export they are, any error
-while reading one input quarantines that input (never the run, nor every later run), and a control character
-in a name (a NUL included) is kept, never fatal."""
+while reading one input quarantines that input (never the run, nor every later run), a control character
+in a name (a NUL included) is kept, never fatal, and a file name that is not UTF-8 is read, never fatal."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,3 +79,24 @@ def test_a_nul_in_an_account_name_is_kept_and_never_fatal(
     assert len(json.loads(capsys.readouterr().out)) == 1
     assert cli.main(["media", "pending", "--data-dir", root, "--account", account, "--json"]) == 0
     assert len(json.loads(capsys.readouterr().out)) == 2
+
+
+def test_a_file_name_that_is_not_utf8_is_read_as_cp932_and_never_stops_a_run(pipeline_dir: DataDir) -> None:
+    """A zip unpacked by a tool that writes its Japanese names in cp932 leaves file names that are not UTF-8:
+    such a name is read as cp932, and one that is not that either keeps its bad bytes as %NN."""
+    pipeline_dir.inbox.mkdir(parents=True, exist_ok=True)
+    for name, account in (("山田花子.csv".encode("cp932"), "Shop A"), (b"\x81 x.csv", "Shop B")):
+        with open(os.path.join(os.fsencode(pipeline_dir.inbox), name), "wb") as out:
+            out.write(export(CHAT, account=account))
+    root = str(pipeline_dir.root)
+    assert cli.main(["run", "--data-dir", root]) == 0
+    conn = open_warehouse(pipeline_dir)
+    try:
+        names = "SELECT DISTINCT account_name, chat_name, source_file FROM messages ORDER BY ALL"
+        assert conn.execute(names).fetchall() == [
+            ("Shop A", "山田花子", "山田花子.csv"),
+            ("Shop B", "%81 x", "%81 x.csv"),
+        ]
+    finally:
+        conn.close()
+    assert cli.main(["run", "--data-dir", root]) == 0  # the same files again: nothing new, no failure
