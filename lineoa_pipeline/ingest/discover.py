@@ -15,6 +15,7 @@ from typing import BinaryIO
 from lineoa_pipeline.ingest.decode import HEAD_BYTES, rows_start
 from lineoa_pipeline.ingest.inputs import inspect_real, why_unreadable
 from lineoa_pipeline.ingest.staged import BodyHash
+from lineoa_pipeline.line_export.names import decoded_name, recorded_path
 
 CHUNK = 1 << 20
 MAX_MEMBER_BYTES = 2 << 30  # no single chat export comes near 2 GiB
@@ -50,7 +51,7 @@ def walk_inbox(inbox: Path) -> list[InboxFile]:
             if name.startswith(".") or name.lower().endswith(PARTIAL_SUFFIXES):
                 continue
             path = Path(folder, name)
-            relative = inbox_name(path.relative_to(inbox).as_posix())
+            relative = recorded_path(path.relative_to(inbox).as_posix())
             try:
                 real = os.path.join(real_folder, name)
                 status = inspect_real(os.path.realpath(real) if os.path.islink(real) else real, real_root)
@@ -127,38 +128,8 @@ def member_name(info: zipfile.ZipInfo) -> str:
     """The member's name as written: a zip without the UTF-8 flag is cp437 or, from Japan, cp932."""
     if info.flag_bits & 0x800:
         return info.filename
-    decoded = _decoded(info.filename.encode("cp437"))
+    decoded = decoded_name(info.filename.encode("cp437"))
     return info.filename if decoded is None else decoded
-
-
-def inbox_name(relative: str) -> str:
-    """A path below the inbox as it is recorded and shown. Python reads a name whose bytes are not UTF-8 (a
-    zip unpacked by a tool that writes Japanese names in cp932) into a string no file or database can hold:
-    each such part is read as cp932 where it is that, else its bad bytes are kept as `%NN` (a backslash
-    would read as a folder)."""
-    try:
-        relative.encode("utf-8")
-        return relative
-    except UnicodeEncodeError:
-        pass
-    return "/".join(_name_part(os.fsencode(part)) for part in relative.split("/"))
-
-
-def _name_part(raw: bytes) -> str:
-    if (decoded := _decoded(raw)) is not None:
-        return decoded
-    text = raw.decode("utf-8", "surrogateescape")  # a byte that is not UTF-8 becomes U+DC80-U+DCFF
-    return "".join(f"%{ord(c) - 0xDC00:02X}" if "\udc80" <= c <= "\udcff" else c for c in text)
-
-
-def _decoded(raw: bytes) -> str | None:
-    """`raw` as a file name in UTF-8, else in cp932 (Japanese Windows); None when it is neither."""
-    for encoding in ("utf-8", "cp932"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
 
 
 def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:

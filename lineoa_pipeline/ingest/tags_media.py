@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 
 from lineoa_pipeline.ingest.inputs import read_inside, why_unreadable
-from lineoa_pipeline.line_export.names import name_key
+from lineoa_pipeline.line_export.names import name_key, recorded_path
 from lineoa_pipeline.settings.config import MEDIA_KINDS
 from lineoa_pipeline.settings.datadir import MANIFEST_COLUMNS, DataDir
 from lineoa_pipeline.warehouse.sqlfiles import insert_rows, load_sql, run_script, transaction
@@ -55,7 +55,7 @@ def load_chat_tags(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict[s
     rows: list[tuple[Any, ...]] = []
     rejects: list[Reject] = []
     for path in paths:
-        read, bad = _read_rows(path, data_dir.root, f"tags/{path.name}", TAG_COLUMNS)
+        read, bad = _read_rows(path, data_dir.root, f"tags/{recorded_path(path.name)}", TAG_COLUMNS)
         rows += [(*(r.values[c] for c in TAG_COLUMNS), name_key(r.values["chat_name"])) for r in read]
         rejects += bad
     with transaction(conn):
@@ -89,7 +89,7 @@ def load_media_files(conn: duckdb.DuckDBPyConnection, data_dir: DataDir) -> dict
     rejects: list[Reject] = []
     hashes: dict[str, str] = {}
     for path in manifests:
-        source = "media/" + path.relative_to(media).as_posix()
+        source = "media/" + recorded_path(path.relative_to(media).as_posix())
         read, bad = _read_rows(path, data_dir.root, source, MANIFEST_COLUMNS)
         rejects += bad
         for row in read:

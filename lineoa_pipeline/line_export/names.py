@@ -1,7 +1,8 @@
-"""Chat names: from an export's file name, and the key tags and manifests are matched on."""
+"""Chat names: from an export's file name, and the key tags and manifests are matched on; file names as text."""
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from pathlib import PurePosixPath
@@ -30,3 +31,33 @@ def chat_name_from_path(path: str) -> str:
 def name_key(name: str) -> str:
     """The form two spellings of one chat name share: NFKC, without white space and brackets."""
     return _STRIPPED.sub("", unicodedata.normalize("NFKC", name))
+
+
+def recorded_path(relative: str) -> str:
+    """A path below a folder of the data directory as it is recorded and shown. Python reads a name whose
+    bytes are not UTF-8 (a zip unpacked by a tool that writes Japanese names in cp932) into a string that no
+    file or database can hold: each such part is read as cp932 where it is that, else its bad bytes are kept
+    as `%NN` (a backslash would read as a folder)."""
+    try:
+        relative.encode("utf-8")
+        return relative
+    except UnicodeEncodeError:
+        pass
+    return "/".join(_name_part(os.fsencode(part)) for part in relative.split("/"))
+
+
+def decoded_name(raw: bytes) -> str | None:
+    """`raw` as a file name in UTF-8, else in cp932 (Japanese Windows); None when it is neither."""
+    for encoding in ("utf-8", "cp932"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _name_part(raw: bytes) -> str:
+    if (decoded := decoded_name(raw)) is not None:
+        return decoded
+    text = raw.decode("utf-8", "surrogateescape")  # a byte that is not UTF-8 becomes U+DC80-U+DCFF
+    return "".join(f"%{ord(c) - 0xDC00:02X}" if "\udc80" <= c <= "\udcff" else c for c in text)

@@ -82,12 +82,16 @@ def test_a_nul_in_an_account_name_is_kept_and_never_fatal(
 
 
 def test_a_file_name_that_is_not_utf8_is_read_as_cp932_and_never_stops_a_run(pipeline_dir: DataDir) -> None:
-    """A zip unpacked by a tool that writes its Japanese names in cp932 leaves file names that are not UTF-8:
-    such a name is read as cp932, and one that is not that either keeps its bad bytes as %NN."""
-    pipeline_dir.inbox.mkdir(parents=True, exist_ok=True)
+    """A zip unpacked by a tool that writes its Japanese names in cp932 leaves file names that are not UTF-8
+    (in the inbox, tags/ or media/): such a name is read as cp932, and one that is not that either keeps its
+    bad bytes as %NN."""
+    for folder in (pipeline_dir.inbox, pipeline_dir.tags):
+        folder.mkdir(parents=True, exist_ok=True)
     for name, account in (("山田花子.csv".encode("cp932"), "Shop A"), (b"\x81 x.csv", "Shop B")):
         with open(os.path.join(os.fsencode(pipeline_dir.inbox), name), "wb") as out:
             out.write(export(CHAT, account=account))
+    with open(os.path.join(os.fsencode(pipeline_dir.tags), "タグ.csv".encode("cp932")), "wb") as out:
+        out.write("account_name,chat_name,tag\nShop A,山田花子,vip\nShop A\n".encode())
     root = str(pipeline_dir.root)
     assert cli.main(["run", "--data-dir", root]) == 0
     conn = open_warehouse(pipeline_dir)
@@ -97,6 +101,10 @@ def test_a_file_name_that_is_not_utf8_is_read_as_cp932_and_never_stops_a_run(pip
             ("Shop A", "山田花子", "山田花子.csv"),
             ("Shop B", "%81 x", "%81 x.csv"),
         ]
+        assert conn.execute("SELECT account_name, chat_name, tag FROM chat_tags").fetchall() == [
+            ("Shop A", "山田花子", "vip")
+        ]
+        assert conn.execute("SELECT source_file, line FROM rejected_rows").fetchall() == [("tags/タグ.csv", 3)]
     finally:
         conn.close()
     assert cli.main(["run", "--data-dir", root]) == 0  # the same files again: nothing new, no failure
