@@ -17,8 +17,14 @@ from lineoa_pipeline.commands.history import HISTORY_COMMANDS, add_command, add_
 from lineoa_pipeline.commands.media import EXIT_CODES as MEDIA_EXIT_CODES
 from lineoa_pipeline.commands.media import add_media_commands, run_media_command
 from lineoa_pipeline.commands.words import failed, speaking
-from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, WebhookError, webhook_url
-from lineoa_pipeline.settings.config import Settings, SettingsError, load_settings
+from lineoa_pipeline.settings.config import (
+    WEBHOOK_ENV,
+    Settings,
+    SettingsError,
+    WebhookError,
+    load_settings,
+    webhook_url,
+)
 from lineoa_pipeline.settings.datadir import DEMO_DIR, DataDir, keep_private
 from lineoa_pipeline.settings.language import AUTO, ENGLISH, N_, Language, Told, operator_language
 from lineoa_pipeline.warehouse import lake

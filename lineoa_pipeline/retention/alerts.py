@@ -24,31 +24,11 @@ import duckdb
 
 from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, item_line, summary_line, tally, title
 from lineoa_pipeline.retention.status import write_new_alerts
-from lineoa_pipeline.settings.config import Settings, private_url
+from lineoa_pipeline.settings.config import Settings, WebhookError, webhook_url
 from lineoa_pipeline.settings.language import ENGLISH, Language
 from lineoa_pipeline.warehouse.sqlfiles import execute_with_literals, load_sql
 
-WEBHOOK_ENV = "LINEOA_ALERT_WEBHOOK"
 MAX_ACCOUNTS = 24  # two blocks an account, a header and a last line: Slack accepts 50 blocks a message
-
-
-class WebhookError(ValueError):
-    """`LINEOA_ALERT_WEBHOOK` cannot be used; the message never holds the URL (it is a secret)."""
-
-
-def webhook_url(value: str | None) -> str | None:
-    """The webhook URL when set and usable: https, or http only to this machine (a test receiver).
-
-    Anything else (no scheme, another scheme, plain http over the network, which would send the secret
-    in clear) raises WebhookError with a message that names the variable, never its value."""
-    if not value:
-        return None
-    if private_url(value):
-        return value
-    raise WebhookError(
-        f"{WEBHOOK_ENV} must be an https:// URL (plain http only to this machine, for tests); "
-        "the alerts wait in .webhook-outbox.jsonl until it is"
-    )
 
 
 def alert_key(record: dict[str, Any]) -> tuple[str, str, str, str]:

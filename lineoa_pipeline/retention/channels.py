@@ -16,9 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from lineoa_pipeline.retention.alerts import WEBHOOK_ENV, Channel, Webhook
+from lineoa_pipeline.retention.alerts import Channel, Webhook
 from lineoa_pipeline.retention.digest import TEXTS, AccountDigest, plain_text, title
-from lineoa_pipeline.settings.config import Settings
+from lineoa_pipeline.settings.config import WEBHOOK_ENV, Settings
 from lineoa_pipeline.settings.language import ENGLISH, Language, operator_language
 
 LINE_TOKEN_ENV = "LINEOA_LINE_CHANNEL_TOKEN"

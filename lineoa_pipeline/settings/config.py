@@ -247,6 +247,9 @@ def _language(value: Any, key: str) -> str | None:
     return code
 
 
+WEBHOOK_ENV = "LINEOA_ALERT_WEBHOOK"  # the alerts' webhook URL (a secret): never in lineoa.toml
+
+
 def private_url(value: str) -> bool:
     """Whether a secret may travel to `value`: https to a host, or plain http only to this machine (a test
     receiver). A malformed URL (a bad port) is not one."""
@@ -257,6 +260,25 @@ def private_url(value: str) -> bool:
     except ValueError:
         return False
     return (parts.scheme == "https" and bool(host)) or (parts.scheme == "http" and is_loopback(host))
+
+
+class WebhookError(ValueError):
+    """`LINEOA_ALERT_WEBHOOK` cannot be used; the message never holds the URL (it is a secret)."""
+
+
+def webhook_url(value: str | None) -> str | None:
+    """The webhook URL when set and usable: https, or http only to this machine (a test receiver).
+
+    Anything else (no scheme, another scheme, plain http over the network, which would send the secret
+    in clear) raises WebhookError with a message that names the variable, never its value."""
+    if not value:
+        return None
+    if private_url(value):
+        return value
+    raise WebhookError(
+        f"{WEBHOOK_ENV} must be an https:// URL (plain http only to this machine, for tests); "
+        "the alerts wait in .webhook-outbox.jsonl until it is"
+    )
 
 
 def _alerts(raw: Any) -> AlertSettings:

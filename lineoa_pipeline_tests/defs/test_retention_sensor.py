@@ -14,15 +14,9 @@ import pytest
 from lineoa_pipeline.commands import cli
 from lineoa_pipeline.commands.demo import write_demo_data
 from lineoa_pipeline.line_export.render import ChatMessage, render_export
-from lineoa_pipeline.retention.alerts import (
-    Webhook,
-    WebhookError,
-    deliver,
-    read_records,
-    slack_payload,
-    webhook_url,
-)
+from lineoa_pipeline.retention.alerts import Webhook, deliver, read_records, slack_payload
 from lineoa_pipeline.retention.digest import compose, pseudonym
+from lineoa_pipeline.settings.config import WebhookError, webhook_url
 from lineoa_pipeline.settings.datadir import DataDir
 from lineoa_pipeline.settings.language import ENGLISH
 from lineoa_pipeline.warehouse import lake

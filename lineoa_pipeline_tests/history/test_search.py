@@ -57,6 +57,8 @@ QUERIES = [
     ("予約", Filters(since=date(2026, 2, 27))),  # not the one of January
     ("abc", Filters(until=date(2026, 2, 27))),
     ("o", Filters(since=date(2026, 2, 28), until=date(2026, 2, 28))),  # local dates: +09:00 and +07:00
+    ("。", Filters(since=date(2026, 2, 28))),  # from a month's last day (its month is read first, in the scan)
+    ("example", Filters(since=date(2026, 3, 1), until=date(2026, 3, 31))),  # a whole month
     ("<script>", Filters()),
     ("。", Filters()),
     ("zzz", Filters()),

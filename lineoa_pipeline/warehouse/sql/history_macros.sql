@@ -33,9 +33,11 @@ CREATE OR REPLACE TEMP MACRO local_day(local, parts, weekdays) AS
         WHEN chr(1) || 'E' THEN weekdays[isodow(local)]
         ELSE p END), '');
 
--- `from_date` and `to_date` inclusive local dates; NULL leaves that side open.
-CREATE OR REPLACE TEMP MACRO in_dates(local, from_date, to_date) AS
-    (from_date IS NULL OR local::DATE >= from_date) AND (to_date IS NULL OR local::DATE <= to_date);
+-- `from_date` and `to_date` inclusive local dates; NULL leaves that side open. A message's `month` is that of
+-- its local time, and is tested first: DuckDB filters that column in the scan, before any local time is computed.
+CREATE OR REPLACE TEMP MACRO in_dates(month, local, from_date, to_date) AS
+    (from_date IS NULL OR (month >= date_trunc('month', from_date)::DATE AND local::DATE >= from_date))
+    AND (to_date IS NULL OR (month <= to_date AND local::DATE <= to_date));
 
 -- Text as HTML shows it, never as markup (element content and quoted attribute values alike).
 CREATE OR REPLACE TEMP MACRO html_escape(text) AS

@@ -16,7 +16,7 @@ SELECT m.message_id, m.account_name, m.chat_name, m.chat_type, m.sender_type, m.
        local_ts(m.sent_at, m.utc_offset_minutes) AS local, local_iso(m.sent_at, m.utc_offset_minutes) AS local_iso
 FROM messages m
 WHERE chat_selected(m.account_name, m.chat_name, $account, $chat_key)
-  AND in_dates(local_ts(m.sent_at, m.utc_offset_minutes), $from_date::DATE, $to_date::DATE)
+  AND in_dates(m.month, local_ts(m.sent_at, m.utc_offset_minutes), $from_date::DATE, $to_date::DATE)
   AND (getvariable('history_batch') IS NULL
        OR (m.account_name, m.chat_name) IN (SELECT (account_name, chat_name) FROM _pages
                                             WHERE batch = getvariable('history_batch')));
