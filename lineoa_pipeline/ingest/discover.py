@@ -8,6 +8,7 @@ import os
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -15,6 +16,7 @@ from typing import BinaryIO
 from lineoa_pipeline.ingest.decode import HEAD_BYTES, rows_start
 from lineoa_pipeline.ingest.inputs import inspect_real, why_unreadable
 from lineoa_pipeline.ingest.staged import BodyHash
+from lineoa_pipeline.ingest.zip_members import ZipMembers
 from lineoa_pipeline.line_export.names import decoded_name, recorded_path
 
 CHUNK = 1 << 20
@@ -117,6 +119,11 @@ class SpoolFailed(Exception):
     member's read errors takes it for the input's."""
 
 
+def _hidden(name: str) -> bool:
+    """Whether a member's own name (after its last folder) starts with a dot."""
+    return name.rpartition("/")[2].startswith(".")
+
+
 def _spool(out: BinaryIO, chunk: bytes) -> None:
     try:
         out.write(chunk)
@@ -150,10 +157,11 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
         zf.close()
         raise CorruptZip(SHARED_ENTRIES)
     names = [member_name(info) for info in infos if not info.is_dir()]
-    if not any(n.lower().endswith((".csv", ".zip")) and not PurePosixPath(n).name.startswith(".") for n in names):
+    if not any(n.lower().endswith((".csv", ".zip")) and not _hidden(n) for n in names):
         zf.close()
         raise CorruptZip(EXCEL if "[Content_Types].xml" in names or "xl/workbook.xml" in names else NO_CSV)
-    with zf, open(spool, "wb") as out:
+    members = ZipMembers(zf, archive_path)
+    with zf, closing(members), open(spool, "wb") as out:
         for info in zf.infolist():
             name = member_name(info)
             if info.is_dir():
@@ -161,7 +169,7 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
             if name.lower().endswith(".zip"):
                 yield Member(name, None, None, info.file_size, NESTED_ZIP)
                 continue
-            if not name.lower().endswith(".csv") or PurePosixPath(name).name.startswith("."):
+            if not name.lower().endswith(".csv") or _hidden(name):
                 continue
             offset = out.tell()
             digest, body = hashlib.sha256(), BodyHash()
@@ -171,8 +179,8 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
             utf8 = codecs.getincrementaldecoder("utf-8")()
             valid = True
             try:
-                with zf.open(info) as src:
-                    while chunk := src.read(CHUNK):
+                with closing(members.chunks(info, CHUNK)) as pieces:
+                    for chunk in pieces:
                         size += len(chunk)
                         total += len(chunk)
                         if size > MAX_MEMBER_BYTES or total > MAX_ZIP_BYTES:
