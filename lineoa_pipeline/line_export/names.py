@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from pathlib import PurePosixPath
 
 from lineoa_pipeline.line_export.formats import NAME_BRACKETS
 
@@ -18,7 +17,7 @@ _STRIPPED = re.compile(r"[\s" + re.escape(NAME_BRACKETS) + "]+")
 
 def chat_name_from_path(path: str) -> str:
     """The chat name an export's file name carries: `[NNNNN_][YYYYMMDD_YYYYMMDD_]<chat name>.csv`."""
-    stem = PurePosixPath(path.replace("\\", "/")).name
+    stem = path.replace("\\", "/").rpartition("/")[2]
     if stem.lower().endswith(".csv"):
         stem = stem[:-4]
     stem = _REPEAT.sub("", stem)
