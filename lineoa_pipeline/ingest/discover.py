@@ -160,8 +160,7 @@ def extract_members(archive_path: Path, scratch: Path) -> Iterator[Member]:
     if not any(n.lower().endswith((".csv", ".zip")) and not _hidden(n) for n in names):
         zf.close()
         raise CorruptZip(EXCEL if "[Content_Types].xml" in names or "xl/workbook.xml" in names else NO_CSV)
-    members = ZipMembers(zf, archive_path)
-    with zf, closing(members), open(spool, "wb") as out:
+    with zf, closing(ZipMembers(zf, archive_path)) as members, open(spool, "wb") as out:
         for info in zf.infolist():
             name = member_name(info)
             if info.is_dir():
