@@ -158,7 +158,7 @@ def test_alerts_and_digests_are_byte_identical_to_the_golden(
 @pytest.fixture(scope="module")
 def macros() -> Iterator[duckdb.DuckDBPyConnection]:
     conn = duckdb.connect()
-    for statement in statements("retention_alert_macros"):
+    for statement in [*statements("history_macros"), *statements("retention_alert_macros")]:
         conn.execute(statement)
     yield conn
     conn.close()
@@ -188,7 +188,7 @@ def test_times_are_written_as_isoformat_does(
     zones = [timezone(timedelta(minutes=minutes)) for _, minutes in moments]
     minutes = [m for _, m in moments]
     rows = macros.execute(
-        "SELECT iso_time(local_time(t, m), o), short_time(local_time(t, m), o) FROM ("
+        "SELECT iso_time(local_ts(t, m), o), short_time(local_ts(t, m), o) FROM ("
         "SELECT unnest(?::TIMESTAMPTZ[]) AS t, unnest(?::INTEGER[]) AS m, unnest(?::VARCHAR[]) AS o, "
         "generate_subscripts(?::INTEGER[], 1) AS n) ORDER BY n",
         [[t for t, _ in moments], minutes, [offset_text(z) for z in zones], minutes],

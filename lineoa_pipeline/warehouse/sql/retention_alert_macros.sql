@@ -21,11 +21,6 @@ CREATE OR REPLACE TEMP MACRO json_text(s) AS
         END), '') || '"'
     END;
 
--- An instant as the naive local time of a UTC offset in minutes: its microseconds shifted, no time zone
--- conversion per row.
-CREATE OR REPLACE TEMP MACRO local_time(instant, offset_minutes) AS
-    make_timestamp(epoch_us(instant) + offset_minutes * 60000000::BIGINT);
-
 -- A local time and its offset text ("+09:00") as datetime.isoformat() writes them: the microseconds only
 -- when there are any, e.g. 2025-01-09T13:32:00+09:00 or 2025-01-09T13:32:00.000500+09:00.
 CREATE OR REPLACE TEMP MACRO iso_time(local, offset_text) AS

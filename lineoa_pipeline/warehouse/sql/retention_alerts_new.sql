@@ -9,8 +9,8 @@
 -- chat and export order.
 , placeholders AS (
     SELECT account_name, chat_name, message_id, kind, status, export_seq, expires_at, offset_text,
-           local_time(sent_at, offset_minutes) AS local_sent,
-           local_time(expires_at, offset_minutes) AS local_expires
+           local_ts(sent_at, offset_minutes) AS local_sent,
+           local_ts(expires_at, offset_minutes) AS local_expires
     FROM media
     WHERE status = 'at_risk'
        OR (status = 'lost' AND ($lost_since IS NULL OR expires_at >= $lost_since

@@ -5,8 +5,8 @@ SELECT account_name, status, count(*) AS placeholders,
        min_by(
            struct_pack(
                message_id, account_name, chat_name, kind, status, offset_minutes,
-               local_sent_at := timezone('UTC', sent_at) + to_minutes(offset_minutes),
-               local_expires_at := timezone('UTC', expires_at) + to_minutes(offset_minutes)
+               local_sent_at := local_ts(sent_at, offset_minutes),
+               local_expires_at := local_ts(expires_at, offset_minutes)
            ),
            struct_pack(expires_at, chat_name, export_seq),
            $soonest
