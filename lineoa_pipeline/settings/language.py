@@ -16,7 +16,6 @@ from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 from babel import Locale
-from babel.dates import match_skeleton, tokenize_pattern
 from babel.lists import format_list
 from babel.numbers import format_decimal
 
@@ -101,6 +100,9 @@ class Language:
         """A date line of the chat screen (CLDR's DAY_SKELETON: the date with its weekday), for SQL to write
         over a whole table (`local_day` in sql/history_macros.sql): its pattern as literal text and fields
         (FIELD_MARK + y, M, MM, d, dd or E), and the weekday names, Monday first."""
+        # imported here: babel.dates finds the machine's time zone on import (~35 ms of every command)
+        from babel.dates import match_skeleton, tokenize_pattern
+
         locale = Locale.parse(self.babel_locale)
         pattern = locale.datetime_skeletons[match_skeleton(DAY_SKELETON, locale.datetime_skeletons)].pattern
         parts = [
