@@ -9,7 +9,6 @@ Pure domain code: no Dagster.
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass
@@ -30,6 +29,8 @@ MEDIA_STATES: tuple[MediaState, ...] = ("at_risk", "lost", "pending", "saved")
 # What a report lists of each account's placeholders at risk: the status shows ten, the asset twenty (a real
 # account has tens of thousands at once, counted in full by media_counts).
 SOONEST_AT_RISK = 20
+# COPY of one text column written as it is, a line per row: lines of JSON built by the query
+_LINES = "FORMAT csv, HEADER false, QUOTE '', ESCAPE ''"
 
 
 @dataclass(frozen=True)
@@ -119,15 +120,19 @@ def status_json(conn: duckdb.DuckDBPyConnection, settings: Settings, as_of: date
         ],
         "media": [],
     }
-    # Placeholders number hundreds of thousands: DuckDB writes their array itself (in parallel, straight to
-    # a file) and its bytes go out as the value of "media", the last key. No Python object per placeholder.
+    # Placeholders number hundreds of thousands: DuckDB writes them, an object per line, straight to a file,
+    # and its bytes go out as the value of "media", the last key, a comma after each line but the last. No
+    # Python object per placeholder.
     with tempfile.TemporaryDirectory(prefix="lineoa-status-") as scratch:
-        media = Path(scratch) / "media.json"
-        _media_query(conn, settings, as_of, accounts, "retention_media_json", copy_to=media)
-        out.write(json.dumps(head, ensure_ascii=False, separators=(",", ":"))[: -len("[]}")].encode())
-        with open(media, "rb") as array:
-            shutil.copyfileobj(array, out)
-        out.write(b"}\n")
+        media = Path(scratch) / "media.jsonl"
+        _media_query(conn, settings, as_of, accounts, "retention_media_json", copy_to=media, copy_options=_LINES)
+        out.write(json.dumps(head, ensure_ascii=False, separators=(",", ":"))[: -len("]}")].encode() + b"\n")
+        with open(media, "rb") as lines:
+            last = b""
+            while chunk := lines.read(1 << 20):  # a line holds no line break: JSON escapes it
+                out.write(last)
+                last = chunk.replace(b"\n", b",\n")
+        out.write(last[: -len(b",\n")] + b"\n]}\n" if last else b"]}\n")
 
 
 def write_new_alerts(
@@ -159,8 +164,7 @@ def write_new_alerts(
         accounts,
         "retention_alerts_new",
         copy_to=out,
-        # one text column written as it is: the lines are JSON already, spaced as json.dumps spaces them
-        copy_options="FORMAT csv, HEADER false, QUOTE '', ESCAPE ''",
+        copy_options=_LINES,  # spaced as json.dumps spaces them
         lost_since=lost_since,
         ingested_after=ingested_after or lost_since,
         raised=str(raised),

@@ -425,6 +425,18 @@ def test_status_json_has_the_documented_shape(publish: Publish, zip_bytes: ZipBy
     ]
 
 
+def test_status_json_writes_any_name(publish: Publish) -> None:
+    """Each placeholder is written as a line of JSON built by SQL: names with quotes, a backslash, commas and
+    a tab come back as they are (no placeholders at all: test_an_empty_warehouse_reports_nothing)."""
+    account, chat = 'Yoga \\ "Studio", Bangkok', 'Mia "M", the\tfirst'
+    photo = [customer("2026-02-27 23:59:58", "You sent a photo.")]
+    conn = publish({f"en/{chat}.csv": single("2026-03-02 09:00", photo, "+07:00", account)})
+    assert conn.execute("SELECT DISTINCT account_name, chat_name FROM messages").fetchall() == [(account, chat)]
+    assert [(m["account_name"], m["chat_name"], m["kind"]) for m in media(conn, "2026-03-10T12:00:00+09:00")] == [
+        (account, chat, "photo")
+    ]
+
+
 def test_an_empty_warehouse_reports_nothing(publish: Publish) -> None:
     conn = publish({})
     assert status_doc(conn, "2026-03-10T12:00:00+09:00") == {
