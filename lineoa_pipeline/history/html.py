@@ -33,6 +33,8 @@ from lineoa_pipeline.warehouse.sqlfiles import SQL_DIR, insert_rows
 TEMPLATES = Path(__file__).parent / "templates"
 MANIFEST = ".manifest.json"
 CHATS_PER_QUERY = 2_000  # one scan of `messages` per batch; a batch's pages are in memory together (~100 MB at 5M)
+# The SQL a page is drawn by: its query, the view it reads and their macros
+PAGE_SQL = ("transcript_pages.sql", "history_view.sql", "history_macros.sql")
 ACCOUNT_COLUMNS = (N_("Chat"), N_("Type"), N_("Tags"), N_("Messages"), N_("First message"), N_("Last message"))
 TOP_COLUMNS = (N_("Account"), N_("Chats"), N_("Messages"))  # the accounts' index
 # What a file name must not hold here: separators, dots (no `..`), white space, controls, and what shells,
@@ -51,7 +53,7 @@ def _layout_version() -> str:
     """Changes whenever a template, the page SQL or a translation changes, so that every page is written again."""
     files = (
         *sorted(TEMPLATES.glob("*.html")),
-        SQL_DIR / "transcript_pages.sql",
+        *(SQL_DIR / name for name in PAGE_SQL),
         *sorted(LOCALE_DIR.glob("*/LC_MESSAGES/*.po")),
     )
     parts = [p.read_bytes() for p in files]

@@ -6,6 +6,8 @@ import csv
 import io
 import os
 import re
+import shutil
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote
@@ -25,6 +27,7 @@ from lineoa_pipeline.history.transcript import select_messages
 from lineoa_pipeline.history.workbook import CELL_CHARS, fit_cell
 from lineoa_pipeline.settings.config import Settings
 from lineoa_pipeline.settings.language import ENGLISH
+from lineoa_pipeline.warehouse.sqlfiles import SQL_DIR
 from lineoa_pipeline_tests.history.sample import (
     BANGKOK,
     CLINIC,
@@ -300,3 +303,22 @@ def test_an_xlsx_cell_past_excels_limit_is_marked_never_cut_silently() -> None:
     cell = fit_cell(text)
     assert len(cell) == CELL_CHARS and cell.startswith("予約予約") and "40,000 characters in all" in cell
     assert fit_cell("short") == "short" and fit_cell("x" * CELL_CHARS) == "x" * CELL_CHARS
+
+
+@pytest.fixture
+def page_sql(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A copy of the SQL folder that the pages' layout version reads."""
+    sql = tmp_path / "sql"
+    shutil.copytree(SQL_DIR, sql)
+    monkeypatch.setattr(html, "SQL_DIR", sql)
+    html._layout_version.cache_clear()
+    yield sql
+    html._layout_version.cache_clear()
+
+
+@pytest.mark.parametrize("name", html.PAGE_SQL)
+def test_a_change_to_what_draws_a_page_writes_every_page_again(page_sql: Path, name: str) -> None:
+    before = html._layout_version()
+    (page_sql / name).write_text((page_sql / name).read_text(encoding="utf-8") + "\n-- changed\n", encoding="utf-8")
+    html._layout_version.cache_clear()
+    assert html._layout_version() != before
